@@ -18,7 +18,7 @@ public sealed partial class Tensor
         var xd = x._data; var yd = y._data;
         Parallelism.For(rows, 4096 / Math.Max(n, 1) + 1, (s, e) =>
         {
-            for (int r = s; r < e; r++) SoftmaxRow(xd.AsSpan(r * n, n), yd.AsSpan(r * n, n), 1f, null);
+            for (int r = s; r < e; r++) SoftmaxRow(xd.AsSpan(r * n, n), yd.AsSpan(r * n, n), 1f, default);
         });
         return Record(y, "softmax", g => SoftmaxBackward(x, y, g, rows, n, 1f), x);
     }
@@ -49,18 +49,18 @@ public sealed partial class Tensor
             for (int r = s; r < e; r++)
             {
                 int batch = r / (h * q);
-                SoftmaxRow(sd.AsSpan(r * k, k), yd.AsSpan(r * k, k), scale, bias is null ? null : bias.AsMemory(batch * k, k));
+                SoftmaxRow(sd.AsSpan(r * k, k), yd.AsSpan(r * k, k), scale, bias is null ? default : bias.AsSpan(batch * k, k));
             }
         });
         return Record(y, "attention_softmax", g => SoftmaxBackward(scores, y, g, rows, k, scale), scores);
     }
 
-    /// <summary>y = softmax(scale·x + bias) for one row. Max is subtracted first, so nothing overflows.</summary>
-    private static void SoftmaxRow(ReadOnlySpan<float> x, Span<float> y, float scale, ReadOnlyMemory<float>? bias)
+    /// <summary>y = softmax(scale·x + bias) for one row (an empty bias adds nothing). Max is subtracted first, so nothing overflows.</summary>
+    private static void SoftmaxRow(ReadOnlySpan<float> x, Span<float> y, float scale, ReadOnlySpan<float> bias)
     {
         if (x.Length == 0) return;
         if (scale != 1f) TensorPrimitives.Multiply(x, scale, y); else x.CopyTo(y);
-        if (bias is { } bm) TensorPrimitives.Add(y, bm.Span, y);
+        if (!bias.IsEmpty) TensorPrimitives.Add(y, bias, y);
         float max = TensorPrimitives.Max(y);
         TensorPrimitives.Subtract(y, max, y);
         TensorPrimitives.Exp(y, y);
