@@ -87,6 +87,7 @@ public sealed class SafetensorsFile
 
     private static (Dictionary<string, SafetensorsEntry>, Dictionary<string, string>) ParseHeader(byte[] header, long dataLength, Func<string, string> where)
     {
+        if (!System.Text.Unicode.Utf8.IsValid(header)) throw new SafetensorsFormatException(where("header is not valid UTF-8."));
         JsonDocument doc;
         try { doc = JsonDocument.Parse(header, new JsonDocumentOptions { MaxDepth = 8 }); }
         catch (JsonException e) { throw new SafetensorsFormatException(where($"header is not valid JSON ({e.Message}).")); }
