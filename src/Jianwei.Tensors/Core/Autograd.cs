@@ -37,10 +37,13 @@ public sealed partial class Tensor
     /// buffer (accumulate = true, add into it) or a fresh uninitialized one (accumulate = false, overwrite).
     /// Leaves get unpooled buffers so their gradients survive the step's <see cref="TensorScope"/>.
     /// </summary>
+    /// A leaf keeps its gradient buffer across <see cref="ZeroGrad"/> (which only clears the
+    /// reference), so steady-state training allocates no gradient memory.
     internal static (Tensor Grad, bool Accumulate) GradSink(Tensor t)
     {
         if (t.Grad is not null) return (t.Grad, true);
-        t.Grad = t.IsLeaf ? TensorScope.Unpooled(() => Empty(t._dims)) : Empty(t._dims);
+        if (t.IsLeaf) t.Grad = t._spareGrad ??= TensorScope.Unpooled(() => Empty(t._dims));
+        else t.Grad = Empty(t._dims);
         return (t.Grad, false);
     }
 
@@ -88,7 +91,10 @@ public sealed partial class Tensor
                     $"Trying to backward through the graph a second time (op '{node.Op}'): its buffers were freed after the first Backward(). Pass retainGraph: true to the first call if you need to.");
                 backward(gOut);
                 if (!retainGraph) node.Backward = null;
-                node.Output.Grad = null;   // non-leaf gradients are not kept, as in PyTorch
+                // Non-leaf gradients are not kept (as in PyTorch); the buffer goes straight back to
+                // the pool so the rest of the backward pass reuses it.
+                node.Output.Grad = null;
+                if (!ReferenceEquals(gOut._data, node.Output._data)) TensorScope.ReturnEarly(gOut);
             }
         }
     }

@@ -23,6 +23,9 @@ public sealed partial class Tensor
     /// <summary>Accumulated gradient (same shape), or null before the first backward pass reaches it.</summary>
     public Tensor? Grad { get; set; }
 
+    /// <summary>A leaf's gradient buffer, reused after the gradient is cleared (see GradSink).</summary>
+    internal Tensor? _spareGrad;
+
     /// <summary>The op that produced this tensor, when it was recorded for autograd (null for leaves).</summary>
     internal GradNode? Node;
 
@@ -154,7 +157,8 @@ public sealed partial class Tensor
         return this;
     }
 
-    /// <summary>Drops the gradient.</summary>
+    /// <summary>Clears the gradient. The buffer is reused by the next backward pass, so a reference to
+    /// the old <see cref="Grad"/> taken before this call will see it overwritten.</summary>
     public void ZeroGrad() => Grad = null;
 
     /// <inheritdoc/>

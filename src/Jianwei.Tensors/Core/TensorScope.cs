@@ -26,6 +26,20 @@ public sealed class TensorScope : IDisposable
     private static readonly Dictionary<int, Stack<float[]>> s_pool = new();
     private static readonly object s_lock = new();
     private static long s_pooledFloats;
+    private static long s_rentedFloats, s_peakRentedFloats;
+
+    /// <summary>Most floats ever rented by scopes at the same time (activation memory high-water mark).</summary>
+    public static long PeakRentedFloats => Interlocked.Read(ref s_peakRentedFloats);
+
+    /// <summary>Resets <see cref="PeakRentedFloats"/> to the current level.</summary>
+    public static void ResetPeak() => Interlocked.Exchange(ref s_peakRentedFloats, Interlocked.Read(ref s_rentedFloats));
+
+    private static void CountRented(long delta)
+    {
+        long now = Interlocked.Add(ref s_rentedFloats, delta);
+        long peak;
+        while (now > (peak = Interlocked.Read(ref s_peakRentedFloats)) && Interlocked.CompareExchange(ref s_peakRentedFloats, now, peak) != peak) { }
+    }
 
     /// <summary>Upper bound on floats kept idle in the pool (4 GiB worth is never reached in practice).</summary>
     public static long MaxPooledFloats { get; set; } = 1L << 30;
@@ -62,6 +76,7 @@ public sealed class TensorScope : IDisposable
         }
         buffer ??= GC.AllocateUninitializedArray<float>(length);
         scope._rented.Add(buffer);
+        CountRented(buffer.Length);
         return buffer;
     }
 
@@ -72,7 +87,8 @@ public sealed class TensorScope : IDisposable
         if (i >= 0)
         {
             _rented.RemoveAt(i);
-            _parent?._rented.Add(tensor._data);
+            if (_parent is not null) _parent._rented.Add(tensor._data);
+            else CountRented(-tensor._data.Length);
         }
         return tensor;
     }
@@ -86,7 +102,30 @@ public sealed class TensorScope : IDisposable
         for (var s = t_current; s is not null; s = s._parent)
         {
             int i = s._rented.LastIndexOf(tensor._data);
-            if (i >= 0) { s._rented.RemoveAt(i); return; }
+            if (i >= 0) { s._rented.RemoveAt(i); CountRented(-tensor._data.Length); return; }
+        }
+    }
+
+    /// <summary>
+    /// Hands a dead tensor's buffer back to the pool before the scope ends (backward does this with
+    /// each intermediate gradient once it has been pushed to the op's inputs). Buffers not rented by
+    /// an open scope of this thread are left alone.
+    /// </summary>
+    internal static void ReturnEarly(Tensor tensor)
+    {
+        var scope = t_current;
+        if (scope is null) return;
+        var list = scope._rented;
+        int i = list.LastIndexOf(tensor._data);
+        if (i < 0) return;
+        list[i] = list[^1];
+        list.RemoveAt(list.Count - 1);
+        CountRented(-tensor._data.Length);
+        lock (s_lock)
+        {
+            if (!s_pool.TryGetValue(tensor._data.Length, out var stack)) s_pool[tensor._data.Length] = stack = new Stack<float[]>();
+            stack.Push(tensor._data);
+            s_pooledFloats += tensor._data.Length;
         }
     }
 
@@ -102,6 +141,7 @@ public sealed class TensorScope : IDisposable
         {
             foreach (var buffer in _rented)
             {
+                CountRented(-buffer.Length);
                 if (s_pooledFloats + buffer.Length > MaxPooledFloats) continue;
                 if (!s_pool.TryGetValue(buffer.Length, out var stack)) s_pool[buffer.Length] = stack = new Stack<float[]>();
                 stack.Push(buffer);

@@ -38,6 +38,13 @@ public static unsafe class Gemm
         }
     }
 
+    /// <summary>Sets the thread count of the engine's kernels and of OpenBLAS together.</summary>
+    public static void SetThreads(int n)
+    {
+        Parallelism.Threads = n;
+        if (OpenBlas.IsAvailable) OpenBlas.SetThreads(n);
+    }
+
     /// <summary>True when OpenBLAS could be loaded.</summary>
     public static bool OpenBlasAvailable => OpenBlas.IsAvailable;
 

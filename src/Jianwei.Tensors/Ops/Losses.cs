@@ -25,7 +25,7 @@ public sealed partial class Tensor
             if (t[i] != ignoreIndex && (uint)t[i] >= (uint)c)
                 throw new IndexOutOfRangeException($"cross_entropy: target {t[i]} at row {i} is outside [0, {c}).");
 
-        var logp = new float[n * c];
+        var logp = Empty(n, c)._data;   // pooled scratch: [N, C] is the largest buffer of an MLM step
         var rowLoss = new double[n];
         double denom = 0;
         float eps = labelSmoothing;

@@ -32,7 +32,7 @@ public sealed partial class Tensor
         if (residual is null) s = x;
         else { s = Empty(x._dims); Elementwise.Map(default(AddOp), x.Data, residual.Data, s.Data); }
         var y = Empty(x._dims);
-        var mean = new float[rows]; var rstd = new float[rows];
+        var mean = Empty(rows)._data; var rstd = Empty(rows)._data;   // per-row statistics saved for backward (pooled)
         var sd = s._data; var yd = y._data; var gd = gamma._data; var bd = beta._data;
         Parallelism.For(rows, Math.Max(1, 8192 / n), (r0, r1) =>
         {

@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Jianwei.Tensors;
+using Jianwei.Tensors.Kernels;
+using Jianwei.Tensors.Optim;
+
+namespace Jianwei.Bench;
+
+/// <summary>
+/// Benchmarks. Contract: <c>dotnet run -c Release --project bench -- engine [small|long|gemm|quick|all]</c>
+/// prints one JSON object per line (keys: config, train_tokens_per_s, infer_tokens_per_s,
+/// one_row_p50_ms, peak_working_set_mb, gc_per_step; for gemm: n, gflops, backend).
+/// Progress and the backend in use go to standard error.
+/// </summary>
+internal static class Program
+{
+    private static int Main(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help")
+        {
+            Console.Error.WriteLine("usage: bench engine [small|long|gemm|quick|all]");
+            return args.Length == 0 ? 2 : 0;
+        }
+        if (args[0] != "engine")
+        {
+            Console.Error.WriteLine($"bench: unknown benchmark '{args[0]}' (available: engine)");
+            return 2;
+        }
+        string what = args.Length > 1 ? args[1] : "all";
+        if (what is not ("small" or "long" or "gemm" or "quick" or "all"))
+        {
+            Console.Error.WriteLine($"bench: unknown engine configuration '{what}' (small, long, gemm, quick, all)");
+            return 2;
+        }
+        Console.Error.WriteLine($"jianwei bench: {Gemm.Describe()}; {Environment.ProcessorCount} cores; .NET {Environment.Version}");
+        if (what is "gemm" or "all") GemmBench();
+        if (what is "small" or "all") EncoderBench("small", 8192, 256, 4, 1024, 4, 128, 32, AttentionKind.Softmax, steps: 20);
+        if (what is "quick") EncoderBench("quick", 8192, 256, 4, 1024, 4, 128, 32, AttentionKind.Softmax, steps: 3, warmup: 1, latencyRuns: 10);
+        if (what is "long" or "all")
+        {
+            foreach (int seq in new[] { 512, 2048 })
+                foreach (var kind in new[] { AttentionKind.Softmax, AttentionKind.Linear })
+                    EncoderBench($"long-{kind.ToString().ToLowerInvariant()}-{seq}", 8192, 256, 4, 1024, 4, seq, 4, kind, steps: 5);
+        }
+        return 0;
+    }
+
+    private static void Emit(Dictionary<string, object> fields) => Console.WriteLine(JsonSerializer.Serialize(fields));
+
+    private static void GemmBench()
+    {
+        var backends = new List<GemmBackend> { GemmBackend.Managed };
+        if (Gemm.OpenBlasAvailable) backends.Insert(0, GemmBackend.OpenBlas);
+        var saved = Gemm.Backend;
+        foreach (int n in new[] { 512, 1024, 2048 })
+        {
+            var rng = new Rng(1);
+            var a = Enumerable.Range(0, n * n).Select(_ => rng.NextFloat()).ToArray();
+            var b = Enumerable.Range(0, n * n).Select(_ => rng.NextFloat()).ToArray();
+            var c = new float[n * n];
+            foreach (var backend in backends)
+            {
+                Gemm.Backend = backend;
+                for (int i = 0; i < 3; i++) Gemm.Sgemm(false, false, n, n, n, 1f, a, n, b, n, 0f, c, n);
+                int reps = n <= 512 ? 30 : n <= 1024 ? 10 : 4;
+                var sw = Stopwatch.StartNew();
+                for (int i = 0; i < reps; i++) Gemm.Sgemm(false, false, n, n, n, 1f, a, n, b, n, 0f, c, n);
+                double seconds = sw.Elapsed.TotalSeconds / reps;
+                Emit(new()
+                {
+                    ["config"] = "gemm", ["n"] = n, ["backend"] = backend == GemmBackend.OpenBlas ? "openblas" : "managed",
+                    ["gflops"] = Math.Round(2.0 * n * n * n / seconds / 1e9, 2),
+                });
+            }
+        }
+        Gemm.Backend = saved;
+    }
+
+    private static void EncoderBench(string name, int vocab, int d, int heads, int ff, int layers, int seq, int batch, AttentionKind kind,
+                                     int steps, int warmup = 3, int latencyRuns = 50)
+    {
+        var rng = new Rng(0);
+        var model = new BenchMlm(vocab, d, heads, ff, layers, seq, kind, rng);
+        var opt = new AdamW(model.Parameters(), lr: 1e-4f);
+        var data = new Rng(1);
+        var ids = new IntTensor(Enumerable.Range(0, batch * seq).Select(_ => 5 + data.NextInt(vocab - 5)).ToArray(), batch, seq);
+        var mask = Tensor.Ones(batch, seq);
+        var where = Enumerable.Range(0, batch * seq).Where(_ => data.NextFloat() < 0.15f).ToArray();
+        var whereT = IntTensor.FromArray(where);
+        var targets = IntTensor.FromArray(where.Select(i => ids.Values[i]).ToArray());
+        int tokens = batch * seq;
+
+        void TrainStep()
+        {
+            using var scope = new TensorScope();
+            opt.ZeroGrad();
+            model.Loss(ids, mask, whereT, targets).Backward();
+            opt.Step();
+        }
+
+        model.Train();
+        for (int i = 0; i < warmup; i++) TrainStep();
+        TensorScope.ResetPeak();
+        int gcBefore = GcCount();
+        long allocBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < steps; i++)
+        {
+            TrainStep();
+            Console.Error.Write($"\r{name}: train step {i + 1}/{steps} ({sw.Elapsed.TotalSeconds / (i + 1) * 1000:F0} ms/step)   ");
+        }
+        double trainSeconds = sw.Elapsed.TotalSeconds / steps;
+        double gcPerStep = (GcCount() - gcBefore) / (double)steps;
+        double allocKbPerStep = (GC.GetTotalAllocatedBytes(precise: true) - allocBefore) / 1024.0 / steps;
+        double activationMb = TensorScope.PeakRentedFloats * 4 / 1048576.0;
+        Console.Error.WriteLine();
+
+        model.Eval();
+        double inferSeconds;
+        using (GradMode.NoGrad())
+        {
+            for (int i = 0; i < 2; i++) using (new TensorScope()) model.Encode(ids, mask);
+            sw.Restart();
+            for (int i = 0; i < steps; i++) using (new TensorScope()) model.Encode(ids, mask);
+            inferSeconds = sw.Elapsed.TotalSeconds / steps;
+        }
+
+        // One-row latency: all threads, and one thread (OpenBLAS and engine kernels both), the better reported.
+        var one = new IntTensor(ids.Values[..seq], 1, seq);
+        var oneMask = Tensor.Ones(1, seq);
+        (double P50, int Threads) best = (double.MaxValue, 0);
+        foreach (int threads in new[] { Environment.ProcessorCount, 1 }.Distinct())
+        {
+            Gemm.SetThreads(threads);
+            var lat = new List<double>();
+            using (GradMode.NoGrad())
+            {
+                for (int i = 0; i < 5; i++) using (new TensorScope()) model.Encode(one, oneMask);
+                for (int i = 0; i < latencyRuns; i++)
+                {
+                    var t = Stopwatch.StartNew();
+                    using (new TensorScope()) model.Encode(one, oneMask);
+                    lat.Add(t.Elapsed.TotalMilliseconds);
+                }
+            }
+            lat.Sort();
+            double p50 = lat[lat.Count / 2];
+            if (p50 < best.P50) best = (p50, threads);
+        }
+        Gemm.SetThreads(Environment.ProcessorCount);
+
+        Emit(new()
+        {
+            ["config"] = name,
+            ["params_m"] = Math.Round(model.ParameterCount() / 1e6, 2),
+            ["train_tokens_per_s"] = Math.Round(tokens / trainSeconds, 1),
+            ["step_ms"] = Math.Round(trainSeconds * 1000, 1),
+            ["infer_tokens_per_s"] = Math.Round(tokens / inferSeconds, 1),
+            ["one_row_p50_ms"] = Math.Round(best.P50, 2),
+            ["one_row_threads"] = best.Threads,
+            ["peak_working_set_mb"] = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1),
+            ["gc_per_step"] = Math.Round(gcPerStep, 2),
+            ["alloc_kb_per_step"] = Math.Round(allocKbPerStep, 1),
+            ["train_activation_mb"] = Math.Round(activationMb, 1),
+            ["backend"] = Gemm.Backend == GemmBackend.OpenBlas ? "openblas" : "managed",
+        });
+    }
+
+    private static int GcCount() => GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2);
+}
