@@ -95,12 +95,24 @@ internal static class Program
         {
             using var scope = new TensorScope();
             opt.ZeroGrad();
-            model.Loss(ids, mask, whereT, targets).Backward();
+            OpProfiler.Mark();
+            var loss = model.Loss(ids, mask, whereT, targets);
+            loss.Backward();
+            long t0 = Stopwatch.GetTimestamp();
             opt.Step();
+            if (OpProfiler.Enabled) OpProfiler.Backward("optimizer step", Stopwatch.GetTimestamp() - t0);
         }
 
         model.Train();
         for (int i = 0; i < warmup; i++) TrainStep();
+        if (Environment.GetEnvironmentVariable("JIANWEI_PROFILE") == "1")
+        {
+            OpProfiler.Enabled = true;
+            for (int i = 0; i < 3; i++) TrainStep();
+            OpProfiler.Enabled = false;
+            Console.Error.WriteLine($"{name}: per training step\n{OpProfiler.Report(3)}");
+            OpProfiler.Reset();
+        }
         TensorScope.ResetPeak();
         int gcBefore = GcCount();
         long allocBefore = GC.GetTotalAllocatedBytes(precise: true);

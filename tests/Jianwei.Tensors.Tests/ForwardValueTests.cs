@@ -115,6 +115,30 @@ public class ForwardValueTests
     }
 
     [Fact]
+    public void RngFillIsTheSameStreamAsNextUInt64()
+    {
+        var a = new Rng(77); var b = new Rng(77);
+        var words = new ulong[1001];
+        a.Fill(words);
+        Assert.Equal(Enumerable.Range(0, 1001).Select(_ => b.NextUInt64()), words);
+        Assert.Equal(a.NextUInt64(), b.NextUInt64());
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(5)]
+    [InlineData(17)]
+    public void DropoutMasksEveryLength(int n)
+    {
+        // Small and odd lengths exercise the in-place expansion of random words.
+        var y = Tensor.Dropout(Tensor.Ones(n), 0.5f, true, new Rng(1)).ToArray();
+        Assert.All(y, v => Assert.True(v == 0f || v == 2f));
+        var big = Tensor.Dropout(Tensor.Ones(4001), 0.5f, true, new Rng(2)).ToArray();
+        Assert.InRange(big.Count(v => v == 0f), 1800, 2200);
+    }
+
+    [Fact]
     public void PermuteGatherAndConcatByHand()
     {
         var x = Tensor.FromArray(Enumerable.Range(0, 6).Select(i => (float)i).ToArray(), 2, 3);

@@ -23,6 +23,7 @@ public sealed partial class Tensor
     /// </summary>
     internal static Tensor Record(Tensor output, string op, BackwardFn backward, params Tensor[] inputs)
     {
+        if (OpProfiler.Enabled) OpProfiler.Forward(op);
         if (!GradMode.IsEnabled) return output;
         bool any = false;
         foreach (var t in inputs) any |= t.RequiresGrad;
@@ -89,7 +90,13 @@ public sealed partial class Tensor
                 if (gOut is null) continue;
                 var backward = node.Backward ?? throw new InvalidOperationException(
                     $"Trying to backward through the graph a second time (op '{node.Op}'): its buffers were freed after the first Backward(). Pass retainGraph: true to the first call if you need to.");
-                backward(gOut);
+                if (OpProfiler.Enabled)
+                {
+                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                    backward(gOut);
+                    OpProfiler.Backward(node.Op, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
+                }
+                else backward(gOut);
                 if (!retainGraph) node.Backward = null;
                 // Non-leaf gradients are not kept (as in PyTorch); the buffer goes straight back to
                 // the pool so the rest of the backward pass reuses it.

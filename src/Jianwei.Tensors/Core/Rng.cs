@@ -36,6 +36,24 @@ public sealed class Rng
         return result;
     }
 
+    /// <summary>
+    /// Fills <paramref name="destination"/> with the next random words: the same stream as repeated
+    /// <see cref="NextUInt64"/> calls, with the state kept in registers for the whole run.
+    /// </summary>
+    public void Fill(Span<ulong> destination)
+    {
+        ulong s0 = _s0, s1 = _s1, s2 = _s2, s3 = _s3;
+        for (int i = 0; i < destination.Length; i++)
+        {
+            destination[i] = ulong.RotateLeft(s1 * 5, 7) * 9;
+            ulong t = s1 << 17;
+            s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3;
+            s2 ^= t;
+            s3 = ulong.RotateLeft(s3, 45);
+        }
+        _s0 = s0; _s1 = s1; _s2 = s2; _s3 = s3;
+    }
+
     /// <summary>Uniform in [0, 1) with 24 random bits.</summary>
     public float NextFloat() => (NextUInt64() >> 40) * (1f / (1 << 24));
 

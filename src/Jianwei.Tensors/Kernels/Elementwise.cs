@@ -73,7 +73,7 @@ public static unsafe class Elementwise
     public static void MapScalarFirst<TOp>(TOp op, float x, ReadOnlySpan<float> y, Span<float> dst, bool accumulate = false) where TOp : struct, IBinaryOperator
         => Map(new BindFirst<TOp>(op, x), y, dst, accumulate);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MapRange<TOp>(TOp op, float* x, float* d, int n, bool acc) where TOp : struct, IUnaryOperator
     {
         int i = 0;
@@ -84,7 +84,7 @@ public static unsafe class Elementwise
         for (; i < n; i++) { float r = op.Invoke(x[i]); d[i] = acc ? d[i] + r : r; }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MapRange<TOp>(TOp op, float* x, float* y, float* d, int n, bool acc) where TOp : struct, IBinaryOperator
     {
         int i = 0;
@@ -110,9 +110,78 @@ public static unsafe class Elementwise
     }
 }
 
-/// <summary>Vectorized transcendental helpers shared by operators (erf for GELU, etc.).</summary>
+/// <summary>Vectorized transcendental helpers shared by operators (exp, erf for GELU, etc.).</summary>
 public static class SimdMath
 {
+    // exp in float only (Cephes expf): x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-6 polynomial,
+    // 2ⁿ by building the float's exponent bits. About 1 ulp; the framework's Vector512.Exp widens to
+    // double and costs several times more, which shows in GELU, softmax and sigmoid.
+    private const float ExpHi = 88.3762626647949f, ExpLo = -87.3365478515625f;
+    private const float Log2E = 1.44269504088896341f, Ln2Hi = 0.693359375f, Ln2Lo = -2.12194440e-4f;
+    private const float E0 = 1.9875691500e-4f, E1 = 1.3981999507e-3f, E2 = 8.3334519073e-3f, E3 = 4.1665795894e-2f, E4 = 1.6666665459e-1f, E5 = 5.0000001201e-1f;
+
+    /// <summary>eˣ, 8 lanes (0 below −87.3, +∞ above 88.4).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Exp(Vector256<float> x)
+    {
+        var over = Vector256.GreaterThan(x, Vector256.Create(ExpHi));
+        var under = Vector256.LessThan(x, Vector256.Create(ExpLo));
+        x = Vector256.Min(Vector256.Max(x, Vector256.Create(ExpLo)), Vector256.Create(ExpHi));
+        var n = Vector256.Round(x * Vector256.Create(Log2E));
+        var r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Hi), x);
+        r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Lo), r);
+        var p = Vector256.FusedMultiplyAdd(Vector256.Create(E0), r, Vector256.Create(E1));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(E2));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(E3));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(E4));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(E5));
+        p = Vector256.FusedMultiplyAdd(p, r * r, r) + Vector256<float>.One;
+        // 2ⁿ split as 2^(n/2)·2^(n − n/2) so n = 128 (x near 88.4) does not overflow the exponent field
+        var ni = Vector256.ConvertToInt32(n);
+        var half = Vector256.ShiftRightArithmetic(ni, 1);
+        var s1 = Vector256.ShiftLeft(half + Vector256.Create(127), 23).AsSingle();
+        var s2 = Vector256.ShiftLeft(ni - half + Vector256.Create(127), 23).AsSingle();
+        var y = p * s1 * s2;
+        y = Vector256.ConditionalSelect(over, Vector256.Create(float.PositiveInfinity), y);
+        return Vector256.ConditionalSelect(under, Vector256<float>.Zero, y);
+    }
+
+    /// <summary>eˣ, 16 lanes (0 below −87.3, +∞ above 88.4).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exp(Vector512<float> x)
+    {
+        var over = Vector512.GreaterThan(x, Vector512.Create(ExpHi));
+        var under = Vector512.LessThan(x, Vector512.Create(ExpLo));
+        x = Vector512.Min(Vector512.Max(x, Vector512.Create(ExpLo)), Vector512.Create(ExpHi));
+        var n = Vector512.Round(x * Vector512.Create(Log2E));
+        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Hi), x);
+        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Lo), r);
+        var p = Vector512.FusedMultiplyAdd(Vector512.Create(E0), r, Vector512.Create(E1));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(E2));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(E3));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(E4));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(E5));
+        p = Vector512.FusedMultiplyAdd(p, r * r, r) + Vector512<float>.One;
+        var ni = Vector512.ConvertToInt32(n);
+        var half = Vector512.ShiftRightArithmetic(ni, 1);
+        var s1 = Vector512.ShiftLeft(half + Vector512.Create(127), 23).AsSingle();
+        var s2 = Vector512.ShiftLeft(ni - half + Vector512.Create(127), 23).AsSingle();
+        var y = p * s1 * s2;
+        y = Vector512.ConditionalSelect(over, Vector512.Create(float.PositiveInfinity), y);
+        return Vector512.ConditionalSelect(under, Vector512<float>.Zero, y);
+    }
+
+    /// <summary>dst = exp(src) over spans (the softmax inner loop).</summary>
+    public static void Exp(ReadOnlySpan<float> src, Span<float> dst)
+    {
+        int i = 0, n = src.Length;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= n - 16; i += 16) Exp(Vector512.Create(src.Slice(i, 16))).CopyTo(dst.Slice(i, 16));
+        if (Vector256.IsHardwareAccelerated)
+            for (; i <= n - 8; i += 8) Exp(Vector256.Create(src.Slice(i, 8))).CopyTo(dst.Slice(i, 8));
+        for (; i < n; i++) dst[i] = MathF.Exp(src[i]);
+    }
+
     // Abramowitz & Stegun 7.1.26: erf(x) = 1 - (a1 t + ... + a5 t^5) e^{-x^2}, t = 1/(1 + p|x|).
     // Absolute error below 1.5e-7, i.e. float32 round-off, which is what the BERT parity needs.
     private const float P = 0.3275911f, A1 = 0.254829592f, A2 = -0.284496736f, A3 = 1.421413741f, A4 = -1.453152027f, A5 = 1.061405429f;
@@ -127,24 +196,26 @@ public static class SimdMath
     }
 
     /// <summary>Error function, 8 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Erf(Vector256<float> x)
     {
         var ax = Vector256.Abs(x);
         var t = Vector256<float>.One / (Vector256<float>.One + Vector256.Create(P) * ax);
         var poly = Vector256.FusedMultiplyAdd(Vector256.FusedMultiplyAdd(Vector256.FusedMultiplyAdd(Vector256.FusedMultiplyAdd(
             Vector256.Create(A5), t, Vector256.Create(A4)), t, Vector256.Create(A3)), t, Vector256.Create(A2)), t, Vector256.Create(A1)) * t;
-        var y = Vector256<float>.One - poly * Vector256.Exp(-(ax * ax));
+        var y = Vector256<float>.One - poly * Exp(-(ax * ax));
         return Vector256.CopySign(y, x);
     }
 
     /// <summary>Error function, 16 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Erf(Vector512<float> x)
     {
         var ax = Vector512.Abs(x);
         var t = Vector512<float>.One / (Vector512<float>.One + Vector512.Create(P) * ax);
         var poly = Vector512.FusedMultiplyAdd(Vector512.FusedMultiplyAdd(Vector512.FusedMultiplyAdd(Vector512.FusedMultiplyAdd(
             Vector512.Create(A5), t, Vector512.Create(A4)), t, Vector512.Create(A3)), t, Vector512.Create(A2)), t, Vector512.Create(A1)) * t;
-        var y = Vector512<float>.One - poly * Vector512.Exp(-(ax * ax));
+        var y = Vector512<float>.One - poly * Exp(-(ax * ax));
         return Vector512.CopySign(y, x);
     }
 }

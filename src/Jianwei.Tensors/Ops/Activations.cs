@@ -28,8 +28,8 @@ public sealed partial class Tensor
     internal readonly struct ExpOp : IUnaryOperator
     {
         public float Invoke(float x) => MathF.Exp(x);
-        public Vector256<float> Invoke(Vector256<float> x) => Vector256.Exp(x);
-        public Vector512<float> Invoke(Vector512<float> x) => Vector512.Exp(x);
+        public Vector256<float> Invoke(Vector256<float> x) => SimdMath.Exp(x);
+        public Vector512<float> Invoke(Vector512<float> x) => SimdMath.Exp(x);
     }
 
     // ---- log: y = ln x;  dx = g / x
@@ -94,8 +94,8 @@ public sealed partial class Tensor
     {
         // tanh x = 1 − 2/(e²ˣ + 1): exact limits ±1 when e²ˣ overflows or underflows.
         public float Invoke(float x) => MathF.Tanh(x);
-        public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One - Vector256.Create(2f) / (Vector256.Exp(x + x) + Vector256<float>.One);
-        public Vector512<float> Invoke(Vector512<float> x) => Vector512<float>.One - Vector512.Create(2f) / (Vector512.Exp(x + x) + Vector512<float>.One);
+        public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One - Vector256.Create(2f) / (SimdMath.Exp(x + x) + Vector256<float>.One);
+        public Vector512<float> Invoke(Vector512<float> x) => Vector512<float>.One - Vector512.Create(2f) / (SimdMath.Exp(x + x) + Vector512<float>.One);
     }
     internal readonly struct TanhGrad : IBinaryOperator
     {
@@ -110,8 +110,8 @@ public sealed partial class Tensor
     internal readonly struct SigmoidOp : IUnaryOperator
     {
         public float Invoke(float x) => 1f / (1f + MathF.Exp(-x));
-        public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + Vector256.Exp(-x));
-        public Vector512<float> Invoke(Vector512<float> x) => Vector512<float>.One / (Vector512<float>.One + Vector512.Exp(-x));
+        public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + SimdMath.Exp(-x));
+        public Vector512<float> Invoke(Vector512<float> x) => Vector512<float>.One / (Vector512<float>.One + SimdMath.Exp(-x));
     }
     internal readonly struct SigmoidGrad : IBinaryOperator
     {
@@ -153,13 +153,13 @@ public sealed partial class Tensor
         public Vector256<float> Invoke(Vector256<float> x, Vector256<float> g)
         {
             var cdf = Vector256.Create(0.5f) * (Vector256<float>.One + SimdMath.Erf(x * Vector256.Create(InvSqrt2)));
-            var pdf = Vector256.Create(InvSqrt2Pi) * Vector256.Exp(Vector256.Create(-0.5f) * x * x);
+            var pdf = Vector256.Create(InvSqrt2Pi) * SimdMath.Exp(Vector256.Create(-0.5f) * x * x);
             return g * (cdf + x * pdf);
         }
         public Vector512<float> Invoke(Vector512<float> x, Vector512<float> g)
         {
             var cdf = Vector512.Create(0.5f) * (Vector512<float>.One + SimdMath.Erf(x * Vector512.Create(InvSqrt2)));
-            var pdf = Vector512.Create(InvSqrt2Pi) * Vector512.Exp(Vector512.Create(-0.5f) * x * x);
+            var pdf = Vector512.Create(InvSqrt2Pi) * SimdMath.Exp(Vector512.Create(-0.5f) * x * x);
             return g * (cdf + x * pdf);
         }
     }
@@ -170,8 +170,8 @@ public sealed partial class Tensor
     internal readonly struct EluOp(float alpha) : IUnaryOperator
     {
         public float Invoke(float x) => x > 0f ? x : alpha * (MathF.Exp(x) - 1f);
-        public Vector256<float> Invoke(Vector256<float> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, Vector256.Create(alpha) * (Vector256.Exp(Vector256.Min(x, Vector256<float>.Zero)) - Vector256<float>.One));
-        public Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), x, Vector512.Create(alpha) * (Vector512.Exp(Vector512.Min(x, Vector512<float>.Zero)) - Vector512<float>.One));
+        public Vector256<float> Invoke(Vector256<float> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, Vector256.Create(alpha) * (SimdMath.Exp(Vector256.Min(x, Vector256<float>.Zero)) - Vector256<float>.One));
+        public Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), x, Vector512.Create(alpha) * (SimdMath.Exp(Vector512.Min(x, Vector512<float>.Zero)) - Vector512<float>.One));
     }
     internal readonly struct EluGrad(float alpha) : IBinaryOperator
     {
@@ -189,14 +189,14 @@ public sealed partial class Tensor
         // max(x,0) + ln(1 + e^{-|x|}) is exact to float round-off for all x and never overflows.
         public float Invoke(float x) => x > 20f ? x : MathF.Max(x, 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs(x)));
         public Vector256<float> Invoke(Vector256<float> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(20f)), x,
-            Vector256.Max(x, Vector256<float>.Zero) + Vector256.Log(Vector256<float>.One + Vector256.Exp(-Vector256.Abs(x))));
+            Vector256.Max(x, Vector256<float>.Zero) + Vector256.Log(Vector256<float>.One + SimdMath.Exp(-Vector256.Abs(x))));
         public Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(20f)), x,
-            Vector512.Max(x, Vector512<float>.Zero) + Vector512.Log(Vector512<float>.One + Vector512.Exp(-Vector512.Abs(x))));
+            Vector512.Max(x, Vector512<float>.Zero) + Vector512.Log(Vector512<float>.One + SimdMath.Exp(-Vector512.Abs(x))));
     }
     internal readonly struct SoftplusGrad : IBinaryOperator
     {
         public float Invoke(float x, float g) => x > 20f ? g : g / (1f + MathF.Exp(-x));
-        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> g) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(20f)), g, g / (Vector256<float>.One + Vector256.Exp(-x)));
-        public Vector512<float> Invoke(Vector512<float> x, Vector512<float> g) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(20f)), g, g / (Vector512<float>.One + Vector512.Exp(-x)));
+        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> g) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(20f)), g, g / (Vector256<float>.One + SimdMath.Exp(-x)));
+        public Vector512<float> Invoke(Vector512<float> x, Vector512<float> g) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(20f)), g, g / (Vector512<float>.One + SimdMath.Exp(-x)));
     }
 }

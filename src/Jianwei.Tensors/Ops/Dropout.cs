@@ -1,5 +1,5 @@
+using System.Runtime.Intrinsics;
 using Jianwei.Tensors.Kernels;
-
 
 namespace Jianwei.Tensors;
 
@@ -10,44 +10,41 @@ public sealed partial class Tensor
     /// the rest by 1/(1 − p); the identity otherwise. The mask comes from <paramref name="rng"/> in order,
     /// so the same seed drops the same elements. Backward: dx = g·mask.
     /// </summary>
-    public static Tensor Dropout(Tensor x, float p, bool training, Rng rng)
+    public static unsafe Tensor Dropout(Tensor x, float p, bool training, Rng rng)
     {
         if (p < 0f || p >= 1f) throw new ArgumentOutOfRangeException(nameof(p), $"dropout probability {p} must be in [0, 1).");
         if (!training || p == 0f) return x;
-        // The mask is kept as one byte per element (a quarter of a float mask's memory), in a pooled
-        // buffer seen as bytes.
-        var maskStore = Empty((x.Length + 3) / 4);
+        int n = x.Length;
+        // Each 64-bit word gives four 16-bit draws u; element i is kept when u ≥ p·65536 (p is
+        // resolved to 1/65536, far below any use's precision). Words are drawn in bulk into scratch.
+        int words = (n + 3) / 4;
+        var scratch = Empty(2 * words);
+        var mask = Empty(x._dims);                 // 0 or 1/(1 − p)
         float keep = 1f / (1f - p);
-        uint threshold = (uint)Math.Min(uint.MaxValue, p * 4294967296.0);
-        int n = x.Length, i = 0;
-        var mask = System.Runtime.InteropServices.MemoryMarshal.AsBytes(maskStore._data.AsSpan()).Slice(0, n);
-        for (; i + 1 < n; i += 2)
+        uint threshold = (uint)Math.Round(p * 65536.0);
+        fixed (float* sp = scratch._data, m = mask._data)
         {
-            ulong bits = rng.NextUInt64();
-            mask[i] = (uint)bits >= threshold ? (byte)1 : (byte)0;
-            mask[i + 1] = (uint)(bits >> 32) >= threshold ? (byte)1 : (byte)0;
+            rng.Fill(new Span<ulong>(sp, words));
+            ushort* u = (ushort*)sp;                // draw i is u[i] (little-endian words)
+            int i = 0;
+            if (Vector512.IsHardwareAccelerated && threshold < 65536)
+            {
+                var th = Vector512.Create(threshold); var kv = Vector512.Create(keep);
+                for (; i <= n - 32; i += 32)
+                {
+                    var draws = Vector512.Load(u + i);                           // 32 draws
+                    Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(Vector512.WidenLower(draws), th).AsSingle(), kv, default).Store(m + i);
+                    Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(Vector512.WidenUpper(draws), th).AsSingle(), kv, default).Store(m + i + 16);
+                }
+            }
+            for (; i < n; i++) m[i] = u[i] >= threshold ? keep : 0f;
         }
-        if (i < n) mask[i] = (uint)rng.NextUInt64() >= threshold ? (byte)1 : (byte)0;
         var y = Empty(x._dims);
-        ApplyMask(x._data, maskStore._data, n, keep, y._data, accumulate: false);
+        Elementwise.Map(default(MulOp), x.Data, mask.Data, y.Data);
         return Record(y, "dropout", g =>
         {
             var (gx, acc) = GradSink(x);
-            ApplyMask(g._data, maskStore._data, n, keep, gx._data, acc);
+            Elementwise.Map(default(MulOp), g.Data, mask.Data, gx.Data, acc);
         }, x);
-    }
-
-    /// <summary>dst (+)= src·mask·scale over n elements, with the byte mask stored in a float buffer; parallel over large arrays.</summary>
-    private static void ApplyMask(float[] src, float[] maskStore, int n, float scale, float[] dst, bool accumulate)
-    {
-        Parallelism.For(n, 1 << 15, (s, e) =>
-        {
-            var mask = System.Runtime.InteropServices.MemoryMarshal.AsBytes(maskStore.AsSpan());
-            for (int i = s; i < e; i++)
-            {
-                float v = mask[i] != 0 ? src[i] * scale : 0f;
-                dst[i] = accumulate ? dst[i] + v : v;
-            }
-        });
     }
 }

@@ -27,48 +27,56 @@ public sealed partial class Tensor
 
         var logp = Empty(n, c)._data;   // pooled scratch: [N, C] is the largest buffer of an MLM step
         var rowLoss = new double[n];
-        double denom = 0;
+        var rowWeight = new double[n];
         float eps = labelSmoothing;
-        for (int i = 0; i < n; i++)
+        var logits_ = logits._data;
+        // Rows are independent: computed in parallel, summed afterwards in row order (deterministic).
+        Kernels.Parallelism.For(n, Math.Max(1, 16384 / Math.Max(c, 1)), (r0, r1) =>
         {
-            if (t[i] == ignoreIndex) continue;
-            var lp = logp.AsSpan(i * c, c);
-            LogSoftmaxRow(logits._data.AsSpan(i * c, c), lp);
-            float wy = classWeights?[t[i]] ?? 1f;
-            double nll = -wy * lp[t[i]];
-            double smooth = 0;
-            if (eps > 0f)
+            for (int i = r0; i < r1; i++)
             {
-                smooth = classWeights is null ? -TensorPrimitives.Sum(lp) : -TensorPrimitives.Dot(lp, classWeights);
-                smooth /= c;
+                if (t[i] == ignoreIndex) continue;
+                var lp = logp.AsSpan(i * c, c);
+                LogSoftmaxRow(logits_.AsSpan(i * c, c), lp);
+                float wy = classWeights?[t[i]] ?? 1f;
+                double nll = -wy * lp[t[i]];
+                double smooth = 0;
+                if (eps > 0f) smooth = (classWeights is null ? -TensorPrimitives.Sum(lp) : -TensorPrimitives.Dot(lp, classWeights)) / c;
+                rowLoss[i] = (1 - eps) * nll + eps * smooth;
+                rowWeight[i] = wy;
             }
-            rowLoss[i] = (1 - eps) * nll + eps * smooth;
-            denom += wy;
-        }
-        double total = 0;
-        for (int i = 0; i < n; i++) total += rowLoss[i];
+        });
+        double total = 0, denom = 0;
+        for (int i = 0; i < n; i++) { total += rowLoss[i]; denom += rowWeight[i]; }
         var y = Scalar(denom == 0 ? float.NaN : (float)(total / denom));
         return Record(y, "cross_entropy", g =>
         {
             // dℓ/dlogit_j = (1−ε)·w_y·(p_j − [j = y]) + (ε/C)·(p_j·Σ_c w_c − w_j), all over Σ w_y.
             var (gx, acc) = GradSink(logits);
-            if (!acc) gx.Data.Clear();
             float scale = (float)(g._data[0] / denom);
             float wSum = classWeights?.Sum() ?? c;
-            for (int i = 0; i < n; i++)
+            var gd = gx._data;
+            Kernels.Parallelism.For(n, Math.Max(1, 16384 / Math.Max(c, 1)), (r0, r1) =>
             {
-                if (t[i] == ignoreIndex) continue;
-                var lp = logp.AsSpan(i * c, c); var d = gx._data.AsSpan(i * c, c);
-                float wy = classWeights?[t[i]] ?? 1f;
-                float a = (1 - eps) * wy, b = eps / c * wSum;
-                for (int j = 0; j < c; j++)
+                var p = new float[c];
+                for (int i = r0; i < r1; i++)
                 {
-                    float pj = MathF.Exp(lp[j]);
-                    float v = (a + b) * pj - (eps / c) * (classWeights?[j] ?? 1f);
-                    if (j == t[i]) v -= a;
-                    d[j] += scale * v;
+                    var d = gd.AsSpan(i * c, c);
+                    if (t[i] == ignoreIndex) { if (!acc) d.Clear(); continue; }
+                    Kernels.SimdMath.Exp(logp.AsSpan(i * c, c), p);
+                    float wy = classWeights?[t[i]] ?? 1f;
+                    float a = (1 - eps) * wy, b = eps / c * wSum;
+                    // v_j = (a + b)·p_j − (ε/C)·w_j, then v_y −= a; d (+)= scale·v
+                    TensorPrimitives.Multiply(p, scale * (a + b), p);
+                    if (eps > 0f)
+                    {
+                        if (classWeights is null) TensorPrimitives.Subtract(p, scale * eps / c, p);
+                        else TensorPrimitives.MultiplyAdd(classWeights, -scale * eps / c, p, p);
+                    }
+                    p[t[i]] -= scale * a;
+                    if (acc) TensorPrimitives.Add(d, p, d); else p.CopyTo(d);
                 }
-            }
+            });
         }, logits);
     }
 

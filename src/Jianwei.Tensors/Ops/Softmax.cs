@@ -63,7 +63,7 @@ public sealed partial class Tensor
         if (!bias.IsEmpty) TensorPrimitives.Add(y, bias, y);
         float max = TensorPrimitives.Max(y);
         TensorPrimitives.Subtract(y, max, y);
-        TensorPrimitives.Exp(y, y);
+        SimdMath.Exp(y, y);
         float sum = TensorPrimitives.Sum(y);
         TensorPrimitives.Multiply(y, 1f / sum, y);
     }
@@ -133,7 +133,7 @@ public sealed partial class Tensor
         for (int i = 0; i < y.Length; i += 256)
         {
             int len = Math.Min(256, y.Length - i);
-            TensorPrimitives.Exp(y.Slice(i, len), tmp[..len]);
+            SimdMath.Exp(y.Slice(i, len), tmp[..len]);
             sum += TensorPrimitives.Sum(tmp[..len]);
         }
         TensorPrimitives.Subtract(y, MathF.Log(sum), y);

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Jianwei.Tensors.Optim;
 
 /// <summary>SGD with momentum (PyTorch semantics: v = μv + g (+ wd·p); p −= lr·v, or lr·(g + μv) with Nesterov).</summary>
@@ -50,16 +52,32 @@ public sealed class AdamW(IEnumerable<ParamGroup> groups, float beta1 = 0.9f, fl
         float lr = s.LearningRate, decay = 1f - lr * s.WeightDecay;
         float bc1 = 1f - MathF.Pow(beta1, StepCount), bc2Sqrt = MathF.Sqrt(1f - MathF.Pow(beta2, StepCount));
         float stepSize = lr / bc1, b1 = beta1, b2 = beta2, e = eps;
-        fixed (float* p = param, g = grad)
+        fixed (float* p = param, g = grad, pm = m, pv = v)
         {
-            float* pp = p, gp = g;
+            float* pp = p, gp = g, mp = pm, vp = pv;
             ForChunks(param.Length, (a, b) =>
             {
-                for (int i = a; i < b; i++)
+                int i = a;
+                if (Vector512.IsHardwareAccelerated)
+                {
+                    var vb1 = Vector512.Create(b1); var vb1c = Vector512.Create(1f - b1);
+                    var vb2 = Vector512.Create(b2); var vb2c = Vector512.Create(1f - b2);
+                    var vdecay = Vector512.Create(decay); var vstep = Vector512.Create(stepSize);
+                    var vinv = Vector512.Create(1f / bc2Sqrt); var veps = Vector512.Create(e);
+                    for (; i <= b - 16; i += 16)
+                    {
+                        var gi = Vector512.Load(gp + i);
+                        var mi = vb1 * Vector512.Load(mp + i) + vb1c * gi;
+                        var vi = vb2 * Vector512.Load(vp + i) + vb2c * gi * gi;
+                        mi.Store(mp + i); vi.Store(vp + i);
+                        (Vector512.Load(pp + i) * vdecay - vstep * mi / (Vector512.Sqrt(vi) * vinv + veps)).Store(pp + i);
+                    }
+                }
+                for (; i < b; i++)
                 {
                     float gi = gp[i];
-                    float mi = m[i] = b1 * m[i] + (1f - b1) * gi;
-                    float vi = v[i] = b2 * v[i] + (1f - b2) * gi * gi;
+                    float mi = mp[i] = b1 * mp[i] + (1f - b1) * gi;
+                    float vi = vp[i] = b2 * vp[i] + (1f - b2) * gi * gi;
                     pp[i] = pp[i] * decay - stepSize * mi / (MathF.Sqrt(vi) / bc2Sqrt + e);
                 }
             });
