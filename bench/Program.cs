@@ -158,6 +158,15 @@ internal static class Program
             }
             lat.Sort();
             double p50 = lat[lat.Count / 2];
+            if (Environment.GetEnvironmentVariable("JIANWEI_PROFILE") == "1")
+            {
+                OpProfiler.Enabled = true;
+                using (GradMode.NoGrad())
+                    for (int i = 0; i < 10; i++) { OpProfiler.Mark(); using (new TensorScope()) model.Encode(one, oneMask); }
+                OpProfiler.Enabled = false;
+                Console.Error.WriteLine($"{name}: one row, {threads} threads, p50 {p50:F2} ms\n{OpProfiler.Report(10)}");
+                OpProfiler.Reset();
+            }
             if (p50 < best.P50) best = (p50, threads);
         }
         Gemm.SetThreads(Environment.ProcessorCount);

@@ -75,6 +75,42 @@ public static unsafe class Gemm
     }
 
     /// <summary>
+    /// Opens a region in which the engine runs many small products at once, one per core: OpenBLAS is
+    /// set to one thread until the region is disposed, and <see cref="SgemmSerial"/> may be called
+    /// from several threads. (OpenBLAS's thread count is process-wide, so regions are not nested
+    /// across threads; the engine opens them only around its own parallel loops.)
+    /// </summary>
+    public static SerialRegion SerialBlas()
+    {
+        if (s_backend == GemmBackend.OpenBlas && Parallelism.Threads > 1) OpenBlas.SetThreads(1);
+        return new SerialRegion();
+    }
+
+    /// <summary>Restores OpenBLAS's thread count when disposed.</summary>
+    public readonly struct SerialRegion : IDisposable
+    {
+        /// <summary>Restores the thread count.</summary>
+        public void Dispose()
+        {
+            if (s_backend == GemmBackend.OpenBlas && Parallelism.Threads > 1) OpenBlas.SetThreads(Parallelism.Threads);
+        }
+    }
+
+    /// <summary>
+    /// A product on the calling thread only, for use inside <see cref="SerialBlas"/> (one small matrix
+    /// per task): single-threaded OpenBLAS, or the managed kernel without its own threading.
+    /// </summary>
+    internal static void SgemmSerial(bool transA, bool transB, int m, int n, int k, float alpha,
+                                     float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    {
+        if (m == 0 || n == 0) return;
+        if (s_backend == GemmBackend.OpenBlas && k > 0)
+            OpenBlas.Sgemm(transA, transB, m, n, k, alpha, a, Math.Max(lda, 1), b, Math.Max(ldb, 1), beta, c, ldc);
+        else
+            ManagedGemm.SgemmSingle(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /// <summary>
     /// <paramref name="batch"/> independent products with fixed strides between matrices. Small
     /// products run one per core through the managed kernel (a threaded BLAS call per small matrix
     /// costs more than the work); large ones run one after another on the full backend.
@@ -93,10 +129,11 @@ public static unsafe class Gemm
             bool small = (long)m * n * k <= 1L << 22;
             if (small && batch > 1)
             {
+                using var region = SerialBlas();
                 Parallelism.For(batch, 1, (s, e) =>
                 {
                     for (int i = s; i < e; i++)
-                        ManagedGemm.SgemmSingle(transA, transB, m, n, k, alpha, a0 + i * strideA, lda, b0 + i * strideB, ldb, beta, c0 + i * strideC, ldc);
+                        SgemmSerial(transA, transB, m, n, k, alpha, a0 + i * strideA, lda, b0 + i * strideB, ldb, beta, c0 + i * strideC, ldc);
                 });
             }
             else

@@ -58,6 +58,7 @@ public sealed partial class Tensor
             for (int i = 0; i < bias.Length; i++) bias[i] = keyMask._data[i] == 0f ? float.MinValue : 0f;
         }
         float[] qd = q.Tensor._data, kd = k.Tensor._data, vd = v.Tensor._data, pd = probs._data, yd = y._data;
+        using (Gemm.SerialBlas())
         Parallelism.For(b * heads, 1, (s, e) =>
         {
             fixed (float* pq = qd, pk = kd, pv = vd, pp = pd, py = yd)
@@ -68,14 +69,14 @@ public sealed partial class Tensor
                     float* K = pk + k.Offset + (long)bi * nk * k.RowStride + hi * dh;
                     float* V = pv + v.Offset + (long)bi * nk * v.RowStride + hi * dh;
                     float* P = pp + (long)t * nq * nk;
-                    ManagedGemm.SgemmSingle(false, true, nq, nk, dh, 1f, Q, q.RowStride, K, k.RowStride, 0f, P, nk);   // S = Q·Kᵀ
+                    Gemm.SgemmSerial(false, true, nq, nk, dh, 1f, Q, q.RowStride, K, k.RowStride, 0f, P, nk);   // S = Q·Kᵀ
                     var maskRow = bias is null ? default : bias.AsSpan(bi * nk, nk);
                     for (int i = 0; i < nq; i++)
                     {
                         var row = new Span<float>(P + (long)i * nk, nk);
                         SoftmaxRow(row, row, scale, maskRow);                                                          // P = softmax(scale·S + bias)
                     }
-                    ManagedGemm.SgemmSingle(false, false, nq, dh, nk, 1f, P, nk, V, v.RowStride, 0f, py + (long)bi * nq * width + hi * dh, width);   // O = P·V
+                    Gemm.SgemmSerial(false, false, nq, dh, nk, 1f, P, nk, V, v.RowStride, 0f, py + (long)bi * nq * width + hi * dh, width);   // O = P·V
                 }
         });
 
@@ -102,6 +103,7 @@ public sealed partial class Tensor
             var dsAll = Empty(Math.Min(b * heads, Parallelism.Threads), nq, nk);   // one dS scratch block per worker
             float[] dsd = dsAll._data;
             int chunks = Parallelism.ChunkCount(b * heads, 1);
+            using var region = Gemm.SerialBlas();
             Parallelism.For(b * heads, 1, (s, e) =>
             {
                 int worker = ChunkIndex(b * heads, chunks, s);
@@ -116,8 +118,8 @@ public sealed partial class Tensor
                         float* dO = pg + (long)bi * nq * width + hi * dh;
                         if (gv is not null)
                             fixed (float* pgv = gv)   // dV = Pᵀ·dO
-                                ManagedGemm.SgemmSingle(true, false, nk, dh, nq, 1f, P, nk, dO, width, accV ? 1f : 0f, pgv + vOff, v.RowStride);
-                        ManagedGemm.SgemmSingle(false, true, nq, nk, dh, 1f, dO, width, pv + vOff, v.RowStride, 0f, DS, nk);   // dP = dO·Vᵀ
+                                Gemm.SgemmSerial(true, false, nk, dh, nq, 1f, P, nk, dO, width, accV ? 1f : 0f, pgv + vOff, v.RowStride);
+                        Gemm.SgemmSerial(false, true, nq, nk, dh, 1f, dO, width, pv + vOff, v.RowStride, 0f, DS, nk);   // dP = dO·Vᵀ
                         for (int i = 0; i < nq; i++)
                         {
                             var pr = new ReadOnlySpan<float>(P + (long)i * nk, nk);
@@ -128,10 +130,10 @@ public sealed partial class Tensor
                         }
                         if (gq is not null)
                             fixed (float* pgq = gq)   // dQ = scale·dS·K
-                                ManagedGemm.SgemmSingle(false, false, nq, dh, nk, scale, DS, nk, pk + kOff, k.RowStride, accQ ? 1f : 0f, pgq + qOff, q.RowStride);
+                                Gemm.SgemmSerial(false, false, nq, dh, nk, scale, DS, nk, pk + kOff, k.RowStride, accQ ? 1f : 0f, pgq + qOff, q.RowStride);
                         if (gk is not null)
                             fixed (float* pgk = gk)   // dK = scale·dSᵀ·Q
-                                ManagedGemm.SgemmSingle(true, false, nk, dh, nq, scale, DS, nk, pq + qOff, q.RowStride, accK ? 1f : 0f, pgk + kOff, k.RowStride);
+                                Gemm.SgemmSerial(true, false, nk, dh, nq, scale, DS, nk, pq + qOff, q.RowStride, accK ? 1f : 0f, pgk + kOff, k.RowStride);
                     }
             });
         }, inputs);
