@@ -1,4 +1,4 @@
-namespace Jianwei.Tensors.Tests;
+namespace Jianwei.Tests;
 
 /// <summary>Locates ../shared (beside the repository root); JIANWEI_SHARED overrides.</summary>
 public static class SharedData

@@ -1,0 +1,113 @@
+namespace Jianwei.Text;
+
+/// <summary>Settings of <see cref="WordPieceTrainer"/>.</summary>
+/// <param name="VocabularySize">Target size, special tokens included.</param>
+/// <param name="MinFrequency">Pairs seen fewer times than this are never merged; characters seen fewer times are left out (CJK ideographs excepted).</param>
+/// <param name="SpecialTokens">Tokens placed first, in order (default: [PAD] [UNK] [CLS] [SEP] [MASK]); column tags go here too.</param>
+/// <param name="LowerCase">Lower-case and strip accents before counting (as the tokenizer will).</param>
+/// <param name="IncludeAllCjk">Put every CJK Unified Ideograph of the basic block (U+4E00–U+9FFF) in the vocabulary, seen or not.</param>
+public sealed record WordPieceTrainerOptions(int VocabularySize = 8000, int MinFrequency = 2, IReadOnlyList<string>? SpecialTokens = null,
+                                             bool LowerCase = true, bool IncludeAllCjk = false);
+
+/// <summary>
+/// Trains a WordPiece vocabulary from texts the way Hugging Face's WordPieceTrainer does: words from
+/// the basic tokenizer are spelled as a first character and "##"-prefixed continuations, then the
+/// most frequent adjacent pair is merged repeatedly (BPE) until the target size is reached.
+/// Single CJK characters seen in the texts are always included. Deterministic: ties are broken by
+/// the pair's text, and nothing depends on hash order.
+/// </summary>
+public static class WordPieceTrainer
+{
+    /// <summary>Builds the vocabulary.</summary>
+    public static Vocabulary Train(IEnumerable<string?> texts, WordPieceTrainerOptions? options = null)
+    {
+        options ??= new WordPieceTrainerOptions();
+        var specials = options.SpecialTokens ?? Vocabulary.DefaultSpecialTokens;
+        var basic = new BasicTokenizer(options.LowerCase);
+
+        // 1. Word counts.
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        var buffer = new List<string>();
+        foreach (var text in texts)
+        {
+            buffer.Clear();
+            basic.Tokenize(text, buffer);
+            foreach (var w in buffer) counts[w] = counts.GetValueOrDefault(w) + 1;
+        }
+
+        // 2. Alphabet: initial characters and continuation characters, by frequency.
+        var vocab = new List<string>(specials);
+        var seen = new HashSet<string>(vocab, StringComparer.Ordinal);
+        void Add(string t) { if (seen.Add(t)) vocab.Add(t); }
+        var charFreq = new Dictionary<string, long>(StringComparer.Ordinal);
+        var words = counts.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (Symbols: Spell(kv.Key), Count: kv.Value)).ToList();
+        foreach (var (symbols, count) in words) foreach (var s in symbols) charFreq[s] = charFreq.GetValueOrDefault(s) + count;
+        foreach (var (s, f) in charFreq.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            bool cjk = CharClass.ContainsCjk(s);
+            if (f >= options.MinFrequency || cjk) Add(s);
+            if (cjk && !s.StartsWith(Vocabulary.ContinuationPrefix, StringComparison.Ordinal)) Add(Vocabulary.ContinuationPrefix + s);
+        }
+        if (options.IncludeAllCjk)
+            for (int cp = 0x4E00; cp <= 0x9FFF; cp++) Add(char.ConvertFromUtf32(cp));
+
+        // 3. BPE merges with incremental pair counts.
+        var pairCounts = new Dictionary<(string, string), long>();
+        var pairWhere = new Dictionary<(string, string), HashSet<int>>();
+        for (int w = 0; w < words.Count; w++) CountPairs(w, +1);
+        var queue = new PriorityQueue<(string A, string B), (long NegCount, string Key)>(Comparer<(long, string)>.Create((x, y) =>
+            x.Item1 != y.Item1 ? x.Item1.CompareTo(y.Item1) : string.CompareOrdinal(x.Item2, y.Item2)));
+        foreach (var (p, c) in pairCounts) queue.Enqueue(p, (-c, p.Item1 + " " + p.Item2));
+
+        while (vocab.Count < options.VocabularySize && queue.TryDequeue(out var pair, out var prio))
+        {
+            long current = pairCounts.GetValueOrDefault(pair);
+            if (current != -prio.NegCount) { if (current > 0) queue.Enqueue(pair, (-current, prio.Key)); continue; }   // stale entry
+            if (current < options.MinFrequency) break;
+            string merged = pair.Item1 + (pair.Item2.StartsWith(Vocabulary.ContinuationPrefix, StringComparison.Ordinal) ? pair.Item2[2..] : pair.Item2);
+            Add(merged);
+            var affected = pairWhere.GetValueOrDefault(pair)?.ToArray() ?? [];
+            Array.Sort(affected);
+            var touched = new HashSet<(string, string)>();
+            foreach (int w in affected)
+            {
+                CountPairs(w, -1, touched);
+                var s = words[w].Symbols;
+                var next = new List<string>(s.Length);
+                for (int i = 0; i < s.Length; i++)
+                {
+                    if (i + 1 < s.Length && s[i] == pair.Item1 && s[i + 1] == pair.Item2) { next.Add(merged); i++; }
+                    else next.Add(s[i]);
+                }
+                words[w] = (next.ToArray(), words[w].Count);
+                CountPairs(w, +1, touched);
+            }
+            foreach (var p in touched)
+                if (pairCounts.TryGetValue(p, out long c) && c > 0) queue.Enqueue(p, (-c, p.Item1 + " " + p.Item2));
+        }
+        return new Vocabulary(vocab);
+
+        void CountPairs(int w, int sign, HashSet<(string, string)>? touched = null)
+        {
+            var (s, count) = words[w];
+            for (int i = 0; i + 1 < s.Length; i++)
+            {
+                var p = (s[i], s[i + 1]);
+                pairCounts[p] = pairCounts.GetValueOrDefault(p) + sign * count;
+                if (!pairWhere.TryGetValue(p, out var set)) pairWhere[p] = set = new HashSet<int>();
+                if (sign > 0) set.Add(w);
+                touched?.Add(p);
+            }
+            if (sign < 0)
+                for (int i = 0; i + 1 < s.Length; i++) pairWhere[(s[i], s[i + 1])].Remove(w);
+        }
+    }
+
+    /// <summary>"loan" → ["l", "##o", "##a", "##n"] (code points, surrogate pairs kept whole).</summary>
+    private static string[] Spell(string word)
+    {
+        var parts = new List<string>();
+        foreach (var r in word.EnumerateRunes()) parts.Add(parts.Count == 0 ? r.ToString() : Vocabulary.ContinuationPrefix + r.ToString());
+        return [.. parts];
+    }
+}
