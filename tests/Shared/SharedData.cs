@@ -31,3 +31,12 @@ public sealed class SharedFactAttribute : FactAttribute
         if (SharedData.Root is null) Skip = "../shared is absent (tests that read the shared fixtures and datasets are skipped)";
     }
 }
+
+/// <summary>A theory that needs ../shared: reported as skipped (never passed) when the folder is absent.</summary>
+public sealed class SharedTheoryAttribute : TheoryAttribute
+{
+    public SharedTheoryAttribute()
+    {
+        if (SharedData.Root is null) Skip = "../shared is absent (tests that read the shared fixtures and datasets are skipped)";
+    }
+}
