@@ -6,8 +6,11 @@ namespace Jianwei.Text;
 /// <param name="SpecialTokens">Tokens placed first, in order (default: [PAD] [UNK] [CLS] [SEP] [MASK]); column tags go here too.</param>
 /// <param name="LowerCase">Lower-case and strip accents before counting (as the tokenizer will).</param>
 /// <param name="IncludeAllCjk">Put every CJK Unified Ideograph of the basic block (U+4E00–U+9FFF) in the vocabulary, seen or not.</param>
+/// <param name="Segmenter">With <paramref name="ChineseWords"/> &gt; 0: the segmenter whose multi-character Chinese words are counted.</param>
+/// <param name="ChineseWords">How many of the most frequent multi-character Chinese words (seen at least MinFrequency times) to add
+/// as whole tokens — the word + character vocabulary of WoBERT; they take places of the target size.</param>
 public sealed record WordPieceTrainerOptions(int VocabularySize = 8000, int MinFrequency = 2, IReadOnlyList<string>? SpecialTokens = null,
-                                             bool LowerCase = true, bool IncludeAllCjk = false);
+                                             bool LowerCase = true, bool IncludeAllCjk = false, ChineseSegmenter? Segmenter = null, int ChineseWords = 0);
 
 /// <summary>
 /// Trains a WordPiece vocabulary from texts the way Hugging Face's WordPieceTrainer does: words from
@@ -25,14 +28,21 @@ public static class WordPieceTrainer
         var specials = options.SpecialTokens ?? Vocabulary.DefaultSpecialTokens;
         var basic = new BasicTokenizer(options.LowerCase);
 
-        // 1. Word counts.
+        if (options.ChineseWords > 0 && options.Segmenter is null)
+            throw new ArgumentException("ChineseWords needs a Segmenter.", nameof(options));
+
+        // 1. Word counts (and, for a word + character vocabulary, Chinese word counts).
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        var chineseWords = new Dictionary<string, long>(StringComparer.Ordinal);
         var buffer = new List<string>();
         foreach (var text in texts)
         {
             buffer.Clear();
             basic.Tokenize(text, buffer);
             foreach (var w in buffer) counts[w] = counts.GetValueOrDefault(w) + 1;
+            if (options.ChineseWords > 0)
+                foreach (var w in options.Segmenter!.Cut(text))
+                    if (w.Length > 1 && w.All(c => CharClass.IsCjk(c))) chineseWords[w] = chineseWords.GetValueOrDefault(w) + 1;
         }
 
         // 2. Alphabet: initial characters and continuation characters, by frequency.
@@ -50,6 +60,9 @@ public static class WordPieceTrainer
         }
         if (options.IncludeAllCjk)
             for (int cp = 0x4E00; cp <= 0x9FFF; cp++) Add(char.ConvertFromUtf32(cp));
+        foreach (var (w, _) in chineseWords.Where(kv => kv.Value >= options.MinFrequency)
+                     .OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(options.ChineseWords))
+            Add(w);
 
         // 3. BPE merges with incremental pair counts.
         var pairCounts = new Dictionary<(string, string), long>();

@@ -44,6 +44,29 @@ public class WordPieceTrainerTests
     }
 
     [Fact]
+    public void ChineseWordsOptionAddsFrequentWordsAndShortensSequences()
+    {
+        var seg = ChineseSegmenter.Load(["公司 100", "拖欠 50", "工资 50", "货款 20", "招聘 30", "催收 10", "专员 10"], "tiny");
+        string[] texts = ["公司拖欠工资", "拖欠货款", "公司招聘催收专员", "公司拖欠工资"];
+        var v = WordPieceTrainer.Train(texts, new(VocabularySize: 200, MinFrequency: 2, Segmenter: seg, ChineseWords: 10));
+        Assert.True(v.Contains("公司") && v.Contains("拖欠") && v.Contains("工资"));
+        Assert.False(v.Contains("货款"));   // seen once: below the minimum frequency
+        var words = new BertTokenizer(v, segmenter: seg, wordUnits: true).Tokenize("公司拖欠工资");
+        Assert.Equal(["公司", "拖欠", "工资"], words.Tokens);
+        Assert.Throws<ArgumentException>(() => WordPieceTrainer.Train(texts, new(ChineseWords: 5)));
+    }
+
+    [Fact]
+    public void TokenizerGivesDefinedResultsForBadInput()
+    {
+        var tok = new BertTokenizer(WordPieceTrainer.Train(Corpus, new(VocabularySize: 60, MinFrequency: 1)));
+        Assert.Empty(tok.Tokenize(null).Ids);
+        Assert.Empty(tok.Tokenize("").Ids);
+        Assert.Empty(tok.Tokenize("\u200B\u0000\uD800").Ids);
+        Assert.Equal(["[UNK]"], tok.Tokenize(new string('q', 1 << 20)).Tokens);
+    }
+
+    [Fact]
     public void AllCjkOptionCoversTheBasicBlock()
     {
         var v = WordPieceTrainer.Train(["abc"], new(VocabularySize: 10, MinFrequency: 1, IncludeAllCjk: true));
