@@ -1,0 +1,63 @@
+using System.Text;
+
+namespace Jianwei.Data;
+
+/// <summary>
+/// Decides a file's text encoding: a byte order mark (UTF-8, UTF-16 LE/BE) wins; otherwise UTF-8 when
+/// the first 64 KB are valid UTF-8; otherwise GB18030 (the superset of GBK and GB2312 that Chinese bank
+/// and government systems export) when they decode as that; otherwise UTF-8, so that the bad bytes are
+/// reported with their line and column.
+/// </summary>
+public static class EncodingDetector
+{
+    static EncodingDetector() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+
+    /// <summary>GB18030 (code page 54936), strict: invalid bytes throw.</summary>
+    public static Encoding Gb18030 { get; } = GetGb18030();
+
+    private static Encoding GetGb18030()
+    {
+        Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+        return Encoding.GetEncoding(54936, EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback);
+    }
+
+    /// <summary>Detects the encoding of the file's first bytes.</summary>
+    public static Encoding Detect(ReadOnlySpan<byte> head, bool headIsWholeFile)
+    {
+        if (head.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) return new UTF8Encoding(true);
+        if (head.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE])) return Encoding.Unicode;
+        if (head.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF])) return Encoding.BigEndianUnicode;
+        var sample = headIsWholeFile ? head : TrimIncompleteUtf8(head);
+        if (System.Text.Unicode.Utf8.IsValid(sample)) return new UTF8Encoding(false);
+        try
+        {
+            // A cut multi-byte GB18030 sequence at the end of the sample is not a reason to reject it.
+            var gbSample = headIsWholeFile ? head : head[..Math.Max(0, head.Length - 4)];
+            Gb18030.GetCharCount(gbSample);
+            return Gb18030;
+        }
+        catch (DecoderFallbackException) { return new UTF8Encoding(false); }
+    }
+
+    /// <summary>Detects the encoding of a file.</summary>
+    public static Encoding Detect(string path)
+    {
+        using var fs = File.OpenRead(path);
+        var buffer = new byte[65536];
+        int n = fs.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+        return Detect(buffer.AsSpan(0, n), n < buffer.Length);
+    }
+
+    /// <summary>Drops a UTF-8 sequence cut off at the end of a sample.</summary>
+    private static ReadOnlySpan<byte> TrimIncompleteUtf8(ReadOnlySpan<byte> s)
+    {
+        for (int back = 1; back <= 3 && back <= s.Length; back++)
+        {
+            byte b = s[^back];
+            if ((b & 0xC0) == 0x80) continue;           // continuation byte: keep looking for the lead
+            int need = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+            return need > back ? s[..^back] : s;
+        }
+        return s;
+    }
+}

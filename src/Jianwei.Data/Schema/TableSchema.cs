@@ -1,0 +1,115 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Jianwei.Data;
+
+/// <summary>What a column is for.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ColumnRole>))]
+public enum ColumnRole
+{
+    /// <summary>An input to the model.</summary>
+    Feature,
+    /// <summary>The outcome to predict.</summary>
+    Label,
+    /// <summary>Unique per row (an id): carried to outputs, never a feature.</summary>
+    Identifier,
+    /// <summary>Groups rows for group k-fold (e.g. a company id).</summary>
+    Group,
+    /// <summary>Orders rows for a time-ordered split.</summary>
+    Time,
+    /// <summary>Left out.</summary>
+    Ignore,
+}
+
+/// <summary>How a column's values are read.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ColumnType>))]
+public enum ColumnType
+{
+    /// <summary>Numbers (percentages, thousands separators, currency and accounting negatives understood).</summary>
+    Numeric,
+    /// <summary>Two values (true/false, yes/no, 是/否, 0/1).</summary>
+    Boolean,
+    /// <summary>A limited set of labels.</summary>
+    Categorical,
+    /// <summary>Free text for the tokenizer.</summary>
+    Text,
+    /// <summary>Dates or date-times.</summary>
+    DateTime,
+}
+
+/// <summary>One column's role and type.</summary>
+public sealed record ColumnSchema(string Name, ColumnRole Role, ColumnType Type);
+
+/// <summary>
+/// The columns of a table, its label and positive class. Written by <c>jianwei inspect --schema-out</c>
+/// for the user to edit, and saved with every model; scoring data must agree with it.
+/// </summary>
+public sealed record TableSchema
+{
+    /// <summary>Columns in file order.</summary>
+    public required IReadOnlyList<ColumnSchema> Columns { get; init; }
+    /// <summary>The label column, if any.</summary>
+    public string? Label { get; init; }
+    /// <summary>The label value that counts as positive (default, bad, 1...).</summary>
+    public string? PositiveClass { get; init; }
+    /// <summary>Cell texts read as missing.</summary>
+    public IReadOnlyList<string> MissingMarkers { get; init; } = ValueParser.DefaultMissingMarkers;
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>The column with a name, or null.</summary>
+    public ColumnSchema? Find(string name) => Columns.FirstOrDefault(c => c.Name == name);
+
+    /// <summary>Columns with a role.</summary>
+    public IEnumerable<ColumnSchema> WithRole(ColumnRole role) => Columns.Where(c => c.Role == role);
+
+    /// <summary>JSON text of the schema.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>Writes the schema file atomically.</summary>
+    public void Save(string path)
+    {
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var tmp = full + $".{Guid.NewGuid():N}.tmp";
+        File.WriteAllText(tmp, ToJson());
+        File.Move(tmp, full, overwrite: true);
+    }
+
+    /// <summary>Reads a schema file; problems name the file and the field.</summary>
+    public static TableSchema Load(string path)
+    {
+        if (!File.Exists(path)) throw new DataFormatException(path, null, null, "schema file not found.");
+        TableSchema? s;
+        try { s = JsonSerializer.Deserialize<TableSchema>(File.ReadAllText(path), Json); }
+        catch (JsonException e) { throw new DataFormatException(path, e.LineNumber + 1, null, $"invalid schema: {e.Message.Split(". Path")[0]}"); }
+        if (s is null) throw new DataFormatException(path, null, null, "the schema is empty.");
+        var dup = s.Columns.GroupBy(c => c.Name).FirstOrDefault(g => g.Count() > 1);
+        if (dup is not null) throw new DataFormatException(path, null, dup.Key, "listed twice in the schema.");
+        if (s.Label is not null && s.Find(s.Label) is null) throw new DataFormatException(path, null, s.Label, "the label is not among the schema's columns.");
+        return s;
+    }
+
+    /// <summary>
+    /// Checks that a file's header has every column this schema uses (features, label when
+    /// <paramref name="needLabel"/>, identifiers). Extra columns are fine; they are ignored.
+    /// </summary>
+    public void CheckHeader(IReadOnlyList<string> header, string source, bool needLabel)
+    {
+        var have = new HashSet<string>(header, StringComparer.Ordinal);
+        foreach (var c in Columns)
+        {
+            if (c.Role == ColumnRole.Ignore || (c.Role == ColumnRole.Label && !needLabel)) continue;
+            if (!have.Contains(c.Name))
+                throw new DataFormatException(source, 1, c.Name, c.Role == ColumnRole.Label
+                    ? "the label column is missing."
+                    : $"the column is missing (the model's schema has it as a {c.Type.ToString().ToLowerInvariant()} {c.Role.ToString().ToLowerInvariant()}).");
+        }
+    }
+}
