@@ -104,14 +104,14 @@ public class ReadingTests
         var path = Temp();
         try
         {
-            var good = Encoding.UTF8.GetBytes("名称,金额\n" + string.Concat(Enumerable.Repeat("中文文本,1\n", 4000)));   // 64 KB+ of valid UTF-8 first
+            var good = Encoding.UTF8.GetBytes("名称,金额\n" + string.Concat(Enumerable.Repeat("中文文本,1\n", 5000)));   // 64 KB+ of valid UTF-8 first
             File.WriteAllBytes(path, [.. good, .. "bad"u8.ToArray(), 0xC3, 0x28, .. ",2\n"u8.ToArray()]);
             var e = Assert.Throws<DataFormatException>(() => RawTable.Load(path));
-            Assert.Equal(4002, e.Line);
+            Assert.Equal(5002, e.Line);
             Assert.Equal("名称", e.Column);
             var skipped = RawTable.Load(path, new ReadOptions { SkipBadRows = true });
-            Assert.Equal(4000, skipped.RowCount);
-            Assert.Equal(4002, Assert.Single(skipped.SkippedRows).Line);
+            Assert.Equal(5000, skipped.RowCount);
+            Assert.Equal(5002, Assert.Single(skipped.SkippedRows).Line);
         }
         finally { File.Delete(path); }
     }
