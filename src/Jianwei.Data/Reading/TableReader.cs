@@ -132,6 +132,19 @@ internal sealed class CsvTableReader : TableReader
         return new DataFormatException(Source, line, column, problem);
     }
 
+    /// <summary>The underlying reader, for typed access to the current record's raw UTF-8 fields.</summary>
+    internal CsvReader Csv => _csv;
+
+    /// <summary>Advances without materializing fields (the typed reader decodes what it needs).</summary>
+    internal bool ReadRaw()
+    {
+        bool ok;
+        try { ok = _csv.Read(); }
+        catch (CsvFormatException e) { throw Translate(e); }
+        if (ok) LineNumber = _csv.LineNumber;
+        return ok;
+    }
+
     public override bool Read()
     {
         while (true)

@@ -13,16 +13,26 @@ public sealed class ValueParser
     public static readonly IReadOnlyList<string> DefaultMissingMarkers = ["", "NA", "N/A", "na", "n/a", "null", "NULL", "Null", "NaN", "nan", "-", "--", "无", "空", "暂无", "None"];
 
     private readonly HashSet<string> _missing;
+    private readonly int _longestMarker;
 
     /// <summary>Creates a parser with the given missing-value markers (default: <see cref="DefaultMissingMarkers"/>).</summary>
-    public ValueParser(IEnumerable<string>? missingMarkers = null) =>
+    public ValueParser(IEnumerable<string>? missingMarkers = null)
+    {
         _missing = new HashSet<string>(missingMarkers ?? DefaultMissingMarkers, StringComparer.Ordinal) { "" };
+        _longestMarker = _missing.Max(m => m.Length);
+    }
 
     /// <summary>The markers in use.</summary>
     public IReadOnlyCollection<string> MissingMarkers => _missing;
 
     /// <summary>True when the cell is a missing value.</summary>
-    public bool IsMissing(string? s) => s is null || _missing.Contains(s.Trim());
+    public bool IsMissing(string? s)
+    {
+        if (s is null) return true;
+        // Long values (texts) cannot be markers unless padded: skip the trim and the hash.
+        if (s.Length > _longestMarker && !char.IsWhiteSpace(s[0]) && !char.IsWhiteSpace(s[^1])) return false;
+        return _missing.Contains(s.Trim());
+    }
 
     private static readonly string[] CurrencySymbols = ["¥", "￥", "$", "€", "£", "RMB", "CNY", "USD"];
 

@@ -1,0 +1,154 @@
+using System.Globalization;
+
+namespace Jianwei.Data;
+
+/// <summary>
+/// Streams rows parsed under a schema: numeric, boolean and date columns as numbers (NaN when
+/// missing; booleans 0/1; dates as days since 1970-01-01), categorical and text columns as strings
+/// (null when missing). For CSV, numbers are parsed straight from the UTF-8 bytes and only string
+/// columns are decoded, which is what makes scoring large files fast. Memory stays bounded: one row
+/// at a time.
+/// </summary>
+public sealed class TypedRowReader : IDisposable
+{
+    private readonly TableReader _reader;
+    private readonly CsvTableReader? _csv;
+    private readonly ValueParser _parser;
+    private readonly int[] _fileIndex;        // schema column → position in the file (−1: absent)
+    private readonly ColumnType[] _types;
+    private readonly int[] _slot;             // schema column → index into Numbers or Strings
+    private readonly byte[][] _missingUtf8;
+    private readonly int _longestMissingUtf8;
+
+    /// <summary>Opens a file for the schema's columns (label included when the file has it).</summary>
+    public TypedRowReader(string path, TableSchema schema, ReadOptions? options = null, bool needLabel = false)
+    {
+        _reader = TableReader.Open(path, options);
+        schema.CheckHeader(_reader.Header, path, needLabel);
+        _csv = _reader as CsvTableReader;
+        _parser = new ValueParser(schema.MissingMarkers);
+        _missingUtf8 = schema.MissingMarkers.Select(m => System.Text.Encoding.UTF8.GetBytes(m)).ToArray();
+        _longestMissingUtf8 = _missingUtf8.Max(m => m.Length);
+        Columns = schema.Columns.Where(c => c.Role != ColumnRole.Ignore && _reader.Header.Contains(c.Name)).ToArray();
+        _fileIndex = Columns.Select(c => _reader.Header.ToList().IndexOf(c.Name)).ToArray();
+        _types = Columns.Select(c => c.Role == ColumnRole.Label ? ColumnType.Categorical : c.Type).ToArray();
+        int numbers = 0, strings = 0;
+        _slot = _types.Select(t => IsNumeric(t) ? numbers++ : strings++).ToArray();
+        Numbers = new double[numbers];
+        Strings = new string?[strings];
+    }
+
+    private static bool IsNumeric(ColumnType t) => t is ColumnType.Numeric or ColumnType.Boolean or ColumnType.DateTime;
+
+    /// <summary>The columns read, in schema order.</summary>
+    public IReadOnlyList<ColumnSchema> Columns { get; }
+    /// <summary>Numeric values of the current row (numeric, boolean and date columns, in schema order).</summary>
+    public double[] Numbers { get; }
+    /// <summary>String values of the current row (categorical, text and label columns, in schema order).</summary>
+    public string?[] Strings { get; }
+    /// <summary>Index into <see cref="Numbers"/> or <see cref="Strings"/> of each of <see cref="Columns"/>.</summary>
+    public IReadOnlyList<int> Slots => _slot;
+    /// <summary>1-based line of the current row.</summary>
+    public long LineNumber => _reader.LineNumber;
+    /// <summary>Rows skipped as malformed.</summary>
+    public IReadOnlyList<SkippedRow> SkippedRows => _reader.SkippedRows;
+
+    /// <summary>Reads the next row; a value that does not fit its column's type is an error naming line and column.</summary>
+    public bool Read() => _csv is not null ? ReadCsv() : ReadStrings();
+
+    private bool ReadCsv()
+    {
+        if (!_csv!.ReadRaw()) return false;
+        var csv = _csv.Csv;
+        // One validity check over the whole record; the field is only looked for when it fails.
+        bool valid = System.Text.Unicode.Utf8.IsValid(csv.RawRecord);
+        for (int c = 0; c < _fileIndex.Length; c++)
+        {
+            int i = _fileIndex[c];
+            var type = _types[c];
+            if (IsNumeric(type))
+            {
+                var raw = i < csv.FieldCount ? csv.GetRawSpan(i) : default;
+                if (type == ColumnType.Numeric && TryParseUtf8Number(raw, out double fast))
+                {
+                    Numbers[_slot[c]] = fast;
+                    continue;
+                }
+                if (IsMissingUtf8(raw)) { Numbers[_slot[c]] = double.NaN; continue; }
+                Numbers[_slot[c]] = ParseNumeric(csv.GetString(i), type, c);
+            }
+            else
+            {
+                if (i >= csv.FieldCount) { Strings[_slot[c]] = null; continue; }
+                if (!valid && !System.Text.Unicode.Utf8.IsValid(csv.GetRawSpan(i)))
+                    throw new DataFormatException(_reader.Source, LineNumber, Columns[c].Name, "bytes that are not valid in the file's encoding.");
+                var s = csv.GetString(i);
+                Strings[_slot[c]] = _parser.IsMissing(s) ? null : s;
+            }
+        }
+        return true;
+    }
+
+    private bool ReadStrings()
+    {
+        if (!_reader.Read()) return false;
+        var row = _reader.Current;
+        for (int c = 0; c < _fileIndex.Length; c++)
+        {
+            var s = _fileIndex[c] < row.Length ? row[_fileIndex[c]] : "";
+            if (IsNumeric(_types[c])) Numbers[_slot[c]] = _parser.IsMissing(s) ? double.NaN : ParseNumeric(s, _types[c], c);
+            else Strings[_slot[c]] = _parser.IsMissing(s) ? null : s;
+        }
+        return true;
+    }
+
+    private static ReadOnlySpan<byte> Yen => "¥"u8;
+    private static ReadOnlySpan<byte> FullWidthYen => "￥"u8;
+
+    /// <summary>
+    /// The common number forms straight from UTF-8: plain (12.5, -3e4), percent (17.40%) and a
+    /// leading currency sign (¥446.6, $12). Anything else (thousands separators, accounting
+    /// negatives, padding) returns false and goes through <see cref="ValueParser.TryParseNumber"/>.
+    /// </summary>
+    private static bool TryParseUtf8Number(ReadOnlySpan<byte> raw, out double value)
+    {
+        value = 0;
+        if (raw.IsEmpty || raw.Length > 40) return false;
+        bool percent = raw[^1] == (byte)'%';
+        if (percent) raw = raw[..^1];
+        if (raw.StartsWith(Yen)) raw = raw[Yen.Length..];
+        else if (raw.StartsWith(FullWidthYen)) raw = raw[FullWidthYen.Length..];
+        else if (!raw.IsEmpty && raw[0] == (byte)'$') raw = raw[1..];
+        if (raw.IsEmpty) return false;
+        foreach (byte b in raw) if (!(b is >= (byte)'0' and <= (byte)'9' or (byte)'.' or (byte)'-' or (byte)'+' or (byte)'e' or (byte)'E')) return false;
+        if (!double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out value) || !double.IsFinite(value)) return false;
+        if (percent) value /= 100;
+        return true;
+    }
+
+    private bool IsMissingUtf8(ReadOnlySpan<byte> raw)
+    {
+        if (raw.Length > _longestMissingUtf8 + 4) return false;   // room for quotes and padding
+        raw = raw.Trim((byte)' ');
+        if (raw.Length >= 2 && raw[0] == '"' && raw[^1] == '"') raw = raw[1..^1].Trim((byte)' ');
+        foreach (var m in _missingUtf8) if (raw.SequenceEqual(m)) return true;
+        return false;
+    }
+
+    private double ParseNumeric(string s, ColumnType type, int column)
+    {
+        switch (type)
+        {
+            case ColumnType.Numeric when ValueParser.TryParseNumber(s, out double d): return d;
+            case ColumnType.Boolean when ValueParser.TryParseBoolean(s, out bool b): return b ? 1 : 0;
+            case ColumnType.Boolean when ValueParser.TryParseNumber(s, out double n) && n is 0 or 1: return n;
+            case ColumnType.DateTime when ValueParser.TryParseDate(s, out var dt): return (dt - DateTime.UnixEpoch).TotalDays;
+            default:
+                throw new DataFormatException(_reader.Source, LineNumber, Columns[column].Name,
+                    $"'{(s.Length > 40 ? s[..40] + "…" : s)}' is not a {type.ToString().ToLowerInvariant()} value (the schema says {type.ToString().ToLowerInvariant()}; edit the schema if the column changed type).");
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _reader.Dispose();
+}
