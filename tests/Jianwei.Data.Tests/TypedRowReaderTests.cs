@@ -78,4 +78,29 @@ public class TypedRowReaderTests
         }
         finally { File.Delete(path); }
     }
+
+    [Fact]
+    public void FastNumberPathGivesTheSameBitsAsDoubleParse()
+    {
+        var rng = new Random(5);
+        var values = Enumerable.Range(0, 3000).Select(i => i switch
+        {
+            < 1000 => (rng.NextDouble() * 1e6).ToString("F" + rng.Next(0, 8), System.Globalization.CultureInfo.InvariantCulture),
+            < 2000 => (-rng.NextDouble() * 100).ToString("F2", System.Globalization.CultureInfo.InvariantCulture),
+            _ => rng.Next().ToString(System.Globalization.CultureInfo.InvariantCulture) + "." + rng.Next(0, 1000).ToString("D3"),
+        }).Concat(["0", "-0.5", "123456789012345", "1234567890123456", "0.1", "17.40", ".5", "5."]).ToList();
+        var schema = new TableSchema { Columns = [new("v", ColumnRole.Feature, ColumnType.Numeric)] };
+        var path = Path.Combine(Path.GetTempPath(), $"jianwei-fast-{Guid.NewGuid():N}.csv");
+        File.WriteAllText(path, "v\n" + string.Join("\n", values) + "\n");
+        try
+        {
+            using var r = new TypedRowReader(path, schema);
+            foreach (var text in values)
+            {
+                Assert.True(r.Read());
+                Assert.Equal(double.Parse(text, System.Globalization.CultureInfo.InvariantCulture), r.Numbers[0]);
+            }
+        }
+        finally { File.Delete(path); }
+    }
 }

@@ -120,9 +120,44 @@ public sealed class TypedRowReader : IDisposable
         else if (raw.StartsWith(FullWidthYen)) raw = raw[FullWidthYen.Length..];
         else if (!raw.IsEmpty && raw[0] == (byte)'$') raw = raw[1..];
         if (raw.IsEmpty) return false;
-        foreach (byte b in raw) if (!(b is >= (byte)'0' and <= (byte)'9' or (byte)'.' or (byte)'-' or (byte)'+' or (byte)'e' or (byte)'E')) return false;
-        if (!double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out value) || !double.IsFinite(value)) return false;
+        if (!TryParseSimpleDecimal(raw, out value))
+        {
+            foreach (byte b in raw) if (!(b is >= (byte)'0' and <= (byte)'9' or (byte)'.' or (byte)'-' or (byte)'+' or (byte)'e' or (byte)'E')) return false;
+            if (!double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out value) || !double.IsFinite(value)) return false;
+        }
         if (percent) value /= 100;
+        return true;
+    }
+
+    private static readonly double[] PowersOfTen = Enumerable.Range(0, 23).Select(k => Math.Pow(10, k)).ToArray();
+
+    /// <summary>
+    /// [-]digits[.digits] with at most 15 significant digits: the integer mantissa and 10^k are both
+    /// exact doubles, so their quotient is the correctly rounded value (Clinger's fast path) — the
+    /// same bits double.Parse gives, several times faster.
+    /// </summary>
+    private static bool TryParseSimpleDecimal(ReadOnlySpan<byte> s, out double value)
+    {
+        value = 0;
+        bool negative = s[0] == (byte)'-';
+        int i = negative || s[0] == (byte)'+' ? 1 : 0;
+        long mantissa = 0;
+        int digits = 0, fraction = -1;
+        for (; i < s.Length; i++)
+        {
+            byte b = s[i];
+            if (b == (byte)'.') { if (fraction >= 0) return false; fraction = 0; continue; }
+            if (b is < (byte)'0' or > (byte)'9') return false;
+            if (mantissa != 0 || b != (byte)'0') digits++;
+            if (digits > 15) return false;
+            mantissa = mantissa * 10 + (b - '0');
+            if (fraction >= 0) fraction++;
+        }
+        if (digits == 0 && mantissa == 0 && (s.Length == (negative ? 1 : 0) + (fraction >= 0 ? 1 : 0))) return false;   // "", "-", "."
+        int scale = Math.Max(fraction, 0);
+        if (scale > 22) return false;
+        value = mantissa / PowersOfTen[scale];
+        if (negative) value = -value;
         return true;
     }
 
