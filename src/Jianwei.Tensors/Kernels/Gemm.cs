@@ -66,10 +66,17 @@ public static unsafe class Gemm
 
     internal static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
                                float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+        => Dispatch(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, serial: false);
+
+    /// <summary>OpenBLAS when selected (its own thread count applies), else the managed kernel, threaded or not.</summary>
+    private static void Dispatch(bool transA, bool transB, int m, int n, int k, float alpha,
+                                 float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, bool serial)
     {
         if (m == 0 || n == 0) return;
         if (s_backend == GemmBackend.OpenBlas && k > 0)
             OpenBlas.Sgemm(transA, transB, m, n, k, alpha, a, Math.Max(lda, 1), b, Math.Max(ldb, 1), beta, c, ldc);
+        else if (serial)
+            ManagedGemm.SgemmSingle(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         else
             ManagedGemm.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
@@ -102,13 +109,7 @@ public static unsafe class Gemm
     /// </summary>
     internal static void SgemmSerial(bool transA, bool transB, int m, int n, int k, float alpha,
                                      float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
-    {
-        if (m == 0 || n == 0) return;
-        if (s_backend == GemmBackend.OpenBlas && k > 0)
-            OpenBlas.Sgemm(transA, transB, m, n, k, alpha, a, Math.Max(lda, 1), b, Math.Max(ldb, 1), beta, c, ldc);
-        else
-            ManagedGemm.SgemmSingle(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    }
+        => Dispatch(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, serial: true);
 
     /// <summary>
     /// <paramref name="batch"/> independent products with fixed strides between matrices. Small
