@@ -63,8 +63,8 @@ public sealed partial class Tensor
         var (y, plan) = BroadcastForward(a, b, default(MulOp), "mul");
         return Record(y, "mul", g =>
         {
-            if (a.RequiresGrad) GradThroughBroadcast(a, g, plan, b, default(MulOp), bIsSecond: true);
-            if (b.RequiresGrad) GradThroughBroadcast(b, g, plan, a, default(MulOp), bIsSecond: true);
+            if (a.RequiresGrad) GradThroughBroadcast(a, g, plan, b, default(MulOp));
+            if (b.RequiresGrad) GradThroughBroadcast(b, g, plan, a, default(MulOp));
         }, a, b);
     }
 
@@ -74,7 +74,7 @@ public sealed partial class Tensor
         var (y, plan) = BroadcastForward(a, b, default(DivOp), "div");
         return Record(y, "div", g =>
         {
-            if (a.RequiresGrad) GradThroughBroadcast(a, g, plan, b, default(DivOp), bIsSecond: true);   // g / b
+            if (a.RequiresGrad) GradThroughBroadcast(a, g, plan, b, default(DivOp));   // g / b
             if (b.RequiresGrad)
             {
                 // -g·y/b, computed at output size, then summed to b's shape.
@@ -144,7 +144,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>grad(target) += sum_to_shape(op(g, other)), where other is broadcast like in the forward.</summary>
-    private static void GradThroughBroadcast<TOp>(Tensor target, Tensor g, BroadcastPlan plan, Tensor other, TOp op, bool bIsSecond) where TOp : struct, IBinaryOperator
+    private static void GradThroughBroadcast<TOp>(Tensor target, Tensor g, BroadcastPlan plan, Tensor other, TOp op) where TOp : struct, IBinaryOperator
     {
         var (gt, acc) = GradSink(target);
         if (target.Length == g.Length && other.Length == g.Length)
