@@ -89,16 +89,18 @@ public class TypedRowReaderTests
             < 2000 => (-rng.NextDouble() * 100).ToString("F2", System.Globalization.CultureInfo.InvariantCulture),
             _ => rng.Next().ToString(System.Globalization.CultureInfo.InvariantCulture) + "." + rng.Next(0, 1000).ToString("D3"),
         }).Concat(["0", "-0.5", "123456789012345", "1234567890123456", "0.1", "17.40", ".5", "5."]).ToList();
+        // Grouped thousands ("1,234.5") must read as the ungrouped number; write them quoted.
+        var grouped = new[] { "1,234.5", "12,345,678", "-1,000.25", "999" };
         var schema = new TableSchema { Columns = [new("v", ColumnRole.Feature, ColumnType.Numeric)] };
         var path = Path.Combine(Path.GetTempPath(), $"jianwei-fast-{Guid.NewGuid():N}.csv");
-        File.WriteAllText(path, "v\n" + string.Join("\n", values) + "\n");
+        File.WriteAllText(path, "v\n" + string.Join("\n", values.Concat(grouped.Select(g => $"\"{g}\""))) + "\n1,2\n");
         try
         {
             using var r = new TypedRowReader(path, schema);
-            foreach (var text in values)
+            foreach (var text in values.Concat(grouped))
             {
                 Assert.True(r.Read());
-                Assert.Equal(double.Parse(text, System.Globalization.CultureInfo.InvariantCulture), r.Numbers[0]);
+                Assert.Equal(double.Parse(text, System.Globalization.NumberStyles.Float | System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture), r.Numbers[0]);
             }
         }
         finally { File.Delete(path); }

@@ -159,8 +159,9 @@ internal sealed class CsvTableReader : TableReader
             int bad = -1;
             for (int i = 0; i < n; i++)
             {
-                if (!System.Text.Unicode.Utf8.IsValid(_csv.GetRawSpan(i))) { bad = i; break; }
+                // Invalid bytes decode to U+FFFD: check the bytes only then (see TypedRowReader).
                 fields[i] = _csv.GetString(i);
+                if (fields[i].Contains('\uFFFD') && !System.Text.Unicode.Utf8.IsValid(_csv.GetRawSpan(i))) { bad = i; break; }
             }
             if (bad >= 0)
             {

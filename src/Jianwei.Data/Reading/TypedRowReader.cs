@@ -60,8 +60,6 @@ public sealed class TypedRowReader : IDisposable
     {
         if (!_csv!.ReadRaw()) return false;
         var csv = _csv.Csv;
-        // One validity check over the whole record; the field is only looked for when it fails.
-        bool valid = System.Text.Unicode.Utf8.IsValid(csv.RawRecord);
         for (int c = 0; c < _fileIndex.Length; c++)
         {
             int i = _fileIndex[c];
@@ -80,9 +78,11 @@ public sealed class TypedRowReader : IDisposable
             else
             {
                 if (i >= csv.FieldCount) { Strings[_slot[c]] = null; continue; }
-                if (!valid && !System.Text.Unicode.Utf8.IsValid(csv.GetRawSpan(i)))
-                    throw new DataFormatException(_reader.Source, LineNumber, Columns[c].Name, "bytes that are not valid in the file's encoding.");
                 var s = csv.GetString(i);
+                // Decoding turns invalid bytes into U+FFFD; only then are the bytes checked (a genuine,
+                // correctly encoded U+FFFD passes). Validating every field up front costs as much as decoding.
+                if (s.Contains('\uFFFD') && !System.Text.Unicode.Utf8.IsValid(csv.GetRawSpan(i)))
+                    throw new DataFormatException(_reader.Source, LineNumber, Columns[c].Name, "bytes that are not valid in the file's encoding.");
                 Strings[_slot[c]] = _parser.IsMissing(s) ? null : s;
             }
         }
@@ -110,8 +110,9 @@ public sealed class TypedRowReader : IDisposable
     /// leading currency sign (¥446.6, $12). Anything else (thousands separators, accounting
     /// negatives, padding) returns false and goes through <see cref="ValueParser.TryParseNumber"/>.
     /// </summary>
-    private static bool TryParseUtf8Number(ReadOnlySpan<byte> raw, out double value)
+    private static bool TryParseUtf8Number(ReadOnlySpan<byte> field, out double value)
     {
+        scoped ReadOnlySpan<byte> raw = field;
         value = 0;
         if (raw.IsEmpty || raw.Length > 40) return false;
         bool percent = raw[^1] == (byte)'%';
@@ -120,6 +121,27 @@ public sealed class TypedRowReader : IDisposable
         else if (raw.StartsWith(FullWidthYen)) raw = raw[FullWidthYen.Length..];
         else if (!raw.IsEmpty && raw[0] == (byte)'$') raw = raw[1..];
         if (raw.IsEmpty) return false;
+        Span<byte> ungrouped = stackalloc byte[raw.Length];
+        if (raw.Contains((byte)','))
+        {
+            // Thousands separators only in well-formed groups of three before the point (1,234,567.8).
+            int n = 0, sinceComma = -1, point = raw.IndexOf((byte)'.');
+            int intEnd = point < 0 ? raw.Length : point;
+            for (int i = 0; i < intEnd; i++)
+            {
+                if (raw[i] == (byte)',')
+                {
+                    if ((sinceComma >= 0 && sinceComma != 3) || n == 0 || (n == 1 && raw[0] == (byte)'-')) return false;
+                    sinceComma = 0;
+                    continue;
+                }
+                if (sinceComma >= 0) sinceComma++;
+                ungrouped[n++] = raw[i];
+            }
+            if (sinceComma != 3 || raw[intEnd..].Contains((byte)',')) return false;
+            raw[intEnd..].CopyTo(ungrouped[n..]);
+            raw = ungrouped[..(n + raw.Length - intEnd)];
+        }
         if (!TryParseSimpleDecimal(raw, out value))
         {
             foreach (byte b in raw) if (!(b is >= (byte)'0' and <= (byte)'9' or (byte)'.' or (byte)'-' or (byte)'+' or (byte)'e' or (byte)'E')) return false;
