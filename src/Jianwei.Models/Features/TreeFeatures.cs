@@ -1,0 +1,76 @@
+using Jianwei.Data;
+
+namespace Jianwei.Models.Features;
+
+/// <summary>
+/// The tabular features of a table as trees want them: numbers as they are, booleans 0/1, dates as
+/// days since 1970, categories as codes of a vocabulary fitted on training rows (unseen categories
+/// share the "unknown" code; missing is NaN). Text columns are left to text features.
+/// </summary>
+public sealed class TreeFeatures
+{
+    private readonly ColumnSchema[] _columns;
+    private readonly Dictionary<string, CategoricalVocabulary> _vocabularies;
+    private readonly ValueParser _parser;
+
+    private TreeFeatures(ColumnSchema[] columns, Dictionary<string, CategoricalVocabulary> vocabularies, ValueParser parser)
+    {
+        _columns = columns; _vocabularies = vocabularies; _parser = parser;
+    }
+
+    /// <summary>Feature names, in column order.</summary>
+    public IReadOnlyList<string> Names => _columns.Select(c => c.Name).ToArray();
+    /// <summary>Which features are categorical codes.</summary>
+    public IReadOnlyList<bool> Categorical => _columns.Select(c => c.Type == ColumnType.Categorical).ToArray();
+    /// <summary>The fitted vocabularies of categorical features.</summary>
+    public IReadOnlyDictionary<string, CategoricalVocabulary> Vocabularies => _vocabularies;
+
+    /// <summary>Fits category vocabularies on <paramref name="trainRows"/> of <paramref name="table"/>.</summary>
+    public static TreeFeatures Fit(RawTable table, TableSchema schema, IReadOnlyList<int> trainRows, int minCategoryCount = 1)
+    {
+        var parser = new ValueParser(schema.MissingMarkers);
+        var columns = schema.Columns.Where(c => c.Role == ColumnRole.Feature && c.Type != ColumnType.Text).ToArray();
+        var vocab = new Dictionary<string, CategoricalVocabulary>();
+        foreach (var c in columns.Where(c => c.Type == ColumnType.Categorical))
+        {
+            int idx = Index(table, c.Name);
+            vocab[c.Name] = CategoricalVocabulary.Fit(trainRows.Select(r => Value(table.Rows[r], idx, parser)), minCategoryCount);
+        }
+        return new TreeFeatures(columns, vocab, parser);
+    }
+
+    /// <summary>The feature matrix of <paramref name="rows"/>; a value that does not parse is an error naming its line and column.</summary>
+    public DenseMatrix Transform(RawTable table, IReadOnlyList<int> rows)
+    {
+        var idx = _columns.Select(c => Index(table, c.Name)).ToArray();
+        var values = new float[rows.Count * _columns.Length];
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var row = table.Rows[rows[i]];
+            for (int j = 0; j < _columns.Length; j++)
+            {
+                var s = Value(row, idx[j], _parser);
+                var col = _columns[j];
+                values[i * _columns.Length + j] = s is null ? float.NaN : col.Type switch
+                {
+                    ColumnType.Categorical => _vocabularies[col.Name].Transform(s),
+                    ColumnType.Numeric when ValueParser.TryParseNumber(s, out double d) => (float)d,
+                    ColumnType.Boolean when ValueParser.TryParseBoolean(s, out bool b) => b ? 1 : 0,
+                    ColumnType.Boolean when ValueParser.TryParseNumber(s, out double d) && d is 0 or 1 => (float)d,
+                    ColumnType.DateTime when ValueParser.TryParseDate(s, out var dt) => (float)(dt - DateTime.UnixEpoch).TotalDays,
+                    _ => throw new DataFormatException(table.Source, table.Lines[rows[i]], col.Name, $"'{s}' is not a {col.Type.ToString().ToLowerInvariant()} value."),
+                };
+            }
+        }
+        return new DenseMatrix(values, rows.Count, _columns.Length);
+    }
+
+    private static int Index(RawTable table, string name) => table.IndexOf(name) is var i and >= 0 ? i
+        : throw new DataFormatException(table.Source, 1, name, "the column is missing.");
+
+    private static string? Value(string[] row, int idx, ValueParser parser)
+    {
+        var s = idx < row.Length ? row[idx] : null;
+        return parser.IsMissing(s) ? null : s!.Trim();
+    }
+}
