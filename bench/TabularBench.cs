@@ -4,6 +4,7 @@ using Jianwei.Data;
 using Jianwei.Evaluation;
 using Jianwei.Models.Boosting;
 using Jianwei.Models.Features;
+using Jianwei.Models.Linear;
 
 namespace Jianwei.Bench;
 
@@ -14,25 +15,33 @@ namespace Jianwei.Bench;
 /// </summary>
 internal static class TabularBench
 {
-    private static readonly (string File, string Label, string Positive)[] Sets =
+    private static readonly (string File, string Label, string Positive, string[] Ignore, bool Trees)[] Sets =
     [
-        ("modeldata_lending_club.csv", "Class", "bad"),
-        ("modeldata_credit_data.csv", "Status", "bad"),
-        ("caret_GermanCredit.csv", "Class", "Bad"),
+        ("modeldata_lending_club.csv", "Class", "bad", [], true),
+        ("modeldata_credit_data.csv", "Status", "bad", [], true),
+        ("caret_GermanCredit.csv", "Class", "Bad", [], true),
+        ("modeldata_small_fine_foods.csv", "score", "great", ["split"], false),   // text only, as in the anchors
+        ("zh_waimai_10k.csv", "label", "1", [], false),
+        ("zh_ChnSentiCorp_htl_all.csv", "label", "1", [], false),
     ];
 
     public static int Run(string[] args)
     {
         string shared = args.Length > 0 ? args[0] : Path.Combine(AppContext.BaseDirectory, "../../../../../shared");
-        foreach (var (file, label, positive) in Sets)
+        string? only = args.Length > 1 ? args[1] : null;
+        foreach (var (file, label, positive, ignore, withTrees) in Sets)
         {
+            if (only is not null && !file.Contains(only, StringComparison.Ordinal)) continue;
             var path = Path.Combine(shared, "datasets", file);
             if (!File.Exists(path)) { Console.Error.WriteLine($"bench tabular: {path} not found"); return 2; }
             var table = RawTable.Load(path);
-            var schema = SchemaInference.Infer(table, label, positive);
+            var inferred = SchemaInference.Infer(table, label, positive);
+            var schema = inferred with { Columns = inferred.Columns.Select(c => ignore.Contains(c.Name) ? c with { Role = ColumnRole.Ignore } : c).ToArray() };
             int li = table.IndexOf(label);
             var y = table.Rows.Select(r => r[li].Trim() == positive ? 1 : 0).ToArray();
             var folds = DataSplits.StratifiedKFold(y, 5, seed: 0);
+            RunLogistic(file, table, schema, y, folds);
+            if (!withTrees) continue;
             var auc = new List<double>(); var pr = new List<double>(); var ks = new List<double>(); var secs = new List<double>(); var trees = new List<int>();
             foreach (var fold in folds)
             {
@@ -59,6 +68,27 @@ internal static class TabularBench
             }));
         }
         return 0;
+    }
+
+    private static void RunLogistic(string file, RawTable table, TableSchema schema, int[] y, List<Fold> folds)
+    {
+        var auc = new List<double>(); var pr = new List<double>(); var ks = new List<double>(); var secs = new List<double>();
+        foreach (var fold in folds)
+        {
+            var sw = Stopwatch.StartNew();
+            var features = LinearFeatures.Fit(table, schema, fold.Train);
+            var model = LogisticRegression.Fit(features.Transform(table, fold.Train), fold.Train.Select(i => y[i]).ToArray(), new LogisticRegressionOptions(C: 1));
+            secs.Add(sw.Elapsed.TotalSeconds);
+            var p = model.PredictProbability(features.Transform(table, fold.Test));
+            var t = fold.Test.Select(i => y[i]).ToArray();
+            auc.Add(Metrics.RocAuc(p, t)); pr.Add(Metrics.PrAuc(p, t)); ks.Add(Metrics.Ks(p, t));
+        }
+        Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["config"] = "tabular", ["dataset"] = file, ["learner"] = "lr", ["rows"] = table.RowCount,
+            ["auc"] = Math.Round(auc.Average(), 4), ["auc_std"] = Math.Round(Std(auc), 4), ["pr_auc"] = Math.Round(pr.Average(), 4), ["pr_auc_std"] = Math.Round(Std(pr), 4),
+            ["ks"] = Math.Round(ks.Average(), 4), ["ks_std"] = Math.Round(Std(ks), 4), ["fit_s_per_fold"] = Math.Round(secs.Average(), 2),
+        }));
     }
 
     private static double Std(List<double> v) { double m = v.Average(); return Math.Sqrt(v.Sum(x => (x - m) * (x - m)) / (v.Count - 1)); }
