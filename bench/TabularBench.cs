@@ -5,6 +5,7 @@ using Jianwei.Evaluation;
 using Jianwei.Models.Boosting;
 using Jianwei.Models.Features;
 using Jianwei.Models.Linear;
+using Jianwei.Models.Ensembles;
 
 namespace Jianwei.Bench;
 
@@ -40,52 +41,56 @@ internal static class TabularBench
             int li = table.IndexOf(label);
             var y = table.Rows.Select(r => r[li].Trim() == positive ? 1 : 0).ToArray();
             var folds = DataSplits.StratifiedKFold(y, 5, seed: 0);
-            RunLogistic(file, table, schema, y, folds);
-            if (!withTrees) continue;
-            var auc = new List<double>(); var pr = new List<double>(); var ks = new List<double>(); var secs = new List<double>(); var trees = new List<int>();
-            foreach (var fold in folds)
+            FitPredict lr = (train, test) =>
             {
-                var sw = Stopwatch.StartNew();
-                // Early-stopping rows: a stratified 10 % of the training fold.
-                var trainLabels = fold.Train.Select(i => y[i]).ToArray();
-                var inner = DataSplits.StratifiedTrainValidTest(trainLabels, 0.1, 0, seed: 0);
-                int[] fit = inner.Train.Select(i => fold.Train[i]).ToArray(), stop = inner.Validation.Select(i => fold.Train[i]).ToArray();
+                var features = LinearFeatures.Fit(table, schema, train);
+                return LogisticRegression.Fit(features.Transform(table, train), train.Select(r => y[r]).ToArray(), new LogisticRegressionOptions(C: 1))
+                    .PredictProbability(features.Transform(table, test));
+            };
+            FitPredict xgb = (train, test) =>
+            {
+                // Early-stopping rows: a stratified 10 % of the training rows.
+                var inner = DataSplits.StratifiedTrainValidTest(train.Select(r => y[r]).ToArray(), 0.1, 0, seed: 0);
+                int[] fit = inner.Train.Select(r => train[r]).ToArray(), stop = inner.Validation.Select(r => train[r]).ToArray();
                 var features = TreeFeatures.Fit(table, schema, fit);
-                using var model = GradientBoostedTrees.Train(features.Transform(table, fit), fit.Select(i => y[i]).ToArray(),
+                using var model = GradientBoostedTrees.Train(features.Transform(table, fit), fit.Select(r => y[r]).ToArray(),
                     new BoostingOptions { MaxRounds = 2000, LearningRate = 0.05, MaxDepth = 6, Subsample = 0.8, ColumnSample = 0.8, EarlyStoppingRounds = 50, Threads = 2 },
-                    features.Transform(table, stop), stop.Select(i => y[i]).ToArray(), features.Names, features.Categorical);
-                secs.Add(sw.Elapsed.TotalSeconds);
-                trees.Add(model.BestRound + 1);
-                var p = model.PredictProbability(features.Transform(table, fold.Test)).Select(v => (double)v).ToArray();
-                var t = fold.Test.Select(i => y[i]).ToArray();
-                auc.Add(Metrics.RocAuc(p, t)); pr.Add(Metrics.PrAuc(p, t)); ks.Add(Metrics.Ks(p, t));
-            }
-            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                    features.Transform(table, stop), stop.Select(r => y[r]).ToArray(), features.Names, features.Categorical);
+                return model.PredictProbability(features.Transform(table, test)).Select(v => (double)v).ToArray();
+            };
+            Evaluate(file, "lr", table.RowCount, y, folds, lr);
+            if (!withTrees) continue;
+            Evaluate(file, "xgb", table.RowCount, y, folds, xgb);
+            // Stacking: inner 5-fold out-of-fold predictions of the base learners train a logistic stacker.
+            Evaluate(file, "stack", table.RowCount, y, folds, (train, test) =>
             {
-                ["config"] = "tabular", ["dataset"] = file, ["learner"] = "xgb", ["rows"] = table.RowCount,
-                ["auc"] = Math.Round(auc.Average(), 4), ["auc_std"] = Math.Round(Std(auc), 4), ["pr_auc"] = Math.Round(pr.Average(), 4), ["pr_auc_std"] = Math.Round(Std(pr), 4),
-                ["ks"] = Math.Round(ks.Average(), 4), ["ks_std"] = Math.Round(Std(ks), 4), ["fit_s_per_fold"] = Math.Round(secs.Average(), 2), ["trees"] = Math.Round(trees.Average(), 0),
-            }));
+                var innerFolds = DataSplits.StratifiedKFold(train.Select(r => y[r]).ToArray(), 5, seed: 0)
+                    .Select(f => new Fold(f.Index, f.Train.Select(r => train[r]).ToArray(), f.Test.Select(r => train[r]).ToArray())).ToList();
+                var bases = new[] { lr, xgb };
+                var oof = bases.Select(b => Pick(CrossValidation.OutOfFold(innerFolds, y.Length, b), train)).ToList();
+                var stacker = LogisticStacker.Fit(oof, train.Select(r => y[r]).ToArray());
+                return stacker.Predict(bases.Select(b => b(train, test)).ToList());
+            });
         }
         return 0;
     }
 
-    private static void RunLogistic(string file, RawTable table, TableSchema schema, int[] y, List<Fold> folds)
+    private static double[] Pick(double[] all, int[] rows) => rows.Select(r => all[r]).ToArray();
+
+    private static void Evaluate(string file, string learner, int rows, int[] y, List<Fold> folds, FitPredict fitPredict)
     {
         var auc = new List<double>(); var pr = new List<double>(); var ks = new List<double>(); var secs = new List<double>();
         foreach (var fold in folds)
         {
             var sw = Stopwatch.StartNew();
-            var features = LinearFeatures.Fit(table, schema, fold.Train);
-            var model = LogisticRegression.Fit(features.Transform(table, fold.Train), fold.Train.Select(i => y[i]).ToArray(), new LogisticRegressionOptions(C: 1));
+            var p = fitPredict(fold.Train, fold.Test);
             secs.Add(sw.Elapsed.TotalSeconds);
-            var p = model.PredictProbability(features.Transform(table, fold.Test));
             var t = fold.Test.Select(i => y[i]).ToArray();
             auc.Add(Metrics.RocAuc(p, t)); pr.Add(Metrics.PrAuc(p, t)); ks.Add(Metrics.Ks(p, t));
         }
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
         {
-            ["config"] = "tabular", ["dataset"] = file, ["learner"] = "lr", ["rows"] = table.RowCount,
+            ["config"] = "tabular", ["dataset"] = file, ["learner"] = learner, ["rows"] = rows,
             ["auc"] = Math.Round(auc.Average(), 4), ["auc_std"] = Math.Round(Std(auc), 4), ["pr_auc"] = Math.Round(pr.Average(), 4), ["pr_auc_std"] = Math.Round(Std(pr), 4),
             ["ks"] = Math.Round(ks.Average(), 4), ["ks_std"] = Math.Round(Std(ks), 4), ["fit_s_per_fold"] = Math.Round(secs.Average(), 2),
         }));

@@ -1,0 +1,63 @@
+using Jianwei.Data;
+using Jianwei.Evaluation;
+using Jianwei.Models.Ensembles;
+
+namespace Jianwei.Models.Tests;
+
+public class StackingTests
+{
+    [Fact]
+    public void OutOfFoldPredictsEveryRowOnceFromModelsThatNeverSawIt()
+    {
+        var labels = Enumerable.Range(0, 103).Select(i => i % 3 == 0 ? 1 : 0).ToArray();
+        var folds = DataSplits.StratifiedKFold(labels, 5, seed: 0);
+        var oof = CrossValidation.OutOfFold(folds, labels.Length, (train, test) =>
+        {
+            Assert.Empty(train.Intersect(test));
+            return test.Select(i => (double)i).ToArray();   // "predict" the row's own index
+        });
+        Assert.Equal(Enumerable.Range(0, 103).Select(i => (double)i), oof);
+    }
+
+    /// <summary>Learners A and C see the signal with independent noise (C a little more), B is noise.</summary>
+    private static (double[][] P, int[] Y) Bases(int n, int seed)
+    {
+        var r = new Random(seed);
+        var y = new int[n]; var a = new double[n]; var b = new double[n]; var c = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            y[i] = r.NextDouble() < 0.3 ? 1 : 0;
+            double s1 = Gauss(r), s2 = Gauss(r);
+            a[i] = 1 / (1 + Math.Exp(-(2.5 * (y[i] - 0.3) + s1)));
+            b[i] = r.NextDouble();
+            c[i] = 1 / (1 + Math.Exp(-(2.0 * (y[i] - 0.3) + 1.2 * s2)));
+        }
+        return ([a, b, c], y);
+    }
+
+    private static double Gauss(Random r) => Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
+
+    [Fact]
+    public void StackerWeighsInformativeLearnersAndBeatsTheBestAlone()
+    {
+        var (p, y) = Bases(4000, 1);
+        var stacker = LogisticStacker.Fit(p, y);
+        Assert.True(stacker.Weights[0] > 0.3 && stacker.Weights[2] > 0.3, $"weights {string.Join(", ", stacker.Weights)}");
+        Assert.True(Math.Abs(stacker.Weights[1]) < 0.2, $"noise weight {stacker.Weights[1]}");
+        var (tp, ty) = Bases(4000, 2);
+        double best = new[] { 0, 1, 2 }.Max(j => Metrics.RocAuc(tp[j], ty));
+        double stacked = Metrics.RocAuc(stacker.Predict(tp), ty);
+        Assert.True(stacked > best, $"stacked {stacked} vs best single {best}");   // independent errors: the combination wins
+    }
+
+    [Fact]
+    public void GreedyEnsembleStartsWithTheBestAndIgnoresNoise()
+    {
+        var (p, y) = Bases(3000, 3);
+        var e = GreedyEnsemble.Fit(p, y, Metrics.RocAuc, steps: 20);
+        Assert.Equal(1, e.Weights.Sum(), 9);
+        Assert.True(e.Weights[1] <= 0.1, $"noise weight {e.Weights[1]}");   // chance gains on the selection rows can add it once or twice
+        Assert.True(e.Weights[0] > e.Weights[2] && e.Weights[2] > 0, $"weights {string.Join(", ", e.Weights)}");
+        Assert.True(Metrics.RocAuc(e.Predict(p), y) >= Metrics.RocAuc(p[0], y));
+    }
+}
