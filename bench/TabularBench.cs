@@ -6,6 +6,7 @@ using Jianwei.Models.Boosting;
 using Jianwei.Models.Features;
 using Jianwei.Models.Linear;
 using Jianwei.Models.Ensembles;
+using Jianwei.Models.Neural;
 
 namespace Jianwei.Bench;
 
@@ -60,6 +61,16 @@ internal static class TabularBench
             };
             Evaluate(file, "lr", table.RowCount, y, folds, lr);
             if (!withTrees) continue;
+            Evaluate(file, "ft-transformer", table.RowCount, y, folds, (train, test) =>
+            {
+                // Validation rows for early stopping: a stratified 10 % of the training rows.
+                var inner = DataSplits.StratifiedTrainValidTest(train.Select(r => y[r]).ToArray(), 0.1, 0, seed: 0);
+                int[] fit = inner.Train.Select(r => train[r]).ToArray(), stop = inner.Validation.Select(r => train[r]).ToArray();
+                var features = TokenFeatures.Fit(table, schema, fit);
+                var model = new FtTransformer(features.NumericCount, features.CategorySizes, new FtTransformerOptions());
+                model.Fit(features.Transform(table, fit), fit.Select(r => y[r]).ToArray(), features.Transform(table, stop), stop.Select(r => y[r]).ToArray());
+                return model.PredictProbability(features.Transform(table, test));
+            });
             Evaluate(file, "xgb", table.RowCount, y, folds, xgb);
             // Stacking: inner 5-fold out-of-fold predictions of the base learners train a logistic stacker.
             Evaluate(file, "stack", table.RowCount, y, folds, (train, test) =>

@@ -1,0 +1,83 @@
+using Jianwei.Data;
+
+namespace Jianwei.Models.Features;
+
+/// <summary>Inputs of a feature-tokenizer model for a batch of rows.</summary>
+/// <param name="Numeric">[rows, numeric features] after a rank-Gauss transform (missing = 0).</param>
+/// <param name="Categorical">[rows, categorical features] vocabulary ids (0 missing, 1 unknown).</param>
+/// <param name="Rows">Number of rows.</param>
+public sealed record TokenInputs(float[] Numeric, int[] Categorical, int Rows);
+
+/// <summary>
+/// Per-feature inputs for transformers over table rows, fitted on training rows: each numeric column
+/// through a rank-Gauss quantile transform, plus a 0/1 missing-indicator feature when the column has
+/// missing values in training; each categorical column as vocabulary ids. Booleans and dates count as numeric.
+/// </summary>
+public sealed class TokenFeatures
+{
+    private readonly (int Index, string Name, ColumnType Type, QuantileTransformer Transform, bool Indicator)[] _numeric;
+    private readonly (int Index, string Name, CategoricalVocabulary Vocabulary)[] _categorical;
+    private readonly ValueParser _parser;
+
+    private TokenFeatures((int, string, ColumnType, QuantileTransformer, bool)[] numeric, (int, string, CategoricalVocabulary)[] categorical, ValueParser parser)
+    {
+        _numeric = numeric; _categorical = categorical; _parser = parser;
+    }
+
+    /// <summary>Number of numeric inputs (indicators included).</summary>
+    public int NumericCount => _numeric.Length + _numeric.Count(n => n.Indicator);
+    /// <summary>Vocabulary size of each categorical input.</summary>
+    public IReadOnlyList<int> CategorySizes => _categorical.Select(c => c.Vocabulary.Size).ToArray();
+
+    /// <summary>Fits on training rows.</summary>
+    public static TokenFeatures Fit(RawTable table, TableSchema schema, IReadOnlyList<int> trainRows)
+    {
+        var parser = new ValueParser(schema.MissingMarkers);
+        var numeric = new List<(int, string, ColumnType, QuantileTransformer, bool)>();
+        var categorical = new List<(int, string, CategoricalVocabulary)>();
+        foreach (var c in schema.Columns.Where(c => c.Role == ColumnRole.Feature && c.Type != ColumnType.Text))
+        {
+            int idx = table.IndexOf(c.Name);
+            if (idx < 0) throw new DataFormatException(table.Source, 1, c.Name, "the column is missing.");
+            if (c.Type == ColumnType.Categorical)
+                categorical.Add((idx, c.Name, CategoricalVocabulary.Fit(trainRows.Select(r => Cell(table.Rows[r], idx, parser)))));
+            else
+            {
+                var values = trainRows.Select(r => Number(Cell(table.Rows[r], idx, parser), c.Type)).ToArray();
+                numeric.Add((idx, c.Name, c.Type, QuantileTransformer.Fit(values, normal: true), values.Any(double.IsNaN)));
+            }
+        }
+        return new TokenFeatures([.. numeric], [.. categorical], parser);
+    }
+
+    private static string? Cell(string[] row, int idx, ValueParser parser) { var s = idx < row.Length ? row[idx] : null; return parser.IsMissing(s) ? null : s!.Trim(); }
+
+    private static double Number(string? s, ColumnType type) => s is null ? double.NaN : type switch
+    {
+        ColumnType.Numeric when ValueParser.TryParseNumber(s, out double d) => d,
+        ColumnType.Boolean when ValueParser.TryParseBoolean(s, out bool b) => b ? 1 : 0,
+        ColumnType.Boolean when ValueParser.TryParseNumber(s, out double d) => d,
+        ColumnType.DateTime when ValueParser.TryParseDate(s, out var dt) => (dt - DateTime.UnixEpoch).TotalDays,
+        _ => double.NaN,
+    };
+
+    /// <summary>The inputs of <paramref name="rows"/>.</summary>
+    public TokenInputs Transform(RawTable table, IReadOnlyList<int> rows)
+    {
+        int nn = NumericCount, nc = _categorical.Length;
+        var num = new float[rows.Count * nn]; var cat = new int[rows.Count * nc];
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var row = table.Rows[rows[i]];
+            int k = 0;
+            foreach (var (idx, _, type, transform, indicator) in _numeric)
+            {
+                double v = Number(Cell(row, idx, _parser), type);
+                num[i * nn + k++] = (float)transform.Transform(v);
+                if (indicator) num[i * nn + k++] = double.IsNaN(v) ? 1 : 0;
+            }
+            for (int j = 0; j < nc; j++) cat[i * nc + j] = _categorical[j].Vocabulary.Transform(Cell(row, _categorical[j].Index, _parser));
+        }
+        return new TokenInputs(num, cat, rows.Count);
+    }
+}
