@@ -12,6 +12,7 @@ public static class Program
     public static int Run(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr)
     {
         var root = new RootCommand("Jianwei 见微: credit-default prediction from tables and text.");
+        root.Subcommands.Add(GenerateCommand.Create(stdout));
         root.Subcommands.Add(InspectCommand.Create(stdout));
         root.Subcommands.Add(TokenizeCommand.Create(stdin, stdout, stderr));
         var parse = root.Parse(args);
