@@ -30,7 +30,8 @@ internal static class TabularBench
     public static int Run(string[] args)
     {
         string shared = args.Length > 0 ? args[0] : Path.Combine(AppContext.BaseDirectory, "../../../../../shared");
-        string? only = args.Length > 1 ? args[1] : null;
+        string? only = args.Length > 1 && args[1] != "all" ? args[1] : null;
+        s_learnerFilter = args.Length > 2 ? args[2] : null;   // e.g. "tabnet": only learners whose name contains it
         foreach (var (file, label, positive, ignore, withTrees) in Sets)
         {
             if (only is not null && !file.Contains(only, StringComparison.Ordinal)) continue;
@@ -61,6 +62,19 @@ internal static class TabularBench
             };
             Evaluate(file, "lr", table.RowCount, y, folds, lr);
             if (!withTrees) continue;
+            foreach (bool pretrained in new[] { false, true })
+                Evaluate(file, pretrained ? "tabnet-pretrained" : "tabnet", table.RowCount, y, folds, (train, test) =>
+                {
+                    var inner = DataSplits.StratifiedTrainValidTest(train.Select(r => y[r]).ToArray(), 0.1, 0, seed: 0);
+                    int[] fit = inner.Train.Select(r => train[r]).ToArray(), stop = inner.Validation.Select(r => train[r]).ToArray();
+                    var features = TokenFeatures.Fit(table, schema, fit);
+                    var model = new TabNet(features.NumericCount, features.CategorySizes, new TabNetOptions { BatchSize = 256, VirtualBatch = 64, Patience = 20, MaxEpochs = 200 });
+                    var fitInputs = features.Transform(table, fit);
+                    var stopInputs = features.Transform(table, stop);
+                    if (pretrained) model.Pretrain(fitInputs, stopInputs);   // self-supervised on the same training rows, labels unused
+                    model.Fit(fitInputs, fit.Select(r => y[r]).ToArray(), stopInputs, stop.Select(r => y[r]).ToArray());
+                    return model.PredictProbability(features.Transform(table, test));
+                });
             Evaluate(file, "ft-transformer", table.RowCount, y, folds, (train, test) =>
             {
                 // Validation rows for early stopping: a stratified 10 % of the training rows.
@@ -88,8 +102,11 @@ internal static class TabularBench
 
     private static double[] Pick(double[] all, int[] rows) => rows.Select(r => all[r]).ToArray();
 
+    private static string? s_learnerFilter;
+
     private static void Evaluate(string file, string learner, int rows, int[] y, List<Fold> folds, FitPredict fitPredict)
     {
+        if (s_learnerFilter is not null && !learner.Contains(s_learnerFilter, StringComparison.Ordinal)) return;
         var auc = new List<double>(); var pr = new List<double>(); var ks = new List<double>(); var secs = new List<double>();
         foreach (var fold in folds)
         {

@@ -49,6 +49,22 @@ public class FtTransformerTests
     }
 
     [Fact]
+    public void PiecewiseLinearNumericsLearnToo()
+    {
+        var (table, schema, y) = Data(3000, 4);
+        int[] train = Enumerable.Range(0, 2000).ToArray(), valid = Enumerable.Range(2000, 500).ToArray(), test = Enumerable.Range(2500, 500).ToArray();
+        var features = TokenFeatures.Fit(table, schema, train, piecewiseBins: 8);
+        Assert.Equal(8, features.NumericWidth);
+        var inputs = features.Transform(table, test);
+        Assert.Equal(500 * 3 * 8, inputs.Numeric.Length);
+        var model = new FtTransformer(features.NumericCount, features.CategorySizes, Small, numericWidth: 8);
+        model.Fit(features.Transform(table, train), train.Select(i => y[i]).ToArray(), features.Transform(table, valid), valid.Select(i => y[i]).ToArray());
+        double auc = Metrics.RocAuc(model.PredictProbability(inputs), test.Select(i => y[i]).ToArray());
+        Assert.True(auc > 0.93, $"FT-Transformer with piecewise-linear numerics: AUC {auc}");
+        Assert.Throws<ArgumentException>(() => new FtTransformer(features.NumericCount, features.CategorySizes, Small).PredictProbability(inputs));
+    }
+
+    [Fact]
     public void EveryParameterGetsAGradientAndRunsRepeat()
     {
         var (table, schema, y) = Data(400, 2);

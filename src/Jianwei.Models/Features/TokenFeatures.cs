@@ -6,7 +6,8 @@ namespace Jianwei.Models.Features;
 /// <param name="Numeric">[rows, numeric features] after a rank-Gauss transform (missing = 0).</param>
 /// <param name="Categorical">[rows, categorical features] vocabulary ids (0 missing, 1 unknown).</param>
 /// <param name="Rows">Number of rows.</param>
-public sealed record TokenInputs(float[] Numeric, int[] Categorical, int Rows);
+/// <param name="NumericWidth">Values per numeric feature: 1, or the number of piecewise-linear bins (then Numeric is [rows, features, width]).</param>
+public sealed record TokenInputs(float[] Numeric, int[] Categorical, int Rows, int NumericWidth = 1);
 
 /// <summary>
 /// Per-feature inputs for transformers over table rows, fitted on training rows: each numeric column
@@ -17,21 +18,31 @@ public sealed class TokenFeatures
 {
     private readonly (int Index, string Name, ColumnType Type, QuantileTransformer Transform, bool Indicator)[] _numeric;
     private readonly (int Index, string Name, CategoricalVocabulary Vocabulary)[] _categorical;
+    private readonly PiecewiseLinearEncoder[]? _piecewise;   // per numeric column, when numerics are piecewise-linear encoded
     private readonly ValueParser _parser;
 
-    private TokenFeatures((int, string, ColumnType, QuantileTransformer, bool)[] numeric, (int, string, CategoricalVocabulary)[] categorical, ValueParser parser)
+    private TokenFeatures((int, string, ColumnType, QuantileTransformer, bool)[] numeric, (int, string, CategoricalVocabulary)[] categorical,
+                          PiecewiseLinearEncoder[]? piecewise, int bins, ValueParser parser)
     {
-        _numeric = numeric; _categorical = categorical; _parser = parser;
+        _numeric = numeric; _categorical = categorical; _piecewise = piecewise; NumericWidth = piecewise is null ? 1 : bins; _parser = parser;
     }
+
+    /// <summary>Values per numeric input (1, or the piecewise-linear bins).</summary>
+    public int NumericWidth { get; }
 
     /// <summary>Number of numeric inputs (indicators included).</summary>
     public int NumericCount => _numeric.Length + _numeric.Count(n => n.Indicator);
     /// <summary>Vocabulary size of each categorical input.</summary>
     public IReadOnlyList<int> CategorySizes => _categorical.Select(c => c.Vocabulary.Size).ToArray();
 
-    /// <summary>Fits on training rows.</summary>
-    public static TokenFeatures Fit(RawTable table, TableSchema schema, IReadOnlyList<int> trainRows)
+    /// <summary>
+    /// Fits on training rows. With <paramref name="piecewiseBins"/> &gt; 0, numbers are encoded
+    /// piecewise-linearly over that many quantile bins (Gorishniy et al. 2022) instead of one
+    /// rank-Gauss value; missing-indicator inputs then use the first slot.
+    /// </summary>
+    public static TokenFeatures Fit(RawTable table, TableSchema schema, IReadOnlyList<int> trainRows, int piecewiseBins = 0)
     {
+        var piecewise = new List<PiecewiseLinearEncoder>();
         var parser = new ValueParser(schema.MissingMarkers);
         var numeric = new List<(int, string, ColumnType, QuantileTransformer, bool)>();
         var categorical = new List<(int, string, CategoricalVocabulary)>();
@@ -45,9 +56,10 @@ public sealed class TokenFeatures
             {
                 var values = trainRows.Select(r => Number(Cell(table.Rows[r], idx, parser), c.Type)).ToArray();
                 numeric.Add((idx, c.Name, c.Type, QuantileTransformer.Fit(values, normal: true), values.Any(double.IsNaN)));
+                if (piecewiseBins > 0) piecewise.Add(PiecewiseLinearEncoder.Fit(values, piecewiseBins));
             }
         }
-        return new TokenFeatures([.. numeric], [.. categorical], parser);
+        return new TokenFeatures([.. numeric], [.. categorical], piecewiseBins > 0 ? [.. piecewise] : null, piecewiseBins, parser);
     }
 
     private static string? Cell(string[] row, int idx, ValueParser parser) { var s = idx < row.Length ? row[idx] : null; return parser.IsMissing(s) ? null : s!.Trim(); }
@@ -64,20 +76,23 @@ public sealed class TokenFeatures
     /// <summary>The inputs of <paramref name="rows"/>.</summary>
     public TokenInputs Transform(RawTable table, IReadOnlyList<int> rows)
     {
-        int nn = NumericCount, nc = _categorical.Length;
-        var num = new float[rows.Count * nn]; var cat = new int[rows.Count * nc];
+        int nn = NumericCount, nc = _categorical.Length, w = NumericWidth;
+        var num = new float[rows.Count * nn * w]; var cat = new int[rows.Count * nc];
         for (int i = 0; i < rows.Count; i++)
         {
             var row = table.Rows[rows[i]];
             int k = 0;
-            foreach (var (idx, _, type, transform, indicator) in _numeric)
+            for (int c = 0; c < _numeric.Length; c++)
             {
+                var (idx, _, type, transform, indicator) = _numeric[c];
                 double v = Number(Cell(row, idx, _parser), type);
-                num[i * nn + k++] = (float)transform.Transform(v);
-                if (indicator) num[i * nn + k++] = double.IsNaN(v) ? 1 : 0;
+                var slot = num.AsSpan((i * nn + k++) * w, w);
+                if (_piecewise is null) slot[0] = (float)transform.Transform(v);
+                else _piecewise[c].Transform(v, slot[.._piecewise[c].Size]);   // fewer distinct values: fewer bins, rest stays 0
+                if (indicator) num[(i * nn + k++) * w] = double.IsNaN(v) ? 1 : 0;
             }
             for (int j = 0; j < nc; j++) cat[i * nc + j] = _categorical[j].Vocabulary.Transform(Cell(row, _categorical[j].Index, _parser));
         }
-        return new TokenInputs(num, cat, rows.Count);
+        return new TokenInputs(num, cat, rows.Count, w);
     }
 }

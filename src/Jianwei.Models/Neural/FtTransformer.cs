@@ -43,7 +43,7 @@ public sealed record FtTransformerOptions
 /// </summary>
 public sealed class FtTransformer : Module
 {
-    private readonly int _numeric, _categorical, _dim, _heads;
+    private readonly int _numeric, _categorical, _dim, _heads, _numericWidth;
     private readonly int[] _categoryOffsets;
     private readonly Tensor _numW, _numB, _catB, _cls;
     private readonly Embedding? _catEmbedding;
@@ -55,14 +55,21 @@ public sealed class FtTransformer : Module
     /// <summary>Validation ROC-AUC after each epoch of the last <see cref="Fit"/>.</summary>
     public List<double> ValidationCurve { get; } = new();
 
-    /// <summary>Creates the model for <paramref name="numeric"/> numeric inputs and categorical inputs of the given vocabulary sizes.</summary>
-    public FtTransformer(int numeric, IReadOnlyList<int> categorySizes, FtTransformerOptions options)
+    /// <summary>
+    /// Creates the model for <paramref name="numeric"/> numeric inputs of <paramref name="numericWidth"/>
+    /// values each (1: x·W + b; more: a piecewise-linear encoding e times a [width, d] matrix, plus b) and
+    /// categorical inputs of the given vocabulary sizes.
+    /// </summary>
+    public FtTransformer(int numeric, IReadOnlyList<int> categorySizes, FtTransformerOptions options, int numericWidth = 1)
     {
+        _numericWidth = numericWidth;
         Options = options;
         _numeric = numeric; _categorical = categorySizes.Count; _dim = options.Dim; _heads = options.Heads;
         _rng = new Rng((ulong)options.Seed);
         float s = 1f / MathF.Sqrt(_dim);
-        _numW = RegisterParameter("num_weight", Tensor.Uniform(_rng, -s, s, Math.Max(1, numeric), _dim));
+        _numW = RegisterParameter("num_weight", numericWidth == 1
+            ? Tensor.Uniform(_rng, -s, s, Math.Max(1, numeric), _dim)
+            : Tensor.Uniform(_rng, -s, s, Math.Max(1, numeric), numericWidth, _dim));
         _numB = RegisterParameter("num_bias", Tensor.Uniform(_rng, -s, s, Math.Max(1, numeric), _dim));
         _categoryOffsets = new int[_categorical];
         for (int j = 1; j < _categorical; j++) _categoryOffsets[j] = _categoryOffsets[j - 1] + categorySizes[j - 1];
@@ -110,10 +117,14 @@ public sealed class FtTransformer : Module
         tokens.Add(_cls * ones);                                                       // [b, 1, d]
         if (_numeric > 0)
         {
-            var x = new float[count * _numeric];
-            for (int i = 0; i < count; i++) inputs.Numeric.AsSpan(order[start + i] * _numeric, _numeric).CopyTo(x.AsSpan(i * _numeric));
-            var xt = Tensor.FromArray(x, count, _numeric, 1);
-            tokens.Add(xt * _numW + _numB);                                              // [b, numeric, d]
+            if (inputs.NumericWidth != _numericWidth) throw new ArgumentException($"The model expects {_numericWidth} values per numeric feature, the inputs have {inputs.NumericWidth}.");
+            int w = _numericWidth, per = _numeric * w;
+            var x = new float[count * per];
+            for (int i = 0; i < count; i++) inputs.Numeric.AsSpan(order[start + i] * per, per).CopyTo(x.AsSpan(i * per));
+            if (w == 1)
+                tokens.Add(Tensor.FromArray(x, count, _numeric, 1) * _numW + _numB);                      // [b, numeric, d]
+            else   // per feature j: e_j [b, w] · W_j [w, d], as one batched product over features
+                tokens.Add(Tensor.MatMul(Tensor.FromArray(x, count, _numeric, w).Permute(1, 0, 2), _numW).Permute(1, 0, 2) + _numB);
         }
         if (_categorical > 0)
         {
