@@ -194,16 +194,10 @@ public sealed class TypedRowReader : IDisposable
 
     private double ParseNumeric(string s, ColumnType type, int column)
     {
-        switch (type)
-        {
-            case ColumnType.Numeric when ValueParser.TryParseNumber(s, out double d): return d;
-            case ColumnType.Boolean when ValueParser.TryParseBoolean(s, out bool b): return b ? 1 : 0;
-            case ColumnType.Boolean when ValueParser.TryParseNumber(s, out double n) && n is 0 or 1: return n;
-            case ColumnType.DateTime when ValueParser.TryParseDate(s, out var dt): return (dt - DateTime.UnixEpoch).TotalDays;
-            default:
-                throw new DataFormatException(_reader.Source, LineNumber, Columns[column].Name,
-                    $"'{(s.Length > 40 ? s[..40] + "…" : s)}' is not a {type.ToString().ToLowerInvariant()} value (the schema says {type.ToString().ToLowerInvariant()}; edit the schema if the column changed type).");
-        }
+        double v = ValueParser.ToNumber(s, type);
+        if (!double.IsNaN(v)) return v;
+        throw new DataFormatException(_reader.Source, LineNumber, Columns[column].Name,
+            $"'{(s.Length > 40 ? s[..40] + "…" : s)}' is not a {type.ToString().ToLowerInvariant()} value (the schema says {type.ToString().ToLowerInvariant()}; edit the schema if the column changed type).");
     }
 
     /// <inheritdoc/>

@@ -103,6 +103,19 @@ public sealed class ValueParser
         return false;
     }
 
+    /// <summary>
+    /// A cell of a numeric, boolean or date column as a number: the value, 1/0 for booleans (true/false
+    /// words or 0/1), days since 1970-01-01 for dates. NaN when the text is not a value of that type.
+    /// </summary>
+    public static double ToNumber(string s, ColumnType type) => type switch
+    {
+        ColumnType.Numeric when TryParseNumber(s, out double d) => d,
+        ColumnType.Boolean when TryParseBoolean(s, out bool b) => b ? 1 : 0,
+        ColumnType.Boolean when TryParseNumber(s, out double d) && d is 0 or 1 => d,
+        ColumnType.DateTime when TryParseDate(s, out var dt) => (dt - DateTime.UnixEpoch).TotalDays,
+        _ => double.NaN,
+    };
+
     private static readonly string[] DateFormats =
     [
         "yyyy-MM-dd", "yyyy/MM/dd", "yyyy.MM.dd", "yyyy-M-d", "yyyy/M/d", "yyyy-MM-dd HH:mm:ss", "yyyy/MM/dd HH:mm:ss", "yyyy-MM-ddTHH:mm:ss",

@@ -37,7 +37,7 @@ public sealed class LinearFeatures
             switch (c.Type)
             {
                 case ColumnType.Numeric or ColumnType.Boolean or ColumnType.DateTime:
-                    var nums = values.Select(v => v is null ? double.NaN : f.Number(v, c.Type)).ToArray();
+                    var nums = values.Select(v => v is null ? double.NaN : ValueParser.ToNumber(v, c.Type)).ToArray();
                     var present = nums.Where(double.IsFinite).Order().ToArray();
                     double median = present.Length == 0 ? 0 : present.Length % 2 == 1 ? present[present.Length / 2] : (present[present.Length / 2 - 1] + present[present.Length / 2]) / 2;
                     var scale = Standardizer.Fit(nums.Select(v => double.IsFinite(v) ? v : median));
@@ -63,15 +63,6 @@ public sealed class LinearFeatures
 
     private string? Cell(string[] row, int idx) { var s = idx < row.Length ? row[idx] : null; return _parser.IsMissing(s) ? null : s!.Trim(); }
 
-    private double Number(string s, ColumnType type) => type switch
-    {
-        ColumnType.Numeric when ValueParser.TryParseNumber(s, out double d) => d,
-        ColumnType.Boolean when ValueParser.TryParseBoolean(s, out bool b) => b ? 1 : 0,
-        ColumnType.Boolean when ValueParser.TryParseNumber(s, out double d) => d,
-        ColumnType.DateTime when ValueParser.TryParseDate(s, out var dt) => (dt - DateTime.UnixEpoch).TotalDays,
-        _ => double.NaN,
-    };
-
     /// <summary>The sparse feature rows of <paramref name="rows"/>.</summary>
     public SparseMatrix Transform(RawTable table, IReadOnlyList<int> rows)
     {
@@ -83,7 +74,7 @@ public sealed class LinearFeatures
             foreach (var p in _numeric)
             {
                 var s = Cell(row, p.Index);
-                double v = s is null ? double.NaN : Number(s, p.Type);
+                double v = s is null ? double.NaN : ValueParser.ToNumber(s, p.Type);
                 if (s is not null && double.IsNaN(v))
                     throw new DataFormatException(table.Source, table.Lines[r], p.Name, $"'{s}' is not a {p.Type.ToString().ToLowerInvariant()} value.");
                 entries.Add((p.Column, (float)p.Scale.Transform(double.IsFinite(v) ? v : p.Median)));

@@ -64,14 +64,7 @@ public sealed class TokenFeatures
 
     private static string? Cell(string[] row, int idx, ValueParser parser) { var s = idx < row.Length ? row[idx] : null; return parser.IsMissing(s) ? null : s!.Trim(); }
 
-    private static double Number(string? s, ColumnType type) => s is null ? double.NaN : type switch
-    {
-        ColumnType.Numeric when ValueParser.TryParseNumber(s, out double d) => d,
-        ColumnType.Boolean when ValueParser.TryParseBoolean(s, out bool b) => b ? 1 : 0,
-        ColumnType.Boolean when ValueParser.TryParseNumber(s, out double d) => d,
-        ColumnType.DateTime when ValueParser.TryParseDate(s, out var dt) => (dt - DateTime.UnixEpoch).TotalDays,
-        _ => double.NaN,
-    };
+    private static double Number(string? s, ColumnType type) => s is null ? double.NaN : ValueParser.ToNumber(s, type);
 
     /// <summary>The inputs of <paramref name="rows"/>.</summary>
     public TokenInputs Transform(RawTable table, IReadOnlyList<int> rows)

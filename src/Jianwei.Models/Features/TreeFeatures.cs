@@ -51,15 +51,11 @@ public sealed class TreeFeatures
             {
                 var s = Value(row, idx[j], _parser);
                 var col = _columns[j];
-                values[i * _columns.Length + j] = s is null ? float.NaN : col.Type switch
-                {
-                    ColumnType.Categorical => _vocabularies[col.Name].Transform(s),
-                    ColumnType.Numeric when ValueParser.TryParseNumber(s, out double d) => (float)d,
-                    ColumnType.Boolean when ValueParser.TryParseBoolean(s, out bool b) => b ? 1 : 0,
-                    ColumnType.Boolean when ValueParser.TryParseNumber(s, out double d) && d is 0 or 1 => (float)d,
-                    ColumnType.DateTime when ValueParser.TryParseDate(s, out var dt) => (float)(dt - DateTime.UnixEpoch).TotalDays,
-                    _ => throw new DataFormatException(table.Source, table.Lines[rows[i]], col.Name, $"'{s}' is not a {col.Type.ToString().ToLowerInvariant()} value."),
-                };
+                if (s is null) { values[i * _columns.Length + j] = float.NaN; continue; }
+                double v = col.Type == ColumnType.Categorical ? _vocabularies[col.Name].Transform(s) : ValueParser.ToNumber(s, col.Type);
+                if (double.IsNaN(v))
+                    throw new DataFormatException(table.Source, table.Lines[rows[i]], col.Name, $"'{s}' is not a {col.Type.ToString().ToLowerInvariant()} value.");
+                values[i * _columns.Length + j] = (float)v;
             }
         }
         return new DenseMatrix(values, rows.Count, _columns.Length);
