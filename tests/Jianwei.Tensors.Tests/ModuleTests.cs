@@ -77,6 +77,19 @@ public class ModuleTests
     }
 
     [Fact]
+    public void CopyStateAndRestoreStateBringBackEarlierValues()
+    {
+        var net = new Net(new Rng(1));
+        var saved = net.CopyState();
+        var before = net.Layer[0].Dense.Weight.ToArray();
+        net.Layer[0].Dense.Weight.Data.Fill(7f);
+        net.Layer[1].Bn.RunningMean.Data.Fill(3f);
+        net.RestoreState(saved);
+        Assert.Equal(before, net.Layer[0].Dense.Weight.ToArray());
+        Assert.All(net.Layer[1].Bn.RunningMean.ToArray(), v => Assert.Equal(0f, v));   // buffers too
+    }
+
+    [Fact]
     public void NonStrictLoadSkipsMissingAndUnexpected()
     {
         var net = new Net(new Rng(1));

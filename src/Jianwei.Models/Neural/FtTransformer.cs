@@ -183,10 +183,9 @@ public sealed class FtTransformer : Module
             }
             double auc = Metrics.RocAuc(PredictProbability(validation), validationLabels);
             ValidationCurve.Add(auc);
-            if (auc > best) { best = auc; sinceBest = 0; bestState = StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.ToArray()); }
+            if (auc > best) { best = auc; sinceBest = 0; bestState = CopyState(); }
             else sinceBest++;
         }
-        if (bestState is not null)
-            foreach (var (name, tensor) in StateDict()) bestState[name].CopyTo(tensor.Data);
+        if (bestState is not null) RestoreState(bestState);
     }
 }

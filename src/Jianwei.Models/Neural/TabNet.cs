@@ -286,9 +286,9 @@ public sealed class TabNet : Module
             }
             double auc = Metrics.RocAuc(PredictProbability(validation), validationLabels);
             ValidationCurve.Add(auc);
-            if (auc > best) { best = auc; since = 0; bestState = Snapshot(); } else since++;
+            if (auc > best) { best = auc; since = 0; bestState = CopyState(); } else since++;
         }
-        if (bestState is not null) Restore(bestState);
+        if (bestState is not null) RestoreState(bestState);
     }
 
     /// <summary>
@@ -365,9 +365,9 @@ public sealed class TabNet : Module
                 }
             double loss = total / Math.Max(1, batches);
             PretrainingCurve.Add(loss);
-            if (loss < best) { best = loss; since = 0; bestState = Snapshot(); } else since++;
+            if (loss < best) { best = loss; since = 0; bestState = CopyState(); } else since++;
         }
-        if (bestState is not null) Restore(bestState);
+        if (bestState is not null) RestoreState(bestState);
     }
 
     /// <summary>Per-step feature transformers over the decision outputs, summed, then mapped back to the inputs.</summary>
@@ -391,12 +391,5 @@ public sealed class TabNet : Module
             for (int s = 0; s < steps.Count; s++) { var h = _steps[s].Forward(steps[s]); sum = sum is null ? h : sum + h; }
             return _reconstruction.Forward(sum!);
         }
-    }
-
-    private Dictionary<string, float[]> Snapshot() => StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.ToArray());
-
-    private void Restore(Dictionary<string, float[]> state)
-    {
-        foreach (var (name, tensor) in StateDict()) state[name].CopyTo(tensor.Data);
     }
 }

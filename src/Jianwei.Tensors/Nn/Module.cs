@@ -122,6 +122,15 @@ public abstract class Module
         return d;
     }
 
+    /// <summary>A copy of every parameter's and buffer's values (to restore the best epoch, say).</summary>
+    public Dictionary<string, float[]> CopyState() => StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.ToArray());
+
+    /// <summary>Puts back values taken with <see cref="CopyState"/>.</summary>
+    public void RestoreState(IReadOnlyDictionary<string, float[]> state)
+    {
+        foreach (var (name, tensor) in StateDict()) state[name].CopyTo(tensor.Data);
+    }
+
     /// <summary>
     /// Copies values from <paramref name="state"/> into parameters and buffers of the same name.
     /// Every problem is collected first — missing names, unexpected names (when strict), shape
