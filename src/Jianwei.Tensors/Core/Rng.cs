@@ -11,11 +11,7 @@ public sealed class Rng
     private bool _hasSpare;
 
     /// <summary>Creates a generator from a seed.</summary>
-    public Rng(ulong seed)
-    {
-        ulong x = seed;
-        _s0 = SplitMix(ref x); _s1 = SplitMix(ref x); _s2 = SplitMix(ref x); _s3 = SplitMix(ref x);
-    }
+    public Rng(ulong seed) => Reseed(seed);
 
     private static ulong SplitMix(ref ulong x)
     {
@@ -23,6 +19,21 @@ public sealed class Rng
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >> 31);
+    }
+
+    /// <summary>Restarts the stream as if the generator had just been created from <paramref name="seed"/>.</summary>
+    public void Reseed(ulong seed)
+    {
+        ulong x = seed;
+        _s0 = SplitMix(ref x); _s1 = SplitMix(ref x); _s2 = SplitMix(ref x); _s3 = SplitMix(ref x);
+        _hasSpare = false;
+    }
+
+    /// <summary>A well-mixed 64-bit value of two inputs (for deriving per-step, per-module seeds).</summary>
+    public static ulong Mix(ulong a, ulong b)
+    {
+        ulong x = a ^ (b * 0x9E3779B97F4A7C15UL);
+        return SplitMix(ref x);
     }
 
     /// <summary>Next 64 random bits.</summary>

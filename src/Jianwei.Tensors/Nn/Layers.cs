@@ -101,4 +101,7 @@ public sealed class Dropout(float p, Rng rng) : Module
 
     /// <summary>Applies dropout in training; identity in evaluation.</summary>
     public Tensor Forward(Tensor x) => Tensor.Dropout(x, P, IsTraining, rng);
+
+    /// <inheritdoc/>
+    protected override void OnReseed(ulong seed) => rng.Reseed(seed);
 }

@@ -107,6 +107,21 @@ public abstract class Module
             if (name.StartsWith(prefix, StringComparison.Ordinal)) { p.RequiresGrad = value; if (!value) p.Grad = null; }
     }
 
+    /// <summary>
+    /// Restarts every random stream in this module tree (dropout masks, random features) from
+    /// <paramref name="seed"/> mixed with each module's position. A trainer calls it with a seed derived
+    /// from the step number, so a run resumed at step k draws exactly what the uninterrupted run drew.
+    /// </summary>
+    public void ReseedRandom(ulong seed)
+    {
+        OnReseed(seed);
+        ulong index = 0;
+        foreach (var (_, m) in NamedModules()) m.OnReseed(Rng.Mix(seed, ++index));
+    }
+
+    /// <summary>Override in modules that own a random stream: restart it from <paramref name="seed"/>.</summary>
+    protected virtual void OnReseed(ulong seed) { }
+
     /// <summary>Clears every parameter's gradient.</summary>
     public void ZeroGrad()
     {

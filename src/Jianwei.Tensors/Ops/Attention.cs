@@ -11,14 +11,16 @@ public sealed partial class Tensor
     /// <summary>
     /// Multi-head scaled dot-product attention, softmax(scale·Q·Kᵀ + maskBias)·V per head.
     /// q: [b, nq, heads·dh]; k, v: [b, nk, heads·dh]; keyMask: [b, nk] of 1 (attend) or 0 (padding:
-    /// the most negative float is added, as Hugging Face does), or null. Returns [b, nq, heads·dh].
+    /// the most negative float is added, as Hugging Face does), or null. attentionMask: [b, nq, nk] of
+    /// 1 (query i may attend key j) or 0, or null: for structured masks such as MPNet's two streams;
+    /// it combines with keyMask. Returns [b, nq, heads·dh].
     /// </summary>
-    public static Tensor MultiHeadAttention(Tensor q, Tensor k, Tensor v, int heads, Tensor? keyMask, float scale)
+    public static Tensor MultiHeadAttention(Tensor q, Tensor k, Tensor v, int heads, Tensor? keyMask, float scale, Tensor? attentionMask = null)
     {
         if (q.Rank != 3 || k.Rank != 3 || v.Rank != 3 || !ShapeUtil.SameShape(k._dims, v._dims) || k._dims[0] != q._dims[0] || k._dims[2] != q._dims[2])
             throw new ArgumentException($"attention: q [b, nq, H], k and v [b, nk, H] expected, got {ShapeUtil.Format(q._dims)}, {ShapeUtil.Format(k._dims)}, {ShapeUtil.Format(v._dims)}.");
         int width = q._dims[2];
-        return AttentionCore(new(q, 0, width), new(k, 0, width), new(v, 0, width), q._dims[0], q._dims[1], k._dims[1], width, heads, keyMask, scale, [q, k, v]);
+        return AttentionCore(new(q, 0, width), new(k, 0, width), new(v, 0, width), q._dims[0], q._dims[1], k._dims[1], width, heads, keyMask, attentionMask, scale, [q, k, v]);
     }
 
     /// <summary>
@@ -30,7 +32,7 @@ public sealed partial class Tensor
         if (qkv.Rank != 3 || qkv._dims[2] % 3 != 0)
             throw new ArgumentException($"attention: packed qkv must be [b, n, 3·H], got {ShapeUtil.Format(qkv._dims)}.");
         int width = qkv._dims[2] / 3, stride = qkv._dims[2];
-        return AttentionCore(new(qkv, 0, stride), new(qkv, width, stride), new(qkv, 2 * width, stride), qkv._dims[0], qkv._dims[1], qkv._dims[1], width, heads, keyMask, scale, [qkv]);
+        return AttentionCore(new(qkv, 0, stride), new(qkv, width, stride), new(qkv, 2 * width, stride), qkv._dims[0], qkv._dims[1], qkv._dims[1], width, heads, keyMask, null, scale, [qkv]);
     }
 
     /// <summary>Where a [b, n, heads·dh] operand lives: element (b, i, head, j) is at Offset + (b·n + i)·RowStride + head·dh + j.</summary>
@@ -42,21 +44,36 @@ public sealed partial class Tensor
     /// dV = Pᵀ·dO;  dP = dO·Vᵀ;  dS = P ⊙ (dP − rowsum(dP ⊙ P));  dQ = scale·dS·K;  dK = scale·dSᵀ·Q.
     /// </remarks>
     private static unsafe Tensor AttentionCore(HeadView q, HeadView k, HeadView v, int b, int nq, int nk, int width, int heads,
-                                               Tensor? keyMask, float scale, Tensor[] inputs)
+                                               Tensor? keyMask, Tensor? attentionMask, float scale, Tensor[] inputs)
     {
         CheckFiniteInputs("attention", inputs);
         if (heads <= 0 || width % heads != 0) throw new ArgumentException($"attention: width {width} is not divisible by {heads} heads.");
         if (keyMask is not null && (keyMask.Rank != 2 || keyMask._dims[0] != b || keyMask._dims[1] != nk))
             throw new ArgumentException($"attention: key mask {ShapeUtil.Format(keyMask._dims)} must be [{b}, {nk}].");
+        if (attentionMask is not null && (attentionMask.Rank != 3 || attentionMask._dims[0] != b || attentionMask._dims[1] != nq || attentionMask._dims[2] != nk))
+            throw new ArgumentException($"attention: attention mask {ShapeUtil.Format(attentionMask._dims)} must be [{b}, {nq}, {nk}].");
         int dh = width / heads;
         var probs = Empty(b, heads, nq, nk);
         var y = Empty(b, nq, width);
+        // Additive bias rows: one per batch row (key mask only, shared by all queries) or one per query.
         float[]? bias = null;
-        if (keyMask is not null)
+        int biasQueryStride = 0;
+        if (attentionMask is not null)
+        {
+            bias = new float[b * nq * nk];
+            biasQueryStride = nk;
+            for (int i = 0; i < bias.Length; i++)
+            {
+                bool open = attentionMask._data[i] != 0f && (keyMask is null || keyMask._data[i / (nq * nk) * nk + i % nk] != 0f);
+                bias[i] = open ? 0f : float.MinValue;
+            }
+        }
+        else if (keyMask is not null)
         {
             bias = new float[b * nk];
             for (int i = 0; i < bias.Length; i++) bias[i] = keyMask._data[i] == 0f ? float.MinValue : 0f;
         }
+        int biasBatchStride = biasQueryStride == 0 ? nk : nq * nk;
         float[] qd = q.Tensor._data, kd = k.Tensor._data, vd = v.Tensor._data, pd = probs._data, yd = y._data;
         using (Gemm.SerialBlas())
         Parallelism.For(b * heads, 1, (s, e) =>
@@ -70,10 +87,10 @@ public sealed partial class Tensor
                     float* V = pv + v.Offset + (long)bi * nk * v.RowStride + hi * dh;
                     float* P = pp + (long)t * nq * nk;
                     Gemm.SgemmSerial(false, true, nq, nk, dh, 1f, Q, q.RowStride, K, k.RowStride, 0f, P, nk);   // S = Q·Kᵀ
-                    var maskRow = bias is null ? default : bias.AsSpan(bi * nk, nk);
                     for (int i = 0; i < nq; i++)
                     {
                         var row = new Span<float>(P + (long)i * nk, nk);
+                        var maskRow = bias is null ? default : bias.AsSpan(bi * biasBatchStride + i * biasQueryStride, nk);
                         SoftmaxRow(row, row, scale, maskRow);                                                          // P = softmax(scale·S + bias)
                     }
                     Gemm.SgemmSerial(false, false, nq, dh, nk, 1f, P, nk, V, v.RowStride, 0f, py + (long)bi * nq * width + hi * dh, width);   // O = P·V
