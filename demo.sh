@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The demo. Until the `jianwei demo` command exists, this runs the engine benchmark in its quick mode.
+# The demo: `jianwei demo` on the embedded small-enterprise data (pass --quick for the one-minute version).
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/deps.sh
-exec dotnet run -c Release --project bench -- engine quick
+exec dotnet run -c Release --project src/Jianwei.Cli -- demo "$@"

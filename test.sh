@@ -2,7 +2,7 @@
 # Runs every test. Installs what a fresh Debian machine lacks first (see scripts/deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")"
-scripts/deps.sh
+scripts/deps.sh --tests
 log=$(mktemp)
 set +e
 dotnet test Jianwei.sln -c Release --nologo 2>&1 | tee "$log"

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Jianwei.Models.Transformers;
 using Jianwei.Tensors;
 using Jianwei.Tensors.Kernels;
 using Jianwei.Tensors.Optim;
@@ -19,32 +20,41 @@ internal static class Program
     {
         if (args.Length == 0 || args[0] is "-h" or "--help")
         {
-            Console.Error.WriteLine("usage: bench engine [small|long|gemm|quick|all] | bench text [SHARED_DIR] | bench data [MB] | bench tabular [SHARED_DIR]");
+            Console.Error.WriteLine("usage: bench engine [small|long|gemm|quick|all] | bench text [SHARED_DIR] | bench data [MB] | bench tabular [SHARED_DIR] | bench pretrain [SHARED_DIR] [--minutes M] [--objectives mlm,electra,mpnet] [--epochs E]");
             return args.Length == 0 ? 2 : 0;
         }
         if (args[0] == "text") return TextBench.Run(args.Skip(1).ToArray());
         if (args[0] == "data") return DataBench.Run(args.Skip(1).ToArray());
         if (args[0] == "tabular") return TabularBench.Run(args.Skip(1).ToArray());
+        if (args[0] == "pretrain") return PretrainBench.Run(args.Skip(1).ToArray());
         if (args[0] != "engine")
         {
-            Console.Error.WriteLine($"bench: unknown benchmark '{args[0]}' (available: engine, text, data, tabular)");
+            Console.Error.WriteLine($"bench: unknown benchmark '{args[0]}' (available: engine, text, data, tabular, pretrain)");
             return 2;
         }
         string what = args.Length > 1 ? args[1] : "all";
-        if (what is not ("small" or "long" or "gemm" or "quick" or "all"))
+        if (what is not ("small" or "long" or "gemm" or "quick" or "all") && !what.StartsWith("long-", StringComparison.Ordinal))
         {
             Console.Error.WriteLine($"bench: unknown engine configuration '{what}' (small, long, gemm, quick, all)");
             return 2;
         }
         Console.Error.WriteLine($"jianwei bench: {Gemm.Describe()}; {Environment.ProcessorCount} cores; .NET {Environment.Version}");
         if (what is "gemm" or "all") GemmBench();
-        if (what is "small" or "all") EncoderBench("small", 8192, 256, 4, 1024, 4, 128, 32, AttentionKind.Softmax, steps: 20);
-        if (what is "quick") EncoderBench("quick", 8192, 256, 4, 1024, 4, 128, 32, AttentionKind.Softmax, steps: 3, warmup: 1, latencyRuns: 10);
-        if (what is "long" or "all")
+        if (what is "small" or "all") EncoderBench("small", Anchor(128), 8192, 128, 32, steps: 20);
+        if (what is "quick") EncoderBench("quick", Anchor(128), 8192, 128, 32, steps: 3, warmup: 1, latencyRuns: 10);
+        if (what is "long" or "all" || what.StartsWith("long-", StringComparison.Ordinal))
         {
-            foreach (int seq in new[] { 512, 2048 })
-                foreach (var kind in new[] { AttentionKind.Softmax, AttentionKind.Linear })
-                    EncoderBench($"long-{kind.ToString().ToLowerInvariant()}-{seq}", 8192, 256, 4, 1024, 4, seq, 4, kind, steps: 5);
+            // The product encoder (same shapes as the anchor: d 256, 4 heads, ff 1024, 4 layers) with each
+            // attention. Batch 4 at 512 and 2048 (the anchor's), batch 1 at 8192 (softmax's n² buffers).
+            foreach (int seq in new[] { 512, 2048, 8192 })
+                foreach (var kind in new[] { AttentionKind.Softmax, AttentionKind.Performer, AttentionKind.Linear })
+                {
+                    string name = $"long-{kind.ToString().ToLowerInvariant()}-{seq}";
+                    if (what.StartsWith("long-", StringComparison.Ordinal) && what != name) continue;
+                    var config = new EncoderConfig { VocabSize = 8192, HiddenSize = 256, Heads = 4, IntermediateSize = 1024, Layers = 4, MaxPositions = seq, Attention = kind };
+                    EncoderBench(name, () => new ProductMlm(config, new Rng(0)), 8192, seq, seq >= 8192 ? 1 : 4,
+                                 steps: seq >= 8192 ? 2 : 5, warmup: 1, latencyRuns: 0);
+                }
         }
         return 0;
     }
@@ -80,11 +90,14 @@ internal static class Program
         Gemm.Backend = saved;
     }
 
-    private static void EncoderBench(string name, int vocab, int d, int heads, int ff, int layers, int seq, int batch, AttentionKind kind,
+    /// <summary>The anchor's model: vocabulary 8192, d 256, 4 heads, ff 1024, 4 layers.</summary>
+    private static Func<IBenchModel> Anchor(int seq) => () => new BenchMlm(8192, 256, 4, 1024, 4, seq, new Rng(0));
+
+    private static void EncoderBench(string name, Func<IBenchModel> create, int vocab, int seq, int batch,
                                      int steps, int warmup = 3, int latencyRuns = 50)
     {
-        var rng = new Rng(0);
-        var model = new BenchMlm(vocab, d, heads, ff, layers, seq, kind, rng);
+        var bench = create();
+        var model = bench.Module;
         var opt = new AdamW(model.Parameters(), lr: 1e-4f);
         var data = new Rng(1);
         var ids = new IntTensor(Enumerable.Range(0, batch * seq).Select(_ => 5 + data.NextInt(vocab - 5)).ToArray(), batch, seq);
@@ -99,7 +112,7 @@ internal static class Program
             using var scope = new TensorScope();
             opt.ZeroGrad();
             OpProfiler.Mark();
-            var loss = model.Loss(ids, mask, whereT, targets);
+            var loss = bench.Loss(ids, mask, whereT, targets);
             loss.Backward();
             long t0 = Stopwatch.GetTimestamp();
             opt.Step();
@@ -135,27 +148,27 @@ internal static class Program
         double inferSeconds;
         using (GradMode.NoGrad())
         {
-            for (int i = 0; i < 2; i++) using (new TensorScope()) model.Encode(ids, mask);
+            for (int i = 0; i < 2; i++) using (new TensorScope()) bench.Encode(ids, mask);
             sw.Restart();
-            for (int i = 0; i < steps; i++) using (new TensorScope()) model.Encode(ids, mask);
+            for (int i = 0; i < steps; i++) using (new TensorScope()) bench.Encode(ids, mask);
             inferSeconds = sw.Elapsed.TotalSeconds / steps;
         }
 
         // One-row latency: all threads, and one thread (OpenBLAS and engine kernels both), the better reported.
         var one = new IntTensor(ids.Values[..seq], 1, seq);
         var oneMask = Tensor.Ones(1, seq);
-        (double P50, int Threads) best = (double.MaxValue, 0);
-        foreach (int threads in new[] { Environment.ProcessorCount, 1 }.Distinct())
+        (double P50, int Threads) best = (double.NaN, 0);
+        foreach (int threads in latencyRuns == 0 ? [] : new[] { Environment.ProcessorCount, 1 }.Distinct())
         {
             Gemm.SetThreads(threads);
             var lat = new List<double>();
             using (GradMode.NoGrad())
             {
-                for (int i = 0; i < 5; i++) using (new TensorScope()) model.Encode(one, oneMask);
+                for (int i = 0; i < 5; i++) using (new TensorScope()) bench.Encode(one, oneMask);
                 for (int i = 0; i < latencyRuns; i++)
                 {
                     var t = Stopwatch.StartNew();
-                    using (new TensorScope()) model.Encode(one, oneMask);
+                    using (new TensorScope()) bench.Encode(one, oneMask);
                     lat.Add(t.Elapsed.TotalMilliseconds);
                 }
             }
@@ -165,12 +178,12 @@ internal static class Program
             {
                 OpProfiler.Enabled = true;
                 using (GradMode.NoGrad())
-                    for (int i = 0; i < 10; i++) { OpProfiler.Mark(); using (new TensorScope()) model.Encode(one, oneMask); }
+                    for (int i = 0; i < 10; i++) { OpProfiler.Mark(); using (new TensorScope()) bench.Encode(one, oneMask); }
                 OpProfiler.Enabled = false;
                 Console.Error.WriteLine($"{name}: one row, {threads} threads, p50 {p50:F2} ms\n{OpProfiler.Report(10)}");
                 OpProfiler.Reset();
             }
-            if (p50 < best.P50) best = (p50, threads);
+            if (double.IsNaN(best.P50) || p50 < best.P50) best = (p50, threads);
         }
         Gemm.SetThreads(Environment.ProcessorCount);
 
@@ -181,7 +194,7 @@ internal static class Program
             ["train_tokens_per_s"] = Math.Round(tokens / trainSeconds, 1),
             ["step_ms"] = Math.Round(trainSeconds * 1000, 1),
             ["infer_tokens_per_s"] = Math.Round(tokens / inferSeconds, 1),
-            ["one_row_p50_ms"] = Math.Round(best.P50, 2),
+            ["one_row_p50_ms"] = double.IsNaN(best.P50) ? null! : Math.Round(best.P50, 2),
             ["one_row_threads"] = best.Threads,
             ["peak_working_set_mb"] = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1),
             ["gc_per_step"] = Math.Round(gcPerStep, 2),

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the native libraries Jianwei uses, when missing. As root it installs them with apt-get;
 # otherwise it prints the exact install line and carries on (the engine falls back to managed code).
-# Usage: scripts/deps.sh [--bench]   (--bench also installs Debian's PyTorch for the anchor benchmark)
+# Usage: scripts/deps.sh [--tests] [--bench]
+#   --tests also installs headless Chromium (the HTML report is rendered and checked by a test);
+#   --bench also installs Debian's PyTorch for the anchor benchmark.
 set -u
 
 need=()
@@ -9,9 +11,12 @@ have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
 
 have_lib 'libopenblas\.so\.0' || need+=(libopenblas0-pthread)
 have_lib 'libxgboost\.so\.0' || need+=(libxgboost0)
-if [ "${1:-}" = "--bench" ]; then
-  /usr/bin/python3 -c 'import torch' 2>/dev/null || need+=(python3-torch)
-fi
+for flag in "$@"; do
+  case "$flag" in
+    --bench) /usr/bin/python3 -c 'import torch' 2>/dev/null || need+=(python3-torch) ;;
+    --tests) command -v chromium >/dev/null 2>&1 || need+=(chromium) ;;
+  esac
+done
 
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "jianwei: the .NET 10 SDK is required (dotnet not found on PATH)." >&2

@@ -15,6 +15,12 @@ public static class Program
         root.Subcommands.Add(GenerateCommand.Create(stdout));
         root.Subcommands.Add(InspectCommand.Create(stdout));
         root.Subcommands.Add(TokenizeCommand.Create(stdin, stdout, stderr));
+        root.Subcommands.Add(DemoCommand.Create(stdout, stderr));
+        root.Subcommands.Add(ModelCommands.Train(stdout, stderr));
+        root.Subcommands.Add(ModelCommands.Predict(stdout));
+        root.Subcommands.Add(ModelCommands.Evaluate(stdout));
+        root.Subcommands.Add(ModelCommands.Explain(stdout));
+        root.Subcommands.Add(ServeCommand.Create(stdout));
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -26,6 +32,11 @@ public static class Program
             return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
         }
         catch (UserErrorException e)
+        {
+            stderr.WriteLine($"jianwei: {e.Message}");
+            return 2;
+        }
+        catch (Jianwei.Data.DataFormatException e)
         {
             stderr.WriteLine($"jianwei: {e.Message}");
             return 2;

@@ -11,7 +11,13 @@ public sealed record SparseMatrix(int[] RowStart, int[] ColumnIndex, float[] Val
         return s;
     }
 
-    /// <summary>w += a·x_r.</summary>
+    /// <summary>The stored entries of row r.</summary>
+    public IEnumerable<(int Column, float Value)> Row(int r)
+    {
+        for (int k = RowStart[r]; k < RowStart[r + 1]; k++) yield return (ColumnIndex[k], Values[k]);
+    }
+
+    /// <summary>w += a · row r.</summary>
     public void AddScaledRow(int r, double a, Span<double> w)
     {
         for (int k = RowStart[r]; k < RowStart[r + 1]; k++) w[ColumnIndex[k]] += a * Values[k];

@@ -86,8 +86,15 @@ public sealed record TableSchema
     public static TableSchema Load(string path)
     {
         if (!File.Exists(path)) throw new DataFormatException(path, null, null, "schema file not found.");
+        return FromJson(File.ReadAllText(path), path);
+    }
+
+    /// <summary>Reads schema JSON text; <paramref name="source"/> names it in errors.</summary>
+    public static TableSchema FromJson(string json, string source)
+    {
+        string path = source;
         TableSchema? s;
-        try { s = JsonSerializer.Deserialize<TableSchema>(File.ReadAllText(path), Json); }
+        try { s = JsonSerializer.Deserialize<TableSchema>(json, Json); }
         catch (JsonException e) { throw new DataFormatException(path, e.LineNumber + 1, null, $"invalid schema: {e.Message.Split(". Path")[0]}"); }
         if (s is null) throw new DataFormatException(path, null, null, "the schema is empty.");
         var dup = s.Columns.GroupBy(c => c.Name).FirstOrDefault(g => g.Count() > 1);

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
 using Jianwei.Data;
 
 namespace Jianwei.Models.Features;
@@ -10,9 +12,10 @@ namespace Jianwei.Models.Features;
 /// </summary>
 public sealed class LinearFeatures
 {
-    private sealed record NumericPart(int Index, string Name, ColumnType Type, double Median, Standardizer Scale, int Column, int MissingColumn);
-    private sealed record CategoricalPart(int Index, string Name, Dictionary<string, int> Columns, int MissingColumn);
-    private sealed record TextPart(int Index, string Name, TfidfVectorizer Tfidf, int Offset);
+    // Parts name their column; its position is looked up in each table transformed (files may order columns differently).
+    private sealed record NumericPart(string Name, ColumnType Type, double Median, Standardizer Scale, int Column, int MissingColumn);
+    private sealed record CategoricalPart(string Name, Dictionary<string, int> Columns, int MissingColumn);
+    private sealed record TextPart(string Name, TfidfVectorizer Tfidf, int Offset);
 
     private readonly List<NumericPart> _numeric = new();
     private readonly List<CategoricalPart> _categorical = new();
@@ -41,18 +44,18 @@ public sealed class LinearFeatures
                     var present = nums.Where(double.IsFinite).Order().ToArray();
                     double median = present.Length == 0 ? 0 : present.Length % 2 == 1 ? present[present.Length / 2] : (present[present.Length / 2 - 1] + present[present.Length / 2]) / 2;
                     var scale = Standardizer.Fit(nums.Select(v => double.IsFinite(v) ? v : median));
-                    f._numeric.Add(new NumericPart(idx, c.Name, c.Type, median, scale, col, col + 1));
+                    f._numeric.Add(new NumericPart(c.Name, c.Type, median, scale, col, col + 1));
                     col += 2;
                     break;
                 case ColumnType.Categorical:
                     var cats = values.Where(v => v is not null).Distinct().Order(StringComparer.Ordinal).ToArray();
-                    f._categorical.Add(new CategoricalPart(idx, c.Name, cats.Select((v, i) => (v!, i)).ToDictionary(x => x.Item1, x => col + x.i), col + cats.Length));
+                    f._categorical.Add(new CategoricalPart(c.Name, cats.Select((v, i) => (v!, i)).ToDictionary(x => x.Item1, x => col + x.i), col + cats.Length));
                     col += cats.Length + 1;
                     break;
                 case ColumnType.Text:
                     bool chinese = values.Take(500).Count(v => v is not null && v.Any(ch => ch is >= '\u4E00' and <= '\u9FFF')) > values.Take(500).Count(v => v is not null) / 2;
                     var tfidf = chinese ? TfidfVectorizer.Fit(values, TextAnalyzer.Char, 1, 3, minDf, maxTextFeatures) : TfidfVectorizer.Fit(values, TextAnalyzer.Word, 1, 2, minDf, maxTextFeatures);
-                    f._text.Add(new TextPart(idx, c.Name, tfidf, col));
+                    f._text.Add(new TextPart(c.Name, tfidf, col));
                     col += tfidf.Terms.Length;
                     break;
             }
@@ -66,29 +69,97 @@ public sealed class LinearFeatures
     /// <summary>The sparse feature rows of <paramref name="rows"/>.</summary>
     public SparseMatrix Transform(RawTable table, IReadOnlyList<int> rows)
     {
+        int Index(string name) => table.IndexOf(name) is var i and >= 0 ? i : throw new DataFormatException(table.Source, 1, name, "the column is missing.");
+        var numericIdx = _numeric.Select(p => Index(p.Name)).ToArray();
+        var categoricalIdx = _categorical.Select(p => Index(p.Name)).ToArray();
+        var textIdx = _text.Select(p => Index(p.Name)).ToArray();
         var result = new List<IReadOnlyList<(int, float)>>(rows.Count);
         foreach (int r in rows)
         {
             var row = table.Rows[r];
             var entries = new List<(int, float)>();
-            foreach (var p in _numeric)
+            for (int k = 0; k < _numeric.Count; k++)
             {
-                var s = Cell(row, p.Index);
+                var p = _numeric[k];
+                var s = Cell(row, numericIdx[k]);
                 double v = s is null ? double.NaN : ValueParser.ToNumber(s, p.Type);
                 if (s is not null && double.IsNaN(v))
                     throw new DataFormatException(table.Source, table.Lines[r], p.Name, $"'{s}' is not a {p.Type.ToString().ToLowerInvariant()} value.");
                 entries.Add((p.Column, (float)p.Scale.Transform(double.IsFinite(v) ? v : p.Median)));
                 if (!double.IsFinite(v)) entries.Add((p.MissingColumn, 1f));
             }
-            foreach (var p in _categorical)
+            for (int k = 0; k < _categorical.Count; k++)
             {
-                var s = Cell(row, p.Index);
+                var p = _categorical[k];
+                var s = Cell(row, categoricalIdx[k]);
                 if (s is null) entries.Add((p.MissingColumn, 1f));
                 else if (p.Columns.TryGetValue(s, out int c)) entries.Add((c, 1f));   // unseen categories: no column
             }
-            foreach (var p in _text) entries.AddRange(p.Tfidf.Transform(Cell(row, p.Index), p.Offset));
+            for (int k = 0; k < _text.Count; k++) entries.AddRange(_text[k].Tfidf.Transform(Cell(row, textIdx[k]), _text[k].Offset));
             result.Add(entries);
         }
         return SparseMatrix.FromRows(result, Columns);
+    }
+
+    /// <summary>Human-readable name of each column ("income", "income (missing)", "industry=retail", "profile:tfidf 信用").</summary>
+    public string[] ColumnNames()
+    {
+        var names = new string[Columns];
+        foreach (var p in _numeric) { names[p.Column] = p.Name; names[p.MissingColumn] = p.Name + " (missing)"; }
+        foreach (var p in _categorical) { foreach (var (v, c) in p.Columns) names[c] = $"{p.Name}={v}"; names[p.MissingColumn] = p.Name + " (missing)"; }
+        foreach (var p in _text) for (int i = 0; i < p.Tfidf.Terms.Length; i++) names[p.Offset + i] = $"{p.Name}:{p.Tfidf.Terms[i]}";
+        return names;
+    }
+
+    /// <summary>The source column of each feature column.</summary>
+    public string[] ColumnSources()
+    {
+        var names = new string[Columns];
+        foreach (var p in _numeric) { names[p.Column] = p.Name; names[p.MissingColumn] = p.Name; }
+        foreach (var p in _categorical) { foreach (var (_, c) in p.Columns) names[c] = p.Name; names[p.MissingColumn] = p.Name; }
+        foreach (var p in _text) for (int i = 0; i < p.Tfidf.Terms.Length; i++) names[p.Offset + i] = p.Name;
+        return names;
+    }
+
+    /// <summary>The fitted state as JSON.</summary>
+    public JsonObject ToJson() => new()
+    {
+        ["columns"] = Columns,
+        ["missing_markers"] = new JsonArray(_parser.MissingMarkers.Select(m => (JsonNode)m!).ToArray()),
+        ["numeric"] = new JsonArray(_numeric.Select(p => (JsonNode)new JsonObject
+        {
+            ["name"] = p.Name, ["type"] = p.Type.ToString(), ["median"] = p.Median, ["mean"] = p.Scale.Mean, ["std"] = p.Scale.Std,
+            ["column"] = p.Column, ["missing_column"] = p.MissingColumn,
+        }).ToArray()),
+        ["categorical"] = new JsonArray(_categorical.Select(p => (JsonNode)new JsonObject
+        {
+            ["name"] = p.Name, ["missing_column"] = p.MissingColumn,
+            ["categories"] = new JsonObject(p.Columns.OrderBy(kv => kv.Value).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+        }).ToArray()),
+        ["text"] = new JsonArray(_text.Select(p => (JsonNode)new JsonObject
+        {
+            ["name"] = p.Name, ["offset"] = p.Offset, ["analyzer"] = p.Tfidf.Analyzer.ToString(), ["min_n"] = p.Tfidf.MinN, ["max_n"] = p.Tfidf.MaxN,
+            ["terms"] = new JsonArray(p.Tfidf.Terms.Select(t => (JsonNode)t!).ToArray()),
+            ["idf"] = new JsonArray(p.Tfidf.Idf.Select(v => (JsonNode)v).ToArray()),
+        }).ToArray()),
+    };
+
+    /// <summary>Reads what <see cref="ToJson"/> wrote.</summary>
+    public static LinearFeatures FromJson(JsonObject json)
+    {
+        var f = new LinearFeatures(new ValueParser(json["missing_markers"]!.AsArray().Select(m => m!.GetValue<string>()).ToArray()));
+        foreach (var n in json["numeric"]!.AsArray())
+            f._numeric.Add(new NumericPart(n!["name"]!.GetValue<string>(), Enum.Parse<ColumnType>(n["type"]!.GetValue<string>()), n["median"]!.GetValue<double>(),
+                new Standardizer(n["mean"]!.GetValue<double>(), n["std"]!.GetValue<double>()), n["column"]!.GetValue<int>(), n["missing_column"]!.GetValue<int>()));
+        foreach (var n in json["categorical"]!.AsArray())
+            f._categorical.Add(new CategoricalPart(n!["name"]!.GetValue<string>(),
+                n["categories"]!.AsObject().ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<int>(), StringComparer.Ordinal), n["missing_column"]!.GetValue<int>()));
+        foreach (var n in json["text"]!.AsArray())
+            f._text.Add(new TextPart(n!["name"]!.GetValue<string>(),
+                TfidfVectorizer.FromParts(Enum.Parse<TextAnalyzer>(n["analyzer"]!.GetValue<string>()), n["min_n"]!.GetValue<int>(), n["max_n"]!.GetValue<int>(),
+                    n["terms"]!.AsArray().Select(t => t!.GetValue<string>()).ToArray(), n["idf"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray()),
+                n["offset"]!.GetValue<int>()));
+        f.Columns = json["columns"]!.GetValue<int>();
+        return f;
     }
 }

@@ -27,6 +27,13 @@ public sealed partial class TfidfVectorizer
         _index = terms.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i, StringComparer.Ordinal);
     }
 
+    /// <summary>Rebuilds a fitted vectorizer from its saved parts (see <see cref="Terms"/>, <see cref="Idf"/>).</summary>
+    public static TfidfVectorizer FromParts(TextAnalyzer analyzer, int minN, int maxN, string[] terms, double[] idf)
+    {
+        if (terms.Length != idf.Length) throw new FormatException($"TF-IDF: {terms.Length} terms but {idf.Length} idf values.");
+        return new TfidfVectorizer(analyzer, minN, maxN, terms, idf);
+    }
+
     /// <summary>The analyzer.</summary>
     public TextAnalyzer Analyzer { get; }
     /// <summary>Smallest n-gram.</summary>

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Jianwei.Data;
 
 namespace Jianwei.Models.Features;
@@ -59,6 +60,25 @@ public sealed class TreeFeatures
             }
         }
         return new DenseMatrix(values, rows.Count, _columns.Length);
+    }
+
+    /// <summary>The fitted state as JSON (columns, category vocabularies, missing markers).</summary>
+    public JsonObject ToJson() => new()
+    {
+        ["columns"] = new JsonArray(_columns.Select(c => (JsonNode)new JsonObject { ["name"] = c.Name, ["type"] = c.Type.ToString() }).ToArray()),
+        ["vocabularies"] = new JsonObject(_vocabularies.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)new JsonArray(kv.Value.Categories.Select(v => (JsonNode)v!).ToArray())))),
+        ["missing_markers"] = new JsonArray(_parser.MissingMarkers.Select(m => (JsonNode)m!).ToArray()),
+    };
+
+    /// <summary>Reads what <see cref="ToJson"/> wrote.</summary>
+    public static TreeFeatures FromJson(JsonObject json)
+    {
+        var columns = json["columns"]!.AsArray().Select(c => new ColumnSchema(c!["name"]!.GetValue<string>(), ColumnRole.Feature,
+            Enum.Parse<ColumnType>(c["type"]!.GetValue<string>()))).ToArray();
+        var vocab = json["vocabularies"]!.AsObject().ToDictionary(kv => kv.Key,
+            kv => new CategoricalVocabulary(kv.Value!.AsArray().Select(v => v!.GetValue<string>()).ToArray()));
+        var markers = json["missing_markers"]!.AsArray().Select(m => m!.GetValue<string>()).ToArray();
+        return new TreeFeatures(columns, vocab, new ValueParser(markers));
     }
 
     private static int Index(RawTable table, string name) => table.IndexOf(name) is var i and >= 0 ? i

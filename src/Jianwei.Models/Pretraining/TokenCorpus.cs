@@ -60,10 +60,12 @@ public sealed class TokenCorpus
     }
 
     /// <summary>
-    /// Tokenizes <paramref name="texts"/> (empty ones are skipped) into sequences of at most
-    /// <paramref name="maxLength"/> tokens including [CLS] and [SEP]; a longer text becomes several.
+    /// Tokenizes <paramref name="texts"/> into sequences of at most <paramref name="maxLength"/> tokens
+    /// including [CLS] and [SEP]. For pretraining (default) empty texts are skipped and a longer text
+    /// becomes several windows; with <paramref name="oneSequencePerText"/> (classification) every text
+    /// gives exactly one sequence, its first window.
     /// </summary>
-    public static TokenCorpus FromTexts(IEnumerable<string?> texts, BertTokenizer tokenizer, int maxLength)
+    public static TokenCorpus FromTexts(IEnumerable<string?> texts, BertTokenizer tokenizer, int maxLength, bool oneSequencePerText = false)
     {
         if (maxLength < 3) throw new ArgumentOutOfRangeException(nameof(maxLength), "maxLength must leave room for [CLS], [SEP] and a token.");
         var special = SpecialTokens.From(tokenizer.Vocabulary);
@@ -72,7 +74,7 @@ public sealed class TokenCorpus
         foreach (var text in texts)
         {
             var t = tokenizer.Tokenize(text);
-            for (int start = 0; start < t.Ids.Length; start += window)
+            for (int start = 0; start < t.Ids.Length || oneSequencePerText && start == 0; start += window)
             {
                 int count = Math.Min(window, t.Ids.Length - start);
                 var ids = new int[count + 2];
@@ -82,6 +84,7 @@ public sealed class TokenCorpus
                 Array.Copy(t.Ids, start, ids, 1, count);
                 Array.Copy(t.WordIds, start, words, 1, count);
                 sequences.Add(new TokenSequence(ids, words));
+                if (oneSequencePerText) break;
             }
         }
         return new TokenCorpus(sequences, special);

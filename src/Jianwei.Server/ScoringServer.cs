@@ -1,0 +1,335 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Jianwei.Data;
+using Jianwei.Models.Pipeline;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Jianwei.Server;
+
+/// <summary>Limits and behaviour of the scoring server.</summary>
+public sealed record ServerOptions
+{
+    /// <summary>Largest request body in bytes.</summary>
+    public long MaxRequestBytes { get; init; } = 4 * 1024 * 1024;
+    /// <summary>Most rows in one request.</summary>
+    public int MaxRowsPerRequest { get; init; } = 10_000;
+    /// <summary>Text cells longer than this are truncated (with a warning).</summary>
+    public int MaxTextLength { get; init; } = 20_000;
+    /// <summary>Most rows scored in one pass when concurrent requests are batched together.</summary>
+    public int MaxBatchRows { get; init; } = 512;
+    /// <summary>Write ASP.NET Core's request log to the console.</summary>
+    public bool Verbose { get; init; }
+}
+
+/// <summary>
+/// The HTTP scoring service over a model bundle (ASP.NET Core minimal API):
+/// <c>POST /v1/score</c> (one row, a list, or {"rows": [...], "explain": true}), <c>GET /v1/schema</c>,
+/// <c>GET /healthz</c>, <c>GET /metrics</c> (Prometheus text). Concurrent requests are queued and
+/// scored together in one pass (micro-batching) by a single worker, which is also what makes the
+/// model safe to share: only that worker touches it. Shutdown drains the queue.
+/// </summary>
+public sealed class ScoringServer : IAsyncDisposable
+{
+    private readonly ModelBundle _bundle;
+    private readonly ServerOptions _options;
+    private readonly RequestValidator _validator;
+    private readonly Channel<Job> _queue = Channel.CreateUnbounded<Job>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _worker;
+    private readonly ServerMetrics _metrics = new();
+    private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private sealed record Job(string[][] Rows, bool Explain, TaskCompletionSource<(double[] P, List<Reason[]>? Reasons)> Done);
+
+    /// <summary>Creates the service; call <see cref="Build"/> for the web application.</summary>
+    public ScoringServer(ModelBundle bundle, ServerOptions? options = null)
+    {
+        _bundle = bundle;
+        _options = options ?? new ServerOptions();
+        _validator = new RequestValidator(bundle.Schema, _options.MaxTextLength);
+        _worker = Task.Run(WorkAsync);
+    }
+
+    /// <summary>The metrics counters (for tests and the load generator).</summary>
+    public ServerMetrics Metrics => _metrics;
+
+    /// <summary>A web application listening on <paramref name="urls"/> (for example http://127.0.0.1:8080; port 0 picks a free one).</summary>
+    public WebApplication Build(params string[] urls)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(urls);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = _options.MaxRequestBytes);
+        builder.Logging.ClearProviders();
+        if (_options.Verbose) builder.Logging.AddSimpleConsole();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        var app = builder.Build();
+        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapGet("/metrics", () => Results.Text(_metrics.Render(), "text/plain; version=0.0.4"));
+        app.MapGet("/v1/schema", () => Results.Text(SchemaJson(), "application/json"));
+        app.MapPost("/v1/score", (Delegate)ScoreAsync);
+        app.Lifetime.ApplicationStopping.Register(() => _queue.Writer.TryComplete());
+        return app;
+    }
+
+    /// <summary>
+    /// Listens until <paramref name="cancel"/> fires (Ctrl+C, SIGTERM), then stops accepting requests and
+    /// finishes those in flight. <paramref name="started"/> receives the bound addresses.
+    /// </summary>
+    public async Task RunAsync(string[] urls, Action<IReadOnlyCollection<string>> started, CancellationToken cancel)
+    {
+        var app = Build(urls);
+        await app.StartAsync(cancel);
+        started(app.Urls.ToList());
+        try { await Task.Delay(Timeout.Infinite, cancel); }
+        catch (OperationCanceledException) { }
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+
+    private string SchemaJson()
+    {
+        var columns = _validator.Columns.Select(c => new { name = c.Name, role = c.Role.ToString().ToLowerInvariant(), type = c.Type.ToString().ToLowerInvariant() });
+        return JsonSerializer.Serialize(new
+        {
+            label = _bundle.Schema.Label, positive_class = _bundle.Schema.PositiveClass, threshold = _bundle.Threshold,
+            columns, created = _bundle.Created, metrics = _bundle.Metrics,
+        }, Json);
+    }
+
+    private async Task<IResult> ScoreAsync(HttpContext http)
+    {
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            JsonDocument doc;
+            try { doc = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted); }
+            catch (JsonException e) { return Fail(400, [new FieldError(null, $"the body is not valid JSON: {e.Message}")]); }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            { return Fail(413, [new FieldError(null, $"the request is larger than {_options.MaxRequestBytes:N0} bytes; send fewer rows per request.")]); }
+            using (doc)
+            {
+                var (rows, explain, errors) = ReadRows(doc.RootElement, http.Request.Query["explain"] == "true");
+                if (errors.Count > 0) return Fail(400, errors);
+                var converted = rows.Select((r, i) => _validator.Convert(r, i)).ToList();
+                var fieldErrors = converted.SelectMany(c => c.Errors).ToList();
+                if (fieldErrors.Count > 0) return Fail(400, fieldErrors);
+                var job = new Job(converted.Select(c => c.Cells).ToArray(), explain, new(TaskCreationOptions.RunContinuationsAsynchronously));
+                if (!_queue.Writer.TryWrite(job)) return Fail(503, [new FieldError(null, "the server is shutting down.")]);
+                var (p, reasons) = await job.Done.Task;
+                var results = p.Select((prob, i) => new
+                {
+                    probability = Math.Round(prob, 6), label = prob >= _bundle.Threshold ? 1 : 0,
+                    reasons = reasons?[i].Select(x => new { feature = x.Feature, contribution = Math.Round(x.Contribution, 6) }),
+                });
+                var warnings = converted.SelectMany(c => c.Warnings).ToList();
+                _metrics.Observe(clock.Elapsed.TotalSeconds, rows.Count, error: false);
+                return Results.Text(JsonSerializer.Serialize(new { results, warnings }, Json), "application/json");
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _metrics.Observe(clock.Elapsed.TotalSeconds, 0, error: true);
+            return Results.Text(JsonSerializer.Serialize(new { errors = new[] { new { field = (string?)null, message = "internal error: " + e.Message } } }, Json), "application/json", Encoding.UTF8, 500);
+        }
+
+        IResult Fail(int status, IReadOnlyList<FieldError> errors)
+        {
+            _metrics.Observe(clock.Elapsed.TotalSeconds, 0, error: true);
+            var body = JsonSerializer.Serialize(new { errors = errors.Select(e => new { field = e.Field, message = e.Message }) }, Json);
+            return Results.Text(body, "application/json", Encoding.UTF8, status);
+        }
+    }
+
+    /// <summary>Accepts one row object, an array of rows, or {"rows": [...], "explain": bool}.</summary>
+    private (List<JsonElement> Rows, bool Explain, List<FieldError> Errors) ReadRows(JsonElement root, bool explain)
+    {
+        var errors = new List<FieldError>();
+        var rows = new List<JsonElement>();
+        if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("rows", out var list))
+        {
+            if (root.TryGetProperty("explain", out var e)) explain = e.ValueKind == JsonValueKind.True;
+            root = list;
+        }
+        if (root.ValueKind == JsonValueKind.Array) rows.AddRange(root.EnumerateArray());
+        else if (root.ValueKind == JsonValueKind.Object) rows.Add(root);
+        else errors.Add(new FieldError(null, "expected a row object, an array of rows, or {\"rows\": [...]}."));
+        if (rows.Count == 0 && errors.Count == 0) errors.Add(new FieldError(null, "no rows to score."));
+        if (rows.Count > _options.MaxRowsPerRequest) errors.Add(new FieldError(null, $"{rows.Count:N0} rows; at most {_options.MaxRowsPerRequest:N0} per request."));
+        for (int i = 0; i < rows.Count && errors.Count < 50; i++)
+            if (rows[i].ValueKind != JsonValueKind.Object) errors.Add(new FieldError($"rows[{i}]", "each row must be a JSON object of column: value."));
+        return (rows, explain, errors);
+    }
+
+    /// <summary>The single scoring worker: takes every queued job (up to MaxBatchRows rows), scores them in one pass.</summary>
+    private async Task WorkAsync()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<Job>();
+        while (await reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            int rows = 0;
+            while (rows < _options.MaxBatchRows && reader.TryRead(out var job)) { batch.Add(job); rows += job.Rows.Length; }
+            try
+            {
+                var all = batch.SelectMany(j => j.Rows).ToList();
+                var table = new RawTable("request", _validator.Header, all, Enumerable.Range(1, all.Count).Select(i => (long)i).ToList());
+                var indices = Enumerable.Range(0, all.Count).ToArray();
+                var p = _bundle.Model.Predict(table, indices);
+                _metrics.ObserveBatch(all.Count);
+                int offset = 0;
+                foreach (var job in batch)
+                {
+                    var mine = indices.AsSpan(offset, job.Rows.Length).ToArray();
+                    var reasons = job.Explain ? _bundle.Model.Explain(table, mine, 5) : null;
+                    job.Done.TrySetResult((p[offset..(offset + job.Rows.Length)], reasons));
+                    offset += job.Rows.Length;
+                }
+            }
+            catch (Exception e)
+            {
+                foreach (var job in batch) job.Done.TrySetException(e);
+            }
+        }
+    }
+
+    /// <summary>Stops accepting work and waits for queued requests to finish.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _worker;
+    }
+}
+
+/// <summary>A validation problem: the field (or null for the whole request) and what is wrong.</summary>
+public sealed record FieldError(string? Field, string Message);
+
+/// <summary>Turns JSON rows into cells of the schema's columns, collecting every bad field.</summary>
+internal sealed class RequestValidator
+{
+    private readonly int _maxText;
+    private readonly ValueParser _parser;
+
+    public RequestValidator(TableSchema schema, int maxTextLength)
+    {
+        _maxText = maxTextLength;
+        _parser = new ValueParser(schema.MissingMarkers);
+        Columns = schema.Columns.Where(c => c.Role is ColumnRole.Feature or ColumnRole.Identifier).ToArray();
+        Header = Columns.Select(c => c.Name).ToArray();
+    }
+
+    public IReadOnlyList<ColumnSchema> Columns { get; }
+    public string[] Header { get; }
+
+    public (string[] Cells, List<FieldError> Errors, List<string> Warnings) Convert(JsonElement row, int index)
+    {
+        var cells = new string[Columns.Count];
+        var errors = new List<FieldError>();
+        var warnings = new List<string>();
+        string Where(string name) => $"rows[{index}].{name}";
+        for (int c = 0; c < Columns.Count; c++)
+        {
+            var col = Columns[c];
+            if (!row.TryGetProperty(col.Name, out var v))
+            {
+                if (col.Role == ColumnRole.Feature) errors.Add(new FieldError(Where(col.Name), $"missing column (the model expects a {col.Type.ToString().ToLowerInvariant()} value; send null if it is unknown)."));
+                cells[c] = "";
+                continue;
+            }
+            string text;
+            switch (v.ValueKind)
+            {
+                case JsonValueKind.Null: text = ""; break;
+                case JsonValueKind.String: text = v.GetString()!; break;
+                case JsonValueKind.Number: text = v.GetRawText(); break;
+                case JsonValueKind.True: text = "true"; break;
+                case JsonValueKind.False: text = "false"; break;
+                default: errors.Add(new FieldError(Where(col.Name), $"expected a {col.Type.ToString().ToLowerInvariant()} value, got a JSON {v.ValueKind.ToString().ToLowerInvariant()}.")); continue;
+            }
+            if (col.Type is ColumnType.Numeric or ColumnType.Boolean or ColumnType.DateTime && !_parser.IsMissing(text) && double.IsNaN(ValueParser.ToNumber(text.Trim(), col.Type)))
+                errors.Add(new FieldError(Where(col.Name), $"'{(text.Length > 40 ? text[..40] + "…" : text)}' is not a {col.Type.ToString().ToLowerInvariant()} value."));
+            if (col.Type == ColumnType.Text && text.Length > _maxText)
+            {
+                warnings.Add($"{Where(col.Name)}: text of {text.Length:N0} characters truncated to {_maxText:N0}.");
+                text = text[.._maxText];
+            }
+            cells[c] = text;
+        }
+        return (cells, errors, warnings);
+    }
+}
+
+/// <summary>Request counters and a latency histogram, rendered in Prometheus' text format.</summary>
+public sealed class ServerMetrics
+{
+    private static readonly double[] Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+    private readonly long[] _bucketCounts = new long[Buckets.Length + 1];
+    private long _requests, _errors, _rows, _batches, _batchedRows;
+    private double _latencySum;
+    private readonly object _lock = new();
+
+    /// <summary>Requests answered (errors included).</summary>
+    public long Requests => Interlocked.Read(ref _requests);
+    /// <summary>Requests answered with an error.</summary>
+    public long Errors => Interlocked.Read(ref _errors);
+    /// <summary>Scoring passes (one per micro-batch).</summary>
+    public long Batches => Interlocked.Read(ref _batches);
+
+    internal void Observe(double seconds, int rows, bool error)
+    {
+        lock (_lock)
+        {
+            _requests++; _rows += rows; _latencySum += seconds;
+            if (error) _errors++;
+            int b = 0;
+            while (b < Buckets.Length && seconds > Buckets[b]) b++;
+            _bucketCounts[b]++;
+        }
+    }
+
+    internal void ObserveBatch(int rows)
+    {
+        lock (_lock) { _batches++; _batchedRows += rows; }
+    }
+
+    /// <summary>Prometheus exposition text.</summary>
+    public string Render()
+    {
+        lock (_lock)
+        {
+            var sb = new StringBuilder();
+            void Line(string s) => sb.Append(s).Append('\n');
+            Line("# HELP jianwei_requests_total Scoring requests answered.");
+            Line("# TYPE jianwei_requests_total counter");
+            Line($"jianwei_requests_total {_requests}");
+            Line("# HELP jianwei_request_errors_total Scoring requests answered with an error.");
+            Line("# TYPE jianwei_request_errors_total counter");
+            Line($"jianwei_request_errors_total {_errors}");
+            Line("# HELP jianwei_rows_scored_total Rows scored.");
+            Line("# TYPE jianwei_rows_scored_total counter");
+            Line($"jianwei_rows_scored_total {_rows}");
+            Line("# HELP jianwei_batches_total Scoring passes (concurrent requests share one).");
+            Line("# TYPE jianwei_batches_total counter");
+            Line($"jianwei_batches_total {_batches}");
+            Line("# HELP jianwei_request_duration_seconds Time from request to response.");
+            Line("# TYPE jianwei_request_duration_seconds histogram");
+            long cumulative = 0;
+            for (int b = 0; b < Buckets.Length; b++)
+            {
+                cumulative += _bucketCounts[b];
+                Line($"jianwei_request_duration_seconds_bucket{{le=\"{Buckets[b].ToString(CultureInfo.InvariantCulture)}\"}} {cumulative}");
+            }
+            Line($"jianwei_request_duration_seconds_bucket{{le=\"+Inf\"}} {cumulative + _bucketCounts[^1]}");
+            Line($"jianwei_request_duration_seconds_sum {_latencySum.ToString("R", CultureInfo.InvariantCulture)}");
+            Line($"jianwei_request_duration_seconds_count {_requests}");
+            return sb.ToString();
+        }
+    }
+}

@@ -1,0 +1,110 @@
+using System.Text.Json;
+using Jianwei.Data;
+
+namespace Jianwei.Cli.Tests;
+
+/// <summary>The train → predict → evaluate → explain contract, in process, as a user would run it.</summary>
+public sealed class ModelCommandTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"jianwei-cli-{Guid.NewGuid():N}");
+
+    public ModelCommandTests()
+    {
+        Directory.CreateDirectory(_dir);
+        var ds = SmeDataGenerator.Generate(new SmeDataOptions(Seed: 2, Labeled: 1200, Unlabeled: 0));
+        SmeDataset.WriteCsv(Path.Combine(_dir, "train.csv"), ds.Labeled.Take(1000).ToList(), withLabel: true);
+        SmeDataset.WriteCsv(Path.Combine(_dir, "test.csv"), ds.Labeled.Skip(1000).ToList(), withLabel: true);
+        SmeDataset.WriteCsv(Path.Combine(_dir, "new.csv"), ds.Labeled.Skip(1000).Take(20).ToList(), withLabel: false);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    private string P(string name) => Path.Combine(_dir, name);
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter(); var e = new StringWriter();
+        int code = Program.Run(args, new StringReader(""), o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    [Fact]
+    public void TrainPredictEvaluateExplain()
+    {
+        var (code, output, err) = Run("train", P("train.csv"), "--label", "default", "--out", P("model"), "--preset", "fast", "--json");
+        Assert.True(code == 0, err);
+        var trained = JsonDocument.Parse(output).RootElement;
+        Assert.InRange(trained.GetProperty("metrics").GetProperty("roc_auc").GetDouble(), 0.55, 1);
+        Assert.True(File.Exists(P("model/manifest.json")));
+
+        (code, output, err) = Run("predict", P("model"), P("new.csv"), "--out", P("scores.csv"));
+        Assert.True(code == 0, err);
+        var scores = RawTable.Load(P("scores.csv"));
+        Assert.Equal(["company_id", "probability", "label"], scores.Header);
+        Assert.Equal(20, scores.RowCount);
+        Assert.All(scores.Rows, r => Assert.InRange(double.Parse(r[1], System.Globalization.CultureInfo.InvariantCulture), 0, 1));
+        Assert.Equal(RawTable.Load(P("new.csv")).Rows.Select(r => r[0]), scores.Rows.Select(r => r[0]));
+
+        (code, output, err) = Run("evaluate", P("model"), P("test.csv"), "--label", "default", "--report", P("report.html"), "--json");
+        Assert.True(code == 0, err);
+        var evaluated = JsonDocument.Parse(output).RootElement.GetProperty("metrics");
+        Assert.Equal(200, evaluated.GetProperty("rows").GetDouble());
+        var html = File.ReadAllText(P("report.html"));
+        foreach (var part in new[] { "ROC curve", "Precision–recall", "KS = ", "Calibration", "Score distribution", "Confusion matrix", "Feature importance", "sample rows explained" })
+            Assert.Contains(part, html);
+        Assert.DoesNotContain("<script", html);
+        Assert.DoesNotContain("http://", html.Replace("http://www.w3.org/2000/svg", ""));
+
+        (code, output, err) = Run("explain", P("model"), P("new.csv"), "--rows", "3");
+        Assert.True(code == 0, err);
+        Assert.Equal(3, output.Split('\n').Count(l => l.Contains("probability")));
+    }
+
+    [Fact]
+    public void UserErrorsExitWithTwoAndOneLine()
+    {
+        var (code, _, err) = Run("train", P("train.csv"), "--label", "nope", "--out", P("m"));
+        Assert.Equal(2, code);
+        Assert.Contains("nope", err);
+        Assert.Single(err.Trim().Split('\n'));
+
+        (code, _, err) = Run("train", P("train.csv"), "--label", "default", "--out", P("m"), "--preset", "turbo");
+        Assert.Equal(2, code);
+        Assert.Contains("--preset: 'turbo'", err);
+
+        (code, _, err) = Run("predict", P("no-such-bundle"), P("new.csv"), "--out", P("s.csv"));
+        Assert.Equal(2, code);
+        Assert.Contains("no-such-bundle", err);
+
+        Assert.Equal(0, Run("train", P("train.csv"), "--label", "default", "--out", P("model"), "--preset", "fast").Code);
+        var table = RawTable.Load(P("new.csv"));
+        File.WriteAllText(P("broken.csv"), string.Join(",", table.Header.Where(h => h != "debt_ratio")) + "\n");
+        (code, _, err) = Run("predict", P("model"), P("broken.csv"), "--out", P("s.csv"));
+        Assert.Equal(2, code);
+        Assert.Contains("debt_ratio", err);
+    }
+
+    [ChromiumFact]
+    public void ReportRendersInHeadlessChromiumWithoutConsoleErrors()
+    {
+        Assert.Equal(0, Run("train", P("train.csv"), "--label", "default", "--out", P("model"), "--preset", "fast").Code);
+        Assert.Equal(0, Run("evaluate", P("model"), P("test.csv"), "--report", P("report.html")).Code);
+        var problems = Chromium.Screenshot(P("report.html"), P("report.png"));
+        Assert.Empty(problems);
+        var png = File.ReadAllBytes(P("report.png"));
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+        Assert.True(png.Length > 50_000, $"a {png.Length}-byte screenshot is too small to hold the charts");
+    }
+
+    [Fact]
+    public void QuickDemoWritesDataModelAndReport()
+    {
+        var (code, output, err) = Run("demo", "--quick", "--out", P("demo"));
+        Assert.True(code == 0, err);
+        Assert.Contains("| logistic regression", output);
+        Assert.Matches(@"true risk score .*\| 0\.\d{4} \|", output);
+        Assert.True(File.Exists(P("demo/report.html")));
+        Assert.True(File.Exists(P("demo/model/manifest.json")));
+        Assert.True(File.Exists(P("demo/data/test.csv")));
+    }
+}

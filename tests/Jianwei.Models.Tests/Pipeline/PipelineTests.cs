@@ -1,0 +1,96 @@
+using System.Text.Json.Nodes;
+using Jianwei.Data;
+using Jianwei.Models.Pipeline;
+
+namespace Jianwei.Models.Tests.Pipeline;
+
+public class PipelineTests
+{
+    private static (RawTable Table, TableSchema Schema, int[] Labels, string Path) Data(int rows = 1500, int seed = 1)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"jianwei-pipe-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        var path = Path.Combine(dir, "companies.csv");
+        SmeDataset.WriteCsv(path, SmeDataGenerator.Generate(new SmeDataOptions(Seed: seed, Labeled: rows, Unlabeled: 0)).Labeled, withLabel: true);
+        var table = RawTable.Load(path);
+        var schema = SchemaInference.Infer(table, "default", "1");
+        int li = table.IndexOf("default");
+        return (table, schema, table.Rows.Select(r => r[li] == "1" ? 1 : 0).ToArray(), path);
+    }
+
+    [Theory]
+    [InlineData(TabularLearner.Logistic)]
+    [InlineData(TabularLearner.Boosting)]
+    [InlineData(TabularLearner.Stack)]
+    public void SavedModelScoresExactlyLikeTheFittedOne(TabularLearner learner)
+    {
+        var (table, schema, y, path) = Data();
+        var train = Enumerable.Range(0, 1200).ToArray();
+        var test = Enumerable.Range(1200, 300).ToArray();
+        using var model = TabularModel.Fit(table, schema, y, train, new TabularModelOptions { Learner = learner });
+        var before = model.Predict(table, test);
+        Assert.True(Evaluation.Metrics.RocAuc(before, test.Select(r => y[r]).ToArray()) > 0.6, "the model should beat chance on held-out companies");
+        var dir = Path.Combine(Path.GetDirectoryName(path)!, "model");
+        model.Save(dir);
+        using var again = TabularModel.Load(dir);
+        Assert.Equal(before, again.Predict(table, test));
+        // Columns in another order (a scoring file exported differently) score the same.
+        var reordered = new RawTable("reordered", table.Header.Reverse().ToArray(), test.Select(r => table.Rows[r].Reverse().ToArray()).ToList(), test.Select(r => (long)r).ToList());
+        Assert.Equal(before, again.Predict(reordered, Enumerable.Range(0, test.Length).ToArray()));
+    }
+
+    [Fact]
+    public void ExplanationsAddUpForTheLogisticModel()
+    {
+        // Logistic regression: the contributions of all columns plus the intercept are the log-odds.
+        var (table, schema, y, _) = Data(800);
+        var rows = Enumerable.Range(0, 800).ToArray();
+        using var model = TabularModel.Fit(table, schema, y, rows, new TabularModelOptions { Learner = TabularLearner.Logistic });
+        var p = model.Predict(table, [5]);
+        var all = model.Explain(table, [5], top: 1000)[0];
+        var dir = Path.Combine(Path.GetTempPath(), $"jianwei-lr-{Guid.NewGuid():N}");
+        model.Save(dir);
+        double intercept = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "tabular.json")))!["logistic"]!["intercept"]!.GetValue<double>();
+        Assert.Equal(Math.Log(p[0] / (1 - p[0])), intercept + all.Sum(r => r.Contribution), 4);
+        Assert.True(all.Select(r => Math.Abs(r.Contribution)).SequenceEqual(all.Select(r => Math.Abs(r.Contribution)).OrderByDescending(v => v)));
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public void BundleRoundTripsAndRejectsWhatItCannotRead()
+    {
+        var (table, schema, _, path) = Data(1000);
+        using var bundle = ModelBundle.Train(table, schema, path, new BundleTrainingOptions { Preset = Preset.Fast });
+        Assert.InRange(bundle.Threshold, 0, 1);
+        Assert.True(bundle.Metrics["roc_auc"] > 0.55);
+        Assert.StartsWith("sha256:", bundle.DataFingerprint);
+        var dir = Path.Combine(Path.GetDirectoryName(path)!, "bundle");
+        bundle.Save(dir);
+        bundle.Save(dir);   // overwriting swaps in a new directory; no leftovers beside it
+        Assert.DoesNotContain(Directory.GetDirectories(Path.GetDirectoryName(path)!), d => Path.GetFileName(d).StartsWith('.'));
+        using (var loaded = ModelBundle.Load(dir))
+        {
+            Assert.Equal(bundle.Threshold, loaded.Threshold);
+            Assert.Equal(bundle.Score(table), loaded.Score(table));
+            Assert.Equal("company_id", loaded.IdColumn);
+        }
+        // A table without a feature column: the error names it.
+        var idx = table.IndexOf("industry");
+        var missing = new RawTable("x.csv", table.Header.Where((_, i) => i != idx).ToArray(), table.Rows.Select(r => r.Where((_, i) => i != idx).ToArray()).ToList(), table.Lines);
+        Assert.Contains("industry", Assert.Throws<DataFormatException>(() => bundle.Score(missing)).Message);
+        // A newer format version is refused with a clear message.
+        var manifest = Path.Combine(dir, "manifest.json");
+        File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"format_version\": 1", "\"format_version\": 99"));
+        Assert.Contains("version 99", Assert.Throws<FormatException>(() => ModelBundle.Load(dir)).Message);
+        File.WriteAllText(manifest, "{ not json");
+        Assert.Contains("manifest.json", Assert.Throws<FormatException>(() => ModelBundle.Load(dir)).Message);
+    }
+
+    [Fact]
+    public void SingleClassLabelsAreAUserError()
+    {
+        var (table, schema, _, path) = Data(300);
+        var e = Assert.Throws<DataFormatException>(() => ModelBundle.Train(table, schema with { PositiveClass = "7" }, path, new BundleTrainingOptions { Preset = Preset.Fast }));
+        Assert.Contains("single class", e.Message);
+    }
+}

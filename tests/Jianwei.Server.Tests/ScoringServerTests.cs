@@ -1,0 +1,121 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Jianwei.Data;
+using Jianwei.Models.Pipeline;
+
+namespace Jianwei.Server.Tests;
+
+/// <summary>The server on a loopback port, against the bundle's own scores.</summary>
+public sealed class ScoringServerTests : IAsyncLifetime
+{
+    private RawTable _table = null!;
+    private ModelBundle _bundle = null!;
+    private ScoringServer _server = null!;
+    private CancellationTokenSource _stop = null!;
+    private Task _running = null!;
+    private HttpClient _http = null!;
+
+    public async Task InitializeAsync()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"jianwei-serve-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        var path = Path.Combine(dir, "companies.csv");
+        SmeDataset.WriteCsv(path, SmeDataGenerator.Generate(new SmeDataOptions(Seed: 4, Labeled: 800, Unlabeled: 0)).Labeled, withLabel: true);
+        _table = RawTable.Load(path);
+        _bundle = ModelBundle.Train(_table, SchemaInference.Infer(_table, "default", "1"), path, new BundleTrainingOptions { Preset = Preset.Fast });
+        _server = new ScoringServer(_bundle, new ServerOptions { MaxRequestBytes = 200_000, MaxTextLength = 1000 });
+        _stop = new CancellationTokenSource();
+        var bound = new TaskCompletionSource<string>();
+        _running = _server.RunAsync(["http://127.0.0.1:0"], urls => bound.SetResult(urls.First()), _stop.Token);
+        _http = new HttpClient { BaseAddress = new Uri(await bound.Task.WaitAsync(TimeSpan.FromSeconds(30))) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        _stop.Cancel();
+        await _running;
+        await _server.DisposeAsync();
+        _bundle.Dispose();
+    }
+
+    private Dictionary<string, object?> Row(int r) => _table.Header.Select((h, i) => (h, i)).Where(x => x.h != "default")
+        .ToDictionary(x => x.h, x => (object?)(_table.Rows[r][x.i] == "" ? null : _table.Rows[r][x.i]));
+
+    private async Task<(HttpStatusCode Status, JsonElement Body)> Post(object body, string query = "")
+    {
+        var response = await _http.PostAsync("/v1/score" + query, new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    [Fact]
+    public async Task ScoresOneRowAndListsLikeTheBundle()
+    {
+        var expected = _bundle.Score(_table);
+        var (status, body) = await Post(Row(3));
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(expected[3], body.GetProperty("results")[0].GetProperty("probability").GetDouble(), 2e-6);
+        (status, body) = await Post(new { rows = new[] { Row(0), Row(1), Row(2) }, explain = true });
+        Assert.Equal(HttpStatusCode.OK, status);
+        var results = body.GetProperty("results");
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(expected[i], results[i].GetProperty("probability").GetDouble(), 2e-6);
+            Assert.Equal(expected[i] >= _bundle.Threshold ? 1 : 0, results[i].GetProperty("label").GetInt32());
+            Assert.True(results[i].GetProperty("reasons").GetArrayLength() > 0);
+        }
+    }
+
+    [Fact]
+    public async Task BadFieldsAreNamedInA400()
+    {
+        var row = Row(0);
+        row.Remove("industry");
+        row["employees"] = "many";
+        var (status, body) = await Post(new[] { row });
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var fields = body.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("field").GetString()).ToList();
+        Assert.Contains("rows[0].industry", fields);
+        Assert.Contains("rows[0].employees", fields);
+        // An unseen category is fine; a long text is cut with a warning.
+        row = Row(1);
+        row["industry"] = "interplanetary mining";
+        row["profile"] = new string('很', 1500);
+        (status, body) = await Post(row);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("truncated", body.GetProperty("warnings")[0].GetString());
+        (status, _) = await Post(new { rows = Enumerable.Range(0, 400).Select(_ => Row(2)).ToArray() });
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        var raw = await _http.PostAsync("/v1/score", new StringContent("{ nope", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, raw.StatusCode);
+        Assert.Contains("not valid JSON", await raw.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task ConcurrentRequestsShareScoringPassesAndAgree()
+    {
+        var expected = _bundle.Score(_table);
+        long batchesBefore = _server.Metrics.Batches;
+        var tasks = Enumerable.Range(0, 64).Select(async i => (i, await Post(Row(i)))).ToArray();
+        foreach (var (i, (status, body)) in await Task.WhenAll(tasks))
+        {
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal(expected[i], body.GetProperty("results")[0].GetProperty("probability").GetDouble(), 2e-6);
+        }
+        Assert.True(_server.Metrics.Batches - batchesBefore <= 64);
+    }
+
+    [Fact]
+    public async Task HealthSchemaAndMetrics()
+    {
+        Assert.Equal("ok\n", await _http.GetStringAsync("/healthz"));
+        var schema = JsonDocument.Parse(await _http.GetStringAsync("/v1/schema")).RootElement;
+        Assert.Equal("default", schema.GetProperty("label").GetString());
+        Assert.Contains(schema.GetProperty("columns").EnumerateArray(), c => c.GetProperty("name").GetString() == "profile" && c.GetProperty("type").GetString() == "text");
+        await Post(Row(0));
+        var metrics = await _http.GetStringAsync("/metrics");
+        Assert.Matches(@"jianwei_requests_total [1-9]", metrics);
+        Assert.Contains("jianwei_request_duration_seconds_bucket{le=\"+Inf\"}", metrics);
+    }
+}
