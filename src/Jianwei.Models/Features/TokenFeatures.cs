@@ -32,6 +32,11 @@ public sealed class TokenFeatures
 
     /// <summary>Number of numeric inputs (indicators included).</summary>
     public int NumericCount => _numeric.Length + _numeric.Count(n => n.Indicator);
+    /// <summary>For each numeric input, whether it is a missing indicator (then the input before it is that column's value).</summary>
+    public IReadOnlyList<bool> NumericIsIndicator => _numeric.SelectMany(n => n.Indicator ? new[] { false, true } : [false]).ToArray();
+    /// <summary>Names of the numeric inputs ("col", "col (missing)") then the categorical ones.</summary>
+    public IReadOnlyList<string> InputNames => _numeric.SelectMany(n => n.Indicator ? new[] { n.Name, n.Name + " (missing)" } : [n.Name])
+                                                       .Concat(_categorical.Select(c => c.Name)).ToArray();
     /// <summary>Vocabulary size of each categorical input.</summary>
     public IReadOnlyList<int> CategorySizes => _categorical.Select(c => c.Vocabulary.Size).ToArray();
 

@@ -1,5 +1,6 @@
 using Jianwei.Evaluation;
 using Jianwei.Models.Features;
+using Jianwei.Models.Multimodal;
 using Jianwei.Tensors;
 using Jianwei.Tensors.Nn;
 using Jianwei.Tensors.Optim;
@@ -43,14 +44,12 @@ public sealed record FtTransformerOptions
 /// </summary>
 public sealed class FtTransformer : Module
 {
-    private readonly int _numeric, _categorical, _dim, _heads, _numericWidth;
-    private readonly int[] _categoryOffsets;
-    private readonly Tensor _numW, _numB, _catB, _cls;
-    private readonly Embedding? _catEmbedding;
+    private readonly int _dim, _heads;
+    private readonly FeatureTokenizer _tokenizer;
+    private readonly Tensor _cls;
     private readonly ModuleList<Block> _blocks;
     private readonly LayerNorm _headNorm;
     private readonly DenseLayer _head;
-    private readonly Rng _rng;
 
     /// <summary>Validation ROC-AUC after each epoch of the last <see cref="Fit"/>.</summary>
     public List<double> ValidationCurve { get; } = new();
@@ -62,23 +61,15 @@ public sealed class FtTransformer : Module
     /// </summary>
     public FtTransformer(int numeric, IReadOnlyList<int> categorySizes, FtTransformerOptions options, int numericWidth = 1)
     {
-        _numericWidth = numericWidth;
         Options = options;
-        _numeric = numeric; _categorical = categorySizes.Count; _dim = options.Dim; _heads = options.Heads;
-        _rng = new Rng((ulong)options.Seed);
+        _dim = options.Dim; _heads = options.Heads;
+        var rng = new Rng((ulong)options.Seed);
         float s = 1f / MathF.Sqrt(_dim);
-        _numW = RegisterParameter("num_weight", numericWidth == 1
-            ? Tensor.Uniform(_rng, -s, s, Math.Max(1, numeric), _dim)
-            : Tensor.Uniform(_rng, -s, s, Math.Max(1, numeric), numericWidth, _dim));
-        _numB = RegisterParameter("num_bias", Tensor.Uniform(_rng, -s, s, Math.Max(1, numeric), _dim));
-        _categoryOffsets = new int[_categorical];
-        for (int j = 1; j < _categorical; j++) _categoryOffsets[j] = _categoryOffsets[j - 1] + categorySizes[j - 1];
-        if (_categorical > 0) _catEmbedding = RegisterModule("cat_embedding", new Embedding(categorySizes.Sum(), _dim, _rng, s));
-        _catB = RegisterParameter("cat_bias", Tensor.Uniform(_rng, -s, s, Math.Max(1, _categorical), _dim));
-        _cls = RegisterParameter("cls", Tensor.Uniform(_rng, -s, s, 1, 1, _dim));
-        _blocks = RegisterModule("blocks", new ModuleList<Block>(Enumerable.Range(0, options.Layers).Select(_ => new Block(_dim, options.Heads, options.FeedForwardMultiple * _dim, options.Dropout, _rng))));
+        _tokenizer = RegisterModule("tokenizer", new FeatureTokenizer(numeric, categorySizes, _dim, rng, numericWidth));
+        _cls = RegisterParameter("cls", Tensor.Uniform(rng, -s, s, 1, 1, _dim));
+        _blocks = RegisterModule("blocks", new ModuleList<Block>(Enumerable.Range(0, options.Layers).Select(_ => new Block(_dim, options.Heads, options.FeedForwardMultiple * _dim, options.Dropout, rng))));
         _headNorm = RegisterModule("head_norm", new LayerNorm(_dim));
-        _head = RegisterModule("head", new DenseLayer(_dim, 1, _rng));
+        _head = RegisterModule("head", new DenseLayer(_dim, 1, rng));
     }
 
     /// <summary>The settings.</summary>
@@ -112,28 +103,8 @@ public sealed class FtTransformer : Module
     /// <summary>Log-odds for rows [start, start + count) of <paramref name="inputs"/>, in the given row order.</summary>
     private Tensor Logits(TokenInputs inputs, int[] order, int start, int count)
     {
-        var tokens = new List<Tensor>();
         var ones = Tensor.Ones(count, 1, 1);
-        tokens.Add(_cls * ones);                                                       // [b, 1, d]
-        if (_numeric > 0)
-        {
-            if (inputs.NumericWidth != _numericWidth) throw new ArgumentException($"The model expects {_numericWidth} values per numeric feature, the inputs have {inputs.NumericWidth}.");
-            int w = _numericWidth, per = _numeric * w;
-            var x = new float[count * per];
-            for (int i = 0; i < count; i++) inputs.Numeric.AsSpan(order[start + i] * per, per).CopyTo(x.AsSpan(i * per));
-            if (w == 1)
-                tokens.Add(Tensor.FromArray(x, count, _numeric, 1) * _numW + _numB);                      // [b, numeric, d]
-            else   // per feature j: e_j [b, w] · W_j [w, d], as one batched product over features
-                tokens.Add(Tensor.MatMul(Tensor.FromArray(x, count, _numeric, w).Permute(1, 0, 2), _numW).Permute(1, 0, 2) + _numB);
-        }
-        if (_categorical > 0)
-        {
-            var ids = new int[count * _categorical];
-            for (int i = 0; i < count; i++)
-                for (int j = 0; j < _categorical; j++) ids[i * _categorical + j] = inputs.Categorical[order[start + i] * _categorical + j] + _categoryOffsets[j];
-            tokens.Add(_catEmbedding!.Forward(new IntTensor(ids, count, _categorical)) + _catB);   // [b, categorical, d]
-        }
-        var h = Tensor.Concat(1, [.. tokens]);                                          // [b, 1 + features, d]
+        var h = Tensor.Concat(1, _cls * ones, _tokenizer.Forward(inputs, order, start, count));   // [b, 1 + features, d]
         foreach (var block in _blocks.Items) h = block.Forward(h);
         var cls = h.Slice(1, 0, 1).Reshape(count, _dim);
         return _head.Forward(_headNorm.Forward(cls).Relu()).Reshape(count);             // [b]

@@ -1,0 +1,403 @@
+using Jianwei.Data;
+using Jianwei.Evaluation;
+using Jianwei.Models.Pretraining;
+using Jianwei.Models.Training;
+using Jianwei.Models.Transformers;
+using Jianwei.Tensors;
+using Jianwei.Tensors.Nn;
+using Jianwei.Tensors.Optim;
+using DenseLayer = Jianwei.Tensors.Nn.Linear;
+
+namespace Jianwei.Models.Multimodal;
+
+/// <summary>Weights of the co-pretraining losses.</summary>
+public sealed record CoPretrainingOptions
+{
+    /// <summary>Masked-token modelling on the text.</summary>
+    public float TextWeight { get; init; } = 1f;
+    /// <summary>Masked-cell modelling on the table.</summary>
+    public float CellWeight { get; init; } = 1f;
+    /// <summary>Row–text matching.</summary>
+    public float MatchingWeight { get; init; } = 1f;
+    /// <summary>Share of non-missing cells masked per row (at least one).</summary>
+    public double CellRate { get; init; } = 0.15;
+    /// <summary>Text masking.</summary>
+    public MaskingOptions TextMasking { get; init; } = new();
+    /// <summary>Quantile bins a masked number is classified into.</summary>
+    public int NumericBins { get; init; } = 16;
+}
+
+/// <summary>Fine-tuning losses and schedule.</summary>
+public sealed record MultimodalFineTuneOptions
+{
+    /// <summary>Most epochs.</summary>
+    public int MaxEpochs { get; init; } = 10;
+    /// <summary>Stop after this many epochs without a better validation ROC-AUC (the best epoch's weights are kept).</summary>
+    public int Patience { get; init; } = 3;
+    /// <summary>Rows per step.</summary>
+    public int BatchSize { get; init; } = 32;
+    /// <summary>Peak learning rate of the head; the encoder's layers get it times <see cref="LayerDecay"/>^depth-from-top.</summary>
+    public float LearningRate { get; init; } = 5e-4f;
+    /// <summary>Layer-wise learning-rate decay (1: none).</summary>
+    public float LayerDecay { get; init; } = 0.9f;
+    /// <summary>Weight of positive rows in the loss (class imbalance).</summary>
+    public float PositiveWeight { get; init; } = 1f;
+    /// <summary>Focal loss γ (0: plain cross-entropy).</summary>
+    public float FocalGamma { get; init; }
+    /// <summary>Label smoothing ε: targets become y(1 − ε) + ε/2.</summary>
+    public float LabelSmoothing { get; init; }
+    /// <summary>Flooding level b (Ishida et al. 2020): the loss is |L − b| + b, so training stops descending below b (0: off).</summary>
+    public float Flooding { get; init; }
+    /// <summary>Seed for batches and dropout.</summary>
+    public ulong Seed { get; init; }
+}
+
+/// <summary>
+/// The multimodal transformer: one encoder reads a whole row — [CLS], one token per table cell (the
+/// feature tokenizer), then the tokens of each text column (tag, pieces, [SEP]). Co-pretraining
+/// (self-supervised, on labeled and unlabeled rows) joins masked-token modelling on the text,
+/// masked-cell modelling on the table (a masked category is classified, a masked number's quantile
+/// bin is predicted; missing cells are never targets) and row–text matching (is this text the row's
+/// own?). Fine-tuning reads [CLS] with mean, max and attention poolings of the last layer.
+/// </summary>
+public sealed class MultimodalTransformer : Module
+{
+    /// <summary>"bert": the encoder (loadable from a BERT checkpoint).</summary>
+    public TransformerEncoder Bert { get; }
+    /// <summary>"feature_tokenizer".</summary>
+    public FeatureTokenizer Cells { get; }
+    private readonly LayerNorm _cellNorm;
+    private readonly MaskedLmHead _mlm;
+    private readonly ModuleList<DenseLayer> _cellHeads;
+    private readonly DenseLayer _matching, _attentionPool, _hidden, _output;
+    private readonly Dropout _dropout;
+    private readonly bool[] _isIndicator;
+    private readonly int _numeric, _bins;
+    private readonly IReadOnlyList<int> _categorySizes;
+    private readonly SpecialTokens _special;
+
+    /// <summary>Creates the model for <paramref name="data"/>'s features and vocabulary.</summary>
+    public MultimodalTransformer(EncoderConfig config, MultimodalData data, Rng rng, int numericBins = 16)
+    {
+        if (config.VocabSize != data.Vocabulary.Count)
+            throw new ArgumentException($"encoder vocabulary {config.VocabSize} differs from the data's {data.Vocabulary.Count}.");
+        _special = data.Special;
+        _numeric = data.Features.NumericCount;
+        _isIndicator = [.. data.Features.NumericIsIndicator];
+        _categorySizes = data.Features.CategorySizes;
+        _bins = numericBins;
+        int e = config.EffectiveEmbeddingSize, h = config.HiddenSize;
+        Bert = RegisterModule("bert", new TransformerEncoder(config, rng));
+        Cells = RegisterModule("feature_tokenizer", new FeatureTokenizer(_numeric, _categorySizes, e, rng, maskable: true));
+        _cellNorm = RegisterModule("feature_norm", new LayerNorm(e, config.LayerNormEps));
+        _mlm = RegisterModule("mlm", new MaskedLmHead(h, Bert.Embeddings.Word, config.LayerNormEps, rng));
+        _cellHeads = RegisterModule("cell_heads", new ModuleList<DenseLayer>(
+            Enumerable.Range(0, _numeric).Select(_ => new DenseLayer(h, numericBins, rng)).Concat(_categorySizes.Select(size => new DenseLayer(h, size, rng)))));
+        _matching = RegisterModule("matching", new DenseLayer(h, 1, rng));
+        _attentionPool = RegisterModule("attention_pool", new DenseLayer(h, 1, rng));
+        _hidden = RegisterModule("head_hidden", new DenseLayer(4 * h, h, rng));
+        _output = RegisterModule("head_output", new DenseLayer(h, 1, rng));
+        _dropout = RegisterModule("head_dropout", new Dropout(config.HiddenDropout, rng.Fork()));
+    }
+
+    /// <summary>Cell tokens per row.</summary>
+    public int CellCount => Cells.Features;
+
+    /// <summary>
+    /// Hidden states [b, 1 + cells + text − 1, H] and the key mask of rows order[start..start+count):
+    /// [CLS], the cells (masked where <paramref name="maskedCells"/> says), then the text after its [CLS]
+    /// (<paramref name="textIds"/> replaces the rows' own text ids when given: corrupted or swapped text).
+    /// </summary>
+    public (Tensor Hidden, Tensor KeyMask) Encode(MultimodalRows rows, int[] order, int start, int count, bool[]? maskedCells = null, int[][]? textIds = null)
+    {
+        var text = Enumerable.Range(0, count).Select(i => textIds?[i] ?? rows.Text[order[start + i]].InputIds).ToArray();
+        int t = text.Max(x => x.Length), f = CellCount, n = f + t;
+        var ids = new int[count * t];
+        var mask = new float[count * n];
+        Array.Fill(ids, _special.Pad);
+        for (int i = 0; i < count; i++)
+        {
+            text[i].CopyTo(ids, i * t);
+            mask[i * n] = 1f;                                                         // [CLS]
+            mask.AsSpan(i * n + 1, f).Fill(1f);                                       // cells
+            mask.AsSpan(i * n + 1 + f, text[i].Length - 1).Fill(1f);                  // text after [CLS]
+        }
+        var textEmbedded = Bert.Embed(new EncoderInputs { Ids = new IntTensor(ids, count, t) });   // [b, t, E]
+        var cells = _cellNorm.Forward(Cells.Forward(rows.Table, order, start, count, maskedCells));  // [b, f, E]
+        var x = Tensor.Concat(1, textEmbedded.Slice(1, 0, 1), cells, textEmbedded.Slice(1, 1, t - 1)); // [b, 1 + f + t − 1, E]
+        var keyMask = Tensor.Wrap(mask, count, n);
+        var hidden = Bert.Encode(x, new EncoderInputs { Ids = new IntTensor(new int[count * n], count, n), KeyMask = keyMask });
+        return (hidden, keyMask);
+    }
+
+    /// <summary>Classification logits [b]: [CLS], mean, max and attention pooling → dense → GELU → dense.</summary>
+    public Tensor Logits(Tensor hidden, Tensor keyMask)
+    {
+        int b = hidden.Dim(0), n = hidden.Dim(1), h = hidden.Dim(2);
+        var m = keyMask.Reshape(b, n, 1);
+        var cls = TransformerEncoder.FirstToken(hidden);                                      // [b, H]
+        var mean = (hidden * m).Sum(1) / m.Sum(1);                                            // [b, H]
+        var max = (hidden + (m - 1f) * 1e4f).Max(1);                                          // padding can never win
+        var scores = _attentionPool.Forward(hidden).Reshape(b, n) + (keyMask - 1f) * 1e4f;    // [b, n]
+        var attended = (scores.Softmax().Reshape(b, n, 1) * hidden).Sum(1);                   // [b, H]
+        var pooled = Tensor.Concat(1, cls, mean, max, attended);                             // [b, 4H]
+        return _output.Forward(_dropout.Forward(_hidden.Forward(_dropout.Forward(pooled)).Gelu())).Reshape(b);
+    }
+
+    // ---- co-pretraining -----------------------------------------------------------------------
+
+    /// <summary>What one co-pretraining batch masks and asks (exposed for tests).</summary>
+    /// <param name="MaskedCells">[count, cells] cells replaced by the mask token.</param>
+    /// <param name="CellTargets">For each masked cell (row-major), its target class (quantile bin or category id).</param>
+    /// <param name="TextSource">For each row, the row whose text it reads (itself, or a negative).</param>
+    public sealed record CoPretrainingPlan(bool[] MaskedCells, int[] CellTargets, int[] TextSource);
+
+    /// <summary>Chooses masked cells (never missing ones) and text partners (never the row itself for a negative).</summary>
+    public CoPretrainingPlan Plan(MultimodalRows rows, int[] order, int start, int count, CoPretrainingOptions options, Rng rng)
+    {
+        int f = CellCount, cats = _categorySizes.Count;
+        var edges = Enumerable.Range(1, _bins - 1).Select(k => Data.QuantileTransformer.InverseNormalCdf(k / (double)_bins)).ToArray();
+        var masked = new bool[count * f];
+        var targets = new List<int>();
+        for (int i = 0; i < count; i++)
+        {
+            int r = order[start + i];
+            var candidates = new List<int>();
+            for (int j = 0; j < _numeric; j++)
+            {
+                if (_isIndicator[j]) continue;
+                bool missing = j + 1 < _numeric && _isIndicator[j + 1] && rows.Table.Numeric[r * _numeric + j + 1] == 1f;
+                if (!missing) candidates.Add(j);
+            }
+            for (int j = 0; j < cats; j++)
+                if (rows.Table.Categorical[r * cats + j] != CategoricalVocabulary.MissingId) candidates.Add(_numeric + j);
+            if (candidates.Count == 0) continue;
+            int take = Math.Max(1, (int)Math.Round(candidates.Count * options.CellRate));
+            var pick = candidates.ToArray();
+            rng.Shuffle<int>(pick);
+            foreach (int j in pick.Take(take).Order()) masked[i * f + j] = true;
+        }
+        for (int i = 0; i < count; i++)
+        {
+            int r = order[start + i];
+            for (int j = 0; j < f; j++)
+            {
+                if (!masked[i * f + j]) continue;
+                targets.Add(j < _numeric
+                    ? edges.Count(e => e < rows.Table.Numeric[r * _numeric + j])              // quantile bin of the rank-Gauss value
+                    : rows.Table.Categorical[r * cats + (j - _numeric)]);
+            }
+        }
+        // Half the rows read another row's text (a random partner, never themselves).
+        var source = Enumerable.Range(0, count).ToArray();
+        if (count > 1)
+            for (int i = 0; i < count; i++)
+                if (rng.NextDouble() < 0.5)
+                {
+                    int partner = rng.NextInt(count - 1);
+                    source[i] = partner >= i ? partner + 1 : partner;
+                }
+        return new CoPretrainingPlan(masked, [.. targets], source);
+    }
+
+    /// <summary>The joint co-pretraining loss of rows order[start..start+count) and its parts.</summary>
+    public PretrainingLoss CoPretrainingLoss(MultimodalRows rows, int[] order, int start, int count, CoPretrainingOptions options, Rng rng)
+    {
+        var plan = Plan(rows, order, start, count, options, rng);
+        var masker = new TokenMasker(options.TextMasking, _special, Bert.Config.VocabSize);
+        var text = new int[count][];
+        var mlmWhere = new List<int>(); var mlmTargets = new List<int>();
+        var matched = new float[count];
+        int f = CellCount;
+        var textRows = plan.TextSource.Select(s => rows.Text[order[start + s]]).ToArray();
+        int n = f + textRows.Max(t => t.Length);
+        for (int i = 0; i < count; i++)
+        {
+            var own = textRows[i];
+            matched[i] = plan.TextSource[i] == i ? 1f : 0f;
+            text[i] = (int[])own.InputIds.Clone();
+            foreach (int p in masker.Choose(new TokenSequence(own.InputIds, own.WordIds), rng))
+            {
+                mlmWhere.Add(i * n + f + p);                                                  // text position p sits at f + p
+                mlmTargets.Add(own.InputIds[p]);
+                text[i][p] = masker.Corrupt(own.InputIds[p], rng);
+            }
+        }
+        var (hidden, _) = Encode(rows, order, start, count, plan.MaskedCells, text);
+        int h = hidden.Dim(2);
+        var flat = hidden.Reshape(-1, h);                                                     // [b·n, H]
+        var parts = new Dictionary<string, double>();
+        Tensor? total = null;
+        void Add(string name, Tensor loss, float weight)
+        {
+            parts[name] = loss.Item();
+            total = total is null ? loss * weight : total + loss * weight;
+        }
+        if (mlmWhere.Count > 0 && options.TextWeight > 0)
+            Add("text_mlm", Tensor.CrossEntropy(_mlm.Forward(flat.IndexSelect(0, new IntTensor([.. mlmWhere], mlmWhere.Count))), new IntTensor([.. mlmTargets], mlmTargets.Count)), options.TextWeight);
+        if (plan.CellTargets.Length > 0 && options.CellWeight > 0)
+        {
+            // One head per column; each masked cell's hidden state sits at 1 + j.
+            Tensor? cellLoss = null;
+            int k = 0;
+            var byColumn = new Dictionary<int, (List<int> Where, List<int> Targets)>();
+            for (int i = 0; i < count; i++)
+                for (int j = 0; j < f; j++)
+                {
+                    if (!plan.MaskedCells[i * f + j]) continue;
+                    if (!byColumn.TryGetValue(j, out var list)) byColumn[j] = list = ([], []);
+                    list.Where.Add(i * n + 1 + j);
+                    list.Targets.Add(plan.CellTargets[k++]);
+                }
+            foreach (var (j, (where, targets)) in byColumn)
+            {
+                var logits = _cellHeads[j].Forward(flat.IndexSelect(0, new IntTensor([.. where], where.Count)));
+                var loss = Tensor.CrossEntropy(logits, new IntTensor([.. targets], targets.Count)) * (where.Count / (float)plan.CellTargets.Length);
+                cellLoss = cellLoss is null ? loss : cellLoss + loss;
+            }
+            Add("masked_cells", cellLoss!, options.CellWeight);
+        }
+        if (count > 1 && options.MatchingWeight > 0)
+            Add("row_text_matching", Tensor.BinaryCrossEntropyWithLogits(_matching.Forward(TransformerEncoder.FirstToken(hidden)).Reshape(count), Tensor.FromArray(matched, count)), options.MatchingWeight);
+        return new PretrainingLoss(total ?? throw new InvalidOperationException("every co-pretraining loss has weight 0."), parts);
+    }
+
+    /// <summary>Co-pretraining as a <see cref="ITrainingTask"/> over <paramref name="rows"/> (labels unused).</summary>
+    public ITrainingTask CoPretrainingTask(MultimodalRows rows, int batchSize, CoPretrainingOptions options, ulong seed) => new CoPretraining(this, rows, batchSize, options, seed);
+
+    private sealed class CoPretraining(MultimodalTransformer model, MultimodalRows rows, int batchSize, CoPretrainingOptions options, ulong seed) : ITrainingTask
+    {
+        private int[] _order = [];
+        private int _epoch = -1;
+
+        public Module Model => model;
+
+        public TrainingStepResult Step(long microBatch, Rng rng)
+        {
+            int perEpoch = Math.Max(1, rows.Count / batchSize);
+            int epoch = (int)(microBatch / perEpoch);
+            if (epoch != _epoch)
+            {
+                _order = Enumerable.Range(0, rows.Count).ToArray();
+                new Rng(Rng.Mix(seed, (ulong)epoch)).Shuffle<int>(_order);
+                _epoch = epoch;
+            }
+            int start = (int)(microBatch % perEpoch) * batchSize, count = Math.Min(batchSize, rows.Count - start);
+            var loss = model.CoPretrainingLoss(rows, _order, start, count, options, rng);
+            int tokens = Enumerable.Range(start, count).Sum(i => rows.Text[_order[i]].Length + model.CellCount);
+            return new TrainingStepResult(loss.Loss, tokens, loss.Parts);
+        }
+
+        public IReadOnlyDictionary<string, double> Evaluate() => new Dictionary<string, double>();
+    }
+
+    // ---- fine-tuning ----------------------------------------------------------------------------
+
+    /// <summary>Validation ROC-AUC after each epoch of the last <see cref="Fit"/>.</summary>
+    public List<double> ValidationCurve { get; } = new();
+
+    /// <summary>
+    /// Fine-tunes on labeled rows with AdamW, layer-wise learning-rate decay (the head at the full rate,
+    /// each encoder layer below it decayed once more, embeddings and cells last), warm-up, and early
+    /// stopping on validation ROC-AUC; the best epoch's weights are kept.
+    /// </summary>
+    public void Fit(MultimodalRows train, IReadOnlyList<int> labels, MultimodalRows validation, IReadOnlyList<int> validationLabels, MultimodalFineTuneOptions options)
+    {
+        int layers = Bert.Config.Layers;
+        float Rate(string name)
+        {
+            if (name.StartsWith("bert.encoder.layer.", StringComparison.Ordinal))
+            {
+                int set = int.Parse(name.Split('.')[3]);
+                return options.LearningRate * MathF.Pow(options.LayerDecay, layers - set);
+            }
+            if (name.StartsWith("bert.", StringComparison.Ordinal) || name.StartsWith("feature_", StringComparison.Ordinal))
+                return options.LearningRate * MathF.Pow(options.LayerDecay, layers + 1);
+            return options.LearningRate;
+        }
+        var groups = NamedParameters().Where(p => p.Parameter.RequiresGrad)
+            .GroupBy(p => (Rate(p.Name), p.Parameter.Rank >= 2))
+            .Select(g => new ParamGroup(g.Select(p => p.Parameter), g.Key.Item1, g.Key.Item2 ? 0.01f : 0f)).ToList();
+        var optimizer = new AdamW(groups);
+        var order = Enumerable.Range(0, train.Count).ToArray();
+        int perEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize, total = perEpoch * options.MaxEpochs, warmup = Math.Max(1, total / 10), step = 0;
+        double best = double.NegativeInfinity;
+        Dictionary<string, float[]>? bestState = null;
+        int sinceBest = 0;
+        ValidationCurve.Clear();
+        for (int epoch = 0; epoch < options.MaxEpochs && sinceBest < options.Patience; epoch++)
+        {
+            Train();
+            new Rng(Rng.Mix(options.Seed, (ulong)epoch)).Shuffle<int>(order);
+            for (int s = 0; s < train.Count; s += options.BatchSize, step++)
+            {
+                int count = Math.Min(options.BatchSize, train.Count - s);
+                using var scope = new TensorScope();
+                ReseedRandom(Rng.Mix(options.Seed ^ 0xF17E, (ulong)step));
+                float multiplier = LearningRateSchedules.WarmupLinear(step, warmup, total);
+                foreach (var g in optimizer.Groups) g.LearningRate = g.BaseLearningRate * multiplier;
+                var (hidden, keyMask) = Encode(train, order, s, count);
+                var y = Enumerable.Range(s, count).Select(i => (float)labels[order[i]]).ToArray();
+                var loss = Loss(Logits(hidden, keyMask), y, options);
+                optimizer.ZeroGrad();
+                loss.Backward();
+                GradientClipping.ClipGradNorm(TrainableParameters(), 1f);
+                optimizer.Step();
+            }
+            double auc = Metrics.RocAuc(PredictProbability(validation), validationLabels);
+            ValidationCurve.Add(auc);
+            if (auc > best) { best = auc; sinceBest = 0; bestState = CopyState(); }
+            else sinceBest++;
+        }
+        if (bestState is not null) RestoreState(bestState);
+    }
+
+    /// <summary>
+    /// The fine-tuning loss of logits [b] against 0/1 targets: binary cross-entropy with label
+    /// smoothing and a positive-class weight, optionally focal ((1 − p_t)^γ per row), then flooding.
+    /// </summary>
+    public static Tensor Loss(Tensor logits, float[] y, MultimodalFineTuneOptions o)
+    {
+        int b = y.Length;
+        var target = y.Select(v => v * (1 - o.LabelSmoothing) + o.LabelSmoothing / 2).ToArray();
+        var weights = y.Select(v => v > 0.5f ? o.PositiveWeight : 1f).ToArray();
+        var t = Tensor.FromArray(target, b);
+        var perRow = logits.Softplus() - logits * t;                                          // BCE with logits, per row
+        if (o.FocalGamma > 0)
+        {
+            var p = logits.Sigmoid();
+            var pt = p * t + (p.RSubScalar(1f)) * t.RSubScalar(1f);                           // probability of the true class
+            perRow = perRow * pt.RSubScalar(1f).Pow(o.FocalGamma);
+        }
+        var loss = (perRow * Tensor.FromArray(weights, b)).SumAll() * (1f / weights.Sum());
+        if (o.Flooding > 0)
+        {
+            var gap = loss - o.Flooding;
+            loss = gap.Relu() + (-gap).Relu() + o.Flooding;                                    // |L − b| + b
+        }
+        return loss;
+    }
+
+    /// <summary>Probabilities for every row of <paramref name="rows"/>, in order.</summary>
+    public double[] PredictProbability(MultimodalRows rows, int batchSize = 64)
+    {
+        bool wasTraining = IsTraining;
+        Eval();
+        try
+        {
+            using var noGrad = GradMode.NoGrad();
+            var order = Enumerable.Range(0, rows.Count).OrderBy(i => rows.Text[i].Length).ToArray();   // little padding
+            var p = new double[rows.Count];
+            for (int s = 0; s < rows.Count; s += batchSize)
+            {
+                int count = Math.Min(batchSize, rows.Count - s);
+                using var scope = new TensorScope();
+                var (hidden, keyMask) = Encode(rows, order, s, count);
+                var logits = Logits(hidden, keyMask).Data;
+                for (int i = 0; i < count; i++) p[order[s + i]] = 1 / (1 + Math.Exp(-logits[i]));
+            }
+            return p;
+        }
+        finally { Train(wasTraining); }
+    }
+}
