@@ -21,6 +21,7 @@ public static class Program
         root.Subcommands.Add(ModelCommands.Evaluate(stdout));
         root.Subcommands.Add(ModelCommands.Explain(stdout));
         root.Subcommands.Add(ServeCommand.Create(stdout));
+        root.Subcommands.Add(BenchCommand.Create(stdout, stderr));
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

@@ -84,6 +84,26 @@ public sealed class ModelCommandTests : IDisposable
         Assert.Contains("debt_ratio", err);
     }
 
+    [Fact]
+    public void BenchWritesTheContractJsonAndRefusesUnknownModes()
+    {
+        var (code, output, err) = Run("bench", P("train.csv"), "--label", "default", "--modes", "lr,xgb", "--folds", "2", "--json", P("bench.json"));
+        Assert.True(code == 0, err);
+        Assert.Contains("| lr | 0.", output);
+        var json = JsonDocument.Parse(File.ReadAllText(P("bench.json"))).RootElement;
+        Assert.Equal("train.csv", json.GetProperty("dataset").GetString());
+        Assert.Equal(1000, json.GetProperty("rows").GetInt32());
+        foreach (var mode in new[] { "lr", "xgb" })
+            foreach (var key in new[] { "auc", "auc_std", "pr_auc", "ks", "accuracy", "seconds" })
+                Assert.True(json.GetProperty("modes").GetProperty(mode).TryGetProperty(key, out _), $"{mode}.{key} missing");
+        (code, _, err) = Run("bench", P("train.csv"), "--label", "default", "--modes", "lr,warp");
+        Assert.Equal(2, code);
+        Assert.Contains("unknown mode 'warp'", err);
+        (code, _, err) = Run("bench", P("train.csv"), "--label", "default", "--modes", "late-fusion");
+        Assert.Equal(2, code);
+        Assert.Contains("not available", err);
+    }
+
     [ChromiumFact]
     public void ReportRendersInHeadlessChromiumWithoutConsoleErrors()
     {

@@ -1,0 +1,102 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Jianwei.Data;
+using Jianwei.Models.Multimodal;
+using Jianwei.Tensors.Serialization;
+using Jianwei.Text;
+
+namespace Jianwei.Cli;
+
+/// <summary>
+/// <c>jianwei bench DATA --label COL [--positive V] [--unlabeled FILE] [--modes a,b] [--folds K] [--seed S]
+/// [--json FILE] [--html FILE] [--budget MIN]</c>: the published comparison on any dataset, same folds
+/// for every mode.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var data = new Argument<FileInfo>("DATA") { Description = "labeled table with at least one text column" };
+        var label = new Option<string>("--label") { Description = "the label column", Required = true };
+        var positive = new Option<string?>("--positive") { Description = "the label value that counts as positive" };
+        var unlabeled = new Option<FileInfo?>("--unlabeled") { Description = "rows without labels (same columns) for self-supervised pretraining" };
+        var modes = new Option<string>("--modes") { Description = $"comma-separated modes ({string.Join(", ", Comparison.Modes)})", DefaultValueFactory = _ => string.Join(",", Comparison.Modes) };
+        var folds = new Option<int>("--folds") { Description = "stratified folds", DefaultValueFactory = _ => 5 };
+        var seed = new Option<int>("--seed") { Description = "seed of the folds and learners", DefaultValueFactory = _ => 0 };
+        var json = new Option<FileInfo?>("--json") { Description = "write the results as JSON here" };
+        var html = new Option<FileInfo?>("--html") { Description = "write the results table as HTML here" };
+        var budget = new Option<double>("--budget") { Description = "minutes of self-supervised pretraining (co-pretraining) at most", DefaultValueFactory = _ => 5 };
+        var schemaFile = new Option<FileInfo?>("--schema") { Description = "a schema file pinning roles and types" };
+        var cmd = new Command("bench", """
+            Run the comparison the method was published with, on your data, same folds for every mode:
+            logistic regression, XGBoost, their stack, TabNet, a text-only transformer, the multimodal
+            transformer without and with co-pretraining, and the co-pretrained model stacked with XGBoost.
+
+            Examples:
+              jianwei bench companies.csv --label default --unlabeled unlabeled.csv --json results.json
+              jianwei bench loans.csv --label status --positive bad --modes lr,xgb,multimodal --folds 3
+            """) { data, label, positive, unlabeled, modes, folds, seed, json, html, budget, schemaFile };
+        cmd.SetAction(parse =>
+        {
+            var file = parse.GetValue(data)!;
+            var table = ModelCommands.LoadTable(file);
+            var extra = parse.GetValue(unlabeled) is FileInfo u ? ModelCommands.LoadTable(u) : null;
+            TableSchema schema;
+            try
+            {
+                schema = parse.GetValue(schemaFile) is FileInfo sf
+                    ? TableSchema.Load(sf.FullName) with { Label = parse.GetValue(label) }
+                    : SchemaInference.Infer(table, parse.GetValue(label), parse.GetValue(positive));
+                if (parse.GetValue(positive) is string p) schema = schema with { PositiveClass = p };
+                if (schema.Find(parse.GetValue(label)!) is null) throw new UserErrorException($"--label: the file has no column '{parse.GetValue(label)}'.");
+                if (schema.PositiveClass is null) throw new UserErrorException($"--positive: cannot tell which value of '{schema.Label}' is positive; name it.");
+            }
+            catch (DataFormatException e) { throw new UserErrorException(e.Message); }
+            if (parse.GetValue(folds) < 2) throw new UserErrorException("--folds: at least 2.");
+            var modeList = parse.GetValue(modes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var dict = ChineseSegmenter.FindDictionary();
+            var options = new ComparisonOptions
+            {
+                Modes = modeList, Folds = parse.GetValue(folds), Seed = parse.GetValue(seed), PretrainBudget = TimeSpan.FromMinutes(parse.GetValue(budget)),
+                Segmenter = dict is null ? null : ChineseSegmenter.Load(dict), Log = stderr,
+            };
+            List<ModeResult> results;
+            try { results = Comparison.Run(table, schema, options, extra); }
+            catch (ArgumentException e) { throw new UserErrorException("--modes: " + e.Message); }
+            catch (DataFormatException e) { throw new UserErrorException(e.Message); }
+
+            stdout.WriteLine($"{file.Name}: {table.RowCount:N0} rows{(extra is null ? "" : $" + {extra.RowCount:N0} unlabeled")}, {options.Folds}-fold stratified CV (seed {options.Seed})");
+            stdout.WriteLine();
+            stdout.WriteLine("| mode | ROC-AUC | PR-AUC | KS | accuracy | time |");
+            stdout.WriteLine("|---|---:|---:|---:|---:|---:|");
+            foreach (var r in results)
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Mode} | {r.Auc:0.0000} ± {r.AucStd:0.0000} | {r.PrAuc:0.0000} | {r.Ks:0.0000} | {r.Accuracy:0.0000} | {r.Seconds:0} s |"));
+            if (parse.GetValue(json) is FileInfo jf)
+            {
+                var obj = new Dictionary<string, object>
+                {
+                    ["dataset"] = file.Name, ["rows"] = table.RowCount, ["folds"] = options.Folds, ["seed"] = options.Seed,
+                    ["modes"] = results.ToDictionary(r => r.Mode, r => new Dictionary<string, double>
+                    {
+                        ["auc"] = Math.Round(r.Auc, 6), ["auc_std"] = Math.Round(r.AucStd, 6), ["pr_auc"] = Math.Round(r.PrAuc, 6),
+                        ["ks"] = Math.Round(r.Ks, 6), ["accuracy"] = Math.Round(r.Accuracy, 6), ["seconds"] = Math.Round(r.Seconds, 1),
+                    }),
+                };
+                AtomicFile.WriteAllText(jf.FullName, JsonSerializer.Serialize(obj, ModelCommands.Json));
+            }
+            if (parse.GetValue(html) is FileInfo hf)
+            {
+                var sb = new StringBuilder("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Jianwei bench</title><style>body{font-family:system-ui,sans-serif;margin:24px}td,th{border:1px solid #ddd;padding:4px 10px;text-align:right}td:first-child{text-align:left}table{border-collapse:collapse}</style></head><body>");
+                sb.Append("<h1>").Append(WebUtility.HtmlEncode(file.Name)).Append("</h1><table><tr><th>mode</th><th>ROC-AUC</th><th>± std</th><th>PR-AUC</th><th>KS</th><th>accuracy</th><th>seconds</th></tr>");
+                foreach (var r in results)
+                    sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{WebUtility.HtmlEncode(r.Mode)}</td><td>{r.Auc:0.0000}</td><td>{r.AucStd:0.0000}</td><td>{r.PrAuc:0.0000}</td><td>{r.Ks:0.0000}</td><td>{r.Accuracy:0.0000}</td><td>{r.Seconds:0}</td></tr>");
+                AtomicFile.WriteAllText(hf.FullName, sb.Append("</table></body></html>").ToString());
+            }
+            return 0;
+        });
+        return cmd;
+    }
+}

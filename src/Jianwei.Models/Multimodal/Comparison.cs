@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using Jianwei.Data;
+using Jianwei.Evaluation;
+using Jianwei.Models.Features;
+using Jianwei.Models.Linear;
+using Jianwei.Models.Neural;
+using Jianwei.Models.Pipeline;
+using Jianwei.Models.Pretraining;
+using Jianwei.Models.Training;
+using Jianwei.Models.Transformers;
+using Jianwei.Tensors;
+using Jianwei.Text;
+
+namespace Jianwei.Models.Multimodal;
+
+/// <summary>Settings of a <see cref="Comparison"/> run.</summary>
+public sealed record ComparisonOptions
+{
+    /// <summary>Modes to run, in order (see <see cref="Comparison.Modes"/>).</summary>
+    public IReadOnlyList<string> Modes { get; init; } = Comparison.Modes;
+    /// <summary>Stratified folds.</summary>
+    public int Folds { get; init; } = 5;
+    /// <summary>Seed of the folds and the learners.</summary>
+    public int Seed { get; init; }
+    /// <summary>Wall-clock cap of each self-supervised pretraining (the rest of a mode is not capped).</summary>
+    public TimeSpan PretrainBudget { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>Encoder size of the transformer modes.</summary>
+    public EncoderConfig Encoder { get; init; } = new() { HiddenSize = 128, Layers = 4, Heads = 4, IntermediateSize = 512, MaxPositions = 512 };
+    /// <summary>Pieces per text column.</summary>
+    public int TextBudget { get; init; } = 64;
+    /// <summary>Chinese segmenter for vocabulary training and whole-word masking, or null.</summary>
+    public ChineseSegmenter? Segmenter { get; init; }
+    /// <summary>Progress lines, or null.</summary>
+    public TextWriter? Log { get; init; }
+}
+
+/// <summary>One mode's scores, mean and standard deviation over folds.</summary>
+public sealed record ModeResult(string Mode, double Auc, double AucStd, double PrAuc, double Ks, double Accuracy, double Seconds, int Folds);
+
+/// <summary>
+/// The published experiment on any labeled table, same folds for every mode: logistic regression,
+/// XGBoost (on the table; texts reach it only through stacking), the LR + XGBoost stack, TabNet
+/// (pretrained on the table), a text-only transformer from scratch, the multimodal transformer without
+/// and with co-pretraining, and the co-pretrained multimodal model stacked with XGBoost. Self-supervised
+/// pretraining never sees labels, so it runs once over all rows (labeled and unlabeled); everything
+/// supervised is fitted inside each fold. Accuracy is at each fold's best-F1 threshold on its validation rows.
+/// </summary>
+public static class Comparison
+{
+    /// <summary>The modes, in the order of the published table.</summary>
+    public static readonly IReadOnlyList<string> Modes = ["lr", "xgb", "stack", "tabnet", "text", "multimodal-scratch", "multimodal", "multimodal-stack"];
+
+    /// <summary>Modes of the contract this build cannot run yet, with the reason.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Unavailable = new Dictionary<string, string>
+    {
+        ["text-pretrained"] = "the text-only encoder pretrained on the texts alone is not wired into the comparison yet",
+        ["late-fusion"] = "separately trained text and table models joined and fine-tuned are not built yet",
+    };
+
+    /// <summary>Runs every requested mode; <paramref name="unlabeled"/> rows (same columns) join self-supervised pretraining only.</summary>
+    public static List<ModeResult> Run(RawTable table, TableSchema schema, ComparisonOptions options, RawTable? unlabeled = null)
+    {
+        foreach (var m in options.Modes)
+            if (!Modes.Contains(m))
+                throw new ArgumentException(Unavailable.TryGetValue(m, out var why) ? $"mode '{m}' is not available: {why}." : $"unknown mode '{m}' (modes: {string.Join(", ", Modes)}).");
+        int li = table.IndexOf(schema.Label!);
+        var y = table.Rows.Select(r => r[li].Trim() == schema.PositiveClass ? 1 : 0).ToArray();
+        var folds = DataSplits.StratifiedKFold(y, options.Folds, options.Seed);
+        var log = options.Log;
+
+        // Label-free preparation shared by the transformer modes: vocabulary, cell encoders, pretraining.
+        MultimodalData? data = null;
+        MultimodalRows? allRows = null;
+        Dictionary<string, float[]>? coPretrained = null;
+        bool needsTransformer = options.Modes.Any(m => m is "text" or "multimodal-scratch" or "multimodal" or "multimodal-stack");
+        var everything = unlabeled is null ? table : Concat(table, unlabeled);
+        if (needsTransformer)
+        {
+            data = MultimodalData.Fit(everything, schema, Enumerable.Range(0, everything.RowCount).ToArray(), segmenter: options.Segmenter, budgetPerColumn: options.TextBudget);
+            allRows = data.Transform(table, Enumerable.Range(0, table.RowCount).ToArray());
+        }
+        if (options.Modes.Any(m => m is "multimodal" or "multimodal-stack"))
+        {
+            log?.WriteLine($"co-pretraining on {everything.RowCount:N0} rows (labels unused) for up to {options.PretrainBudget.TotalMinutes:0.#} min ...");
+            var model = new MultimodalTransformer(options.Encoder with { VocabSize = data!.Vocabulary.Count }, data, new Rng((ulong)options.Seed));
+            var rows = everything == table ? allRows! : data.Transform(everything, Enumerable.Range(0, everything.RowCount).ToArray());
+            new Trainer(model.CoPretrainingTask(rows, 32, new CoPretrainingOptions(), (ulong)options.Seed), new TrainerOptions
+            {
+                MaxSteps = 1_000_000, TimeBudget = options.PretrainBudget, CalibrationSteps = 30, WarmupSteps = 100, LearningRate = 1e-3f,
+                Seed = (ulong)options.Seed, Progress = log, Label = "co-pretrain", LogEvery = 50,
+            }).Run();
+            coPretrained = model.CopyState();
+        }
+
+        var results = new List<ModeResult>();
+        foreach (var mode in options.Modes)
+        {
+            var auc = new List<double>(); var pr = new List<double>(); var ks = new List<double>(); var acc = new List<double>();
+            var clock = Stopwatch.StartNew();
+            foreach (var fold in folds)
+            {
+                // A stratified 15 % of the fold's training rows: early stopping, stacking, threshold.
+                var inner = DataSplits.StratifiedTrainValidTest(fold.Train.Select(r => y[r]).ToArray(), 0.15, 0, options.Seed);
+                int[] fit = inner.Train.Select(i => fold.Train[i]).ToArray(), valid = inner.Validation.Select(i => fold.Train[i]).ToArray();
+                var (pValid, pTest) = mode switch
+                {
+                    "lr" => Tabular(TabularLearner.Logistic),
+                    "xgb" => Tabular(TabularLearner.Boosting),
+                    "stack" => Tabular(TabularLearner.Stack),
+                    "tabnet" => TabNetMode(),
+                    "text" => TextMode(),
+                    "multimodal-scratch" => MultimodalMode(null),
+                    "multimodal" => MultimodalMode(coPretrained),
+                    _ => MultimodalStack(),
+                };
+                var yTest = fold.Test.Select(r => y[r]).ToArray();
+                var threshold = Metrics.BestF1(pValid, valid.Select(r => y[r]).ToArray()).Threshold;
+                auc.Add(Metrics.RocAuc(pTest, yTest)); pr.Add(Metrics.PrAuc(pTest, yTest)); ks.Add(Metrics.Ks(pTest, yTest));
+                acc.Add(Metrics.At(pTest, yTest, threshold).Accuracy);
+                log?.WriteLine($"{mode}: fold {fold.Index + 1}/{folds.Count} ROC-AUC {auc[^1]:F4}");
+
+                (double[], double[]) Tabular(TabularLearner learner)
+                {
+                    using var m = TabularModel.Fit(table, schema, y, fit, new TabularModelOptions { Learner = learner, Seed = options.Seed });
+                    return (m.Predict(table, valid), m.Predict(table, fold.Test));
+                }
+                (double[], double[]) TabNetMode()
+                {
+                    var features = TokenFeatures.Fit(table, schema, fit);
+                    var net = new TabNet(features.NumericCount, features.CategorySizes, new TabNetOptions { BatchSize = 256, VirtualBatch = 64, Patience = 10, MaxEpochs = 100, Seed = options.Seed });
+                    var fitInputs = features.Transform(table, fit);
+                    var validInputs = features.Transform(table, valid);
+                    net.Pretrain(fitInputs, validInputs);
+                    net.Fit(fitInputs, fit.Select(r => y[r]).ToArray(), validInputs, valid.Select(r => y[r]).ToArray());
+                    return (net.PredictProbability(validInputs).Select(v => (double)v).ToArray(), net.PredictProbability(features.Transform(table, fold.Test)).Select(v => (double)v).ToArray());
+                }
+                (double[], double[]) TextMode()
+                {
+                    var seqs = allRows!.Text.Select(t => new TokenSequence(t.InputIds, t.WordIds)).ToList();
+                    var classifier = new SequenceClassifier(new TransformerEncoder(options.Encoder with { VocabSize = data!.Vocabulary.Count }, new Rng((ulong)(options.Seed + fold.Index))), data.Special.Pad, new Rng(7));
+                    classifier.Fit(fit.Select(r => seqs[r]).ToList(), fit.Select(r => y[r]).ToList(), new FineTuneOptions { Epochs = 3, LearningRate = 5e-4f, Seed = (ulong)fold.Index });
+                    return (classifier.PredictProbabilities(valid.Select(r => seqs[r]).ToList()).Select(v => (double)v).ToArray(),
+                            classifier.PredictProbabilities(fold.Test.Select(r => seqs[r]).ToList()).Select(v => (double)v).ToArray());
+                }
+                (double[], double[]) MultimodalMode(Dictionary<string, float[]>? start)
+                {
+                    var model = new MultimodalTransformer(options.Encoder with { VocabSize = data!.Vocabulary.Count }, data, new Rng((ulong)(options.Seed + fold.Index)));
+                    if (start is not null) model.RestoreState(start);
+                    MultimodalRows Pick(int[] rows) => new(Slice(allRows!.Table, rows), rows.Select(r => allRows.Text[r]).ToList());
+                    int positives = fit.Count(r => y[r] == 1);
+                    model.Fit(Pick(fit), fit.Select(r => y[r]).ToList(), Pick(valid), valid.Select(r => y[r]).ToList(),
+                              new MultimodalFineTuneOptions { MaxEpochs = 8, Patience = 2, PositiveWeight = Math.Max(1, (fit.Length - positives) / (float)Math.Max(1, positives)) / 2, Seed = (ulong)fold.Index });
+                    return (model.PredictProbability(Pick(valid)), model.PredictProbability(Pick(fold.Test)));
+                }
+                (double[], double[]) MultimodalStack()
+                {
+                    var (mv, mt) = MultimodalMode(coPretrained);
+                    var (xv, xt) = Tabular(TabularLearner.Boosting);
+                    // The stacker learns on the validation rows, which neither base learner trained on.
+                    var stacker = Ensembles.LogisticStacker.Fit([mv, xv], valid.Select(r => y[r]).ToArray());
+                    return (stacker.Predict([mv, xv]), stacker.Predict([mt, xt]));
+                }
+            }
+            double mean = auc.Average();
+            results.Add(new ModeResult(mode, mean, Std(auc), pr.Average(), ks.Average(), acc.Average(), clock.Elapsed.TotalSeconds, folds.Count));
+            log?.WriteLine($"{mode}: ROC-AUC {mean:F4} ± {Std(auc):F4} ({clock.Elapsed.TotalSeconds:F0} s)");
+        }
+        return results;
+    }
+
+    private static double Std(List<double> v) { double m = v.Average(); return v.Count < 2 ? 0 : Math.Sqrt(v.Sum(x => (x - m) * (x - m)) / (v.Count - 1)); }
+
+    private static TokenInputs Slice(TokenInputs t, int[] rows)
+    {
+        int nn = t.Numeric.Length / Math.Max(1, t.Rows), nc = t.Categorical.Length / Math.Max(1, t.Rows);
+        var num = new float[rows.Length * nn]; var cat = new int[rows.Length * nc];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            t.Numeric.AsSpan(rows[i] * nn, nn).CopyTo(num.AsSpan(i * nn));
+            t.Categorical.AsSpan(rows[i] * nc, nc).CopyTo(cat.AsSpan(i * nc));
+        }
+        return new TokenInputs(num, cat, rows.Length, t.NumericWidth);
+    }
+
+    private static RawTable Concat(RawTable a, RawTable b)
+    {
+        var map = a.Header.Select(h => b.IndexOf(h)).ToArray();
+        var rows = a.Rows.Concat(b.Rows.Select(r => map.Select(i => i >= 0 && i < r.Length ? r[i] : "").ToArray())).ToList();
+        return new RawTable(a.Source, a.Header, rows, a.Lines.Concat(b.Lines).ToList());
+    }
+}
