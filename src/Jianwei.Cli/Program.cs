@@ -22,6 +22,7 @@ public static class Program
         root.Subcommands.Add(ModelCommands.Explain(stdout));
         root.Subcommands.Add(ServeCommand.Create(stdout));
         root.Subcommands.Add(BenchCommand.Create(stdout, stderr));
+        root.Subcommands.Add(PretrainCommand.Create(stdout, stderr));
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

@@ -104,6 +104,26 @@ public sealed class ModelCommandTests : IDisposable
         Assert.Contains("not available", err);
     }
 
+    [Fact]
+    public void PretrainWritesAHuggingFaceEncoderAndResumes()
+    {
+        var (code, output, err) = Run("pretrain", P("train.csv"), "--text", "profile,recruitment", "--out", P("enc"), "--minutes", "0.05", "--vocab-size", "800");
+        Assert.True(code == 0, err);
+        Assert.Contains("held-out masked-token accuracy", output);
+        var config = Jianwei.Models.Transformers.BertCheckpoint.ReadConfig(P("enc/encoder"));
+        var encoder = new Jianwei.Models.Transformers.BertForMaskedLM(config, new Jianwei.Tensors.Rng(0));
+        Assert.Empty(Jianwei.Models.Transformers.BertCheckpoint.LoadInto(encoder, P("enc/encoder")).Initialized);
+        Assert.True(File.Exists(P("enc/encoder/vocab.txt")));
+        int rows = File.ReadAllLines(P("enc/run/train_log.csv")).Length;
+        // Running it again resumes from the last checkpoint: the run is complete, nothing is repeated.
+        (code, output, err) = Run("pretrain", P("train.csv"), "--text", "profile,recruitment", "--out", P("enc"), "--minutes", "0.05");
+        Assert.True(code == 0, err);
+        Assert.Equal(rows, File.ReadAllLines(P("enc/run/train_log.csv")).Length);
+        (code, _, err) = Run("pretrain", P("train.csv"), "--text", "profile", "--out", P("enc2"), "--objective", "mpnet", "--attention", "linear");
+        Assert.Equal(2, code);
+        Assert.Contains("needs --attention softmax", err);
+    }
+
     [ChromiumFact]
     public void ReportRendersInHeadlessChromiumWithoutConsoleErrors()
     {
