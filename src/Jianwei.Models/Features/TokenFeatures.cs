@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Jianwei.Data;
 
 namespace Jianwei.Models.Features;
@@ -71,9 +72,12 @@ public sealed class TokenFeatures
 
     private static double Number(string? s, ColumnType type) => s is null ? double.NaN : ValueParser.ToNumber(s, type);
 
-    /// <summary>The inputs of <paramref name="rows"/>.</summary>
+    /// <summary>The inputs of <paramref name="rows"/>; columns are found by name, so any column order works.</summary>
     public TokenInputs Transform(RawTable table, IReadOnlyList<int> rows)
     {
+        int Index(string name) => table.IndexOf(name) is var i and >= 0 ? i : throw new DataFormatException(table.Source, 1, name, "the column is missing.");
+        var numericIdx = _numeric.Select(n => Index(n.Name)).ToArray();
+        var categoricalIdx = _categorical.Select(c => Index(c.Name)).ToArray();
         int nn = NumericCount, nc = _categorical.Length, w = NumericWidth;
         var num = new float[rows.Count * nn * w]; var cat = new int[rows.Count * nc];
         for (int i = 0; i < rows.Count; i++)
@@ -82,15 +86,45 @@ public sealed class TokenFeatures
             int k = 0;
             for (int c = 0; c < _numeric.Length; c++)
             {
-                var (idx, _, type, transform, indicator) = _numeric[c];
-                double v = Number(Cell(row, idx, _parser), type);
+                var (_, _, type, transform, indicator) = _numeric[c];
+                double v = Number(Cell(row, numericIdx[c], _parser), type);
                 var slot = num.AsSpan((i * nn + k++) * w, w);
                 if (_piecewise is null) slot[0] = (float)transform.Transform(v);
                 else _piecewise[c].Transform(v, slot[.._piecewise[c].Size]);   // fewer distinct values: fewer bins, rest stays 0
                 if (indicator) num[(i * nn + k++) * w] = double.IsNaN(v) ? 1 : 0;
             }
-            for (int j = 0; j < nc; j++) cat[i * nc + j] = _categorical[j].Vocabulary.Transform(Cell(row, _categorical[j].Index, _parser));
+            for (int j = 0; j < nc; j++) cat[i * nc + j] = _categorical[j].Vocabulary.Transform(Cell(row, categoricalIdx[j], _parser));
         }
         return new TokenInputs(num, cat, rows.Count, w);
+    }
+
+    /// <summary>The fitted state as JSON (transforms, vocabularies, piecewise edges, missing markers).</summary>
+    public JsonObject ToJson() => new()
+    {
+        ["numeric"] = new JsonArray(_numeric.Select(n => (JsonNode)new JsonObject
+        {
+            ["name"] = n.Name, ["type"] = n.Type.ToString(), ["indicator"] = n.Indicator, ["normal"] = n.Transform.Normal,
+            ["quantiles"] = new JsonArray(n.Transform.Quantiles.Select(q => (JsonNode)q).ToArray()),
+        }).ToArray()),
+        ["categorical"] = new JsonArray(_categorical.Select(c => (JsonNode)new JsonObject
+        {
+            ["name"] = c.Name, ["categories"] = new JsonArray(c.Vocabulary.Categories.Select(v => (JsonNode)v!).ToArray()),
+        }).ToArray()),
+        ["piecewise_bins"] = _piecewise is null ? 0 : NumericWidth,
+        ["piecewise_edges"] = _piecewise is null ? null : new JsonArray(_piecewise.Select(p => (JsonNode)new JsonArray(p.Edges.Select(e => (JsonNode)e).ToArray())).ToArray()),
+        ["missing_markers"] = new JsonArray(_parser.MissingMarkers.Select(m => (JsonNode)m!).ToArray()),
+    };
+
+    /// <summary>Reads what <see cref="ToJson"/> wrote.</summary>
+    public static TokenFeatures FromJson(JsonObject json)
+    {
+        var numeric = json["numeric"]!.AsArray().Select(n => (-1, n!["name"]!.GetValue<string>(), Enum.Parse<ColumnType>(n["type"]!.GetValue<string>()),
+            new QuantileTransformer(n["quantiles"]!.AsArray().Select(q => q!.GetValue<double>()).ToArray(), n["normal"]!.GetValue<bool>()), n["indicator"]!.GetValue<bool>())).ToArray();
+        var categorical = json["categorical"]!.AsArray().Select(c => (-1, c!["name"]!.GetValue<string>(),
+            new CategoricalVocabulary(c["categories"]!.AsArray().Select(v => v!.GetValue<string>()).ToArray()))).ToArray();
+        int bins = json["piecewise_bins"]?.GetValue<int>() ?? 0;
+        var piecewise = json["piecewise_edges"] is JsonArray edges
+            ? edges.Select(e => new PiecewiseLinearEncoder(e!.AsArray().Select(v => v!.GetValue<double>()).ToArray())).ToArray() : null;
+        return new TokenFeatures(numeric, categorical, piecewise, bins, new ValueParser(json["missing_markers"]!.AsArray().Select(m => m!.GetValue<string>())));
     }
 }

@@ -1,6 +1,9 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Jianwei.Data;
 using Jianwei.Models.Features;
 using Jianwei.Models.Pretraining;
+using Jianwei.Tensors.Serialization;
 using Jianwei.Text;
 
 namespace Jianwei.Models.Multimodal;
@@ -68,5 +71,38 @@ public sealed class MultimodalData
         var idx = TextColumns.Select(c => table.IndexOf(c) is var i and >= 0 ? i : throw new DataFormatException(table.Source, 1, c, "the column is missing.")).ToArray();
         var text = rows.Select(r => TextEncoder.Encode(idx.Select(i => (string?)table.Rows[r][i]).ToArray())).ToList();
         return new MultimodalRows(Features.Transform(table, rows), text);
+    }
+
+    private const string FeaturesFile = "multimodal_data.json";
+
+    /// <summary>Writes <c>multimodal_data.json</c> (cell features, text layout) and <c>vocab.txt</c> into <paramref name="directory"/>.</summary>
+    public void Save(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        Vocabulary.Save(Path.Combine(directory, "vocab.txt"));
+        var json = new JsonObject
+        {
+            ["features"] = Features.ToJson(),
+            ["text_columns"] = new JsonArray(TextEncoder.Columns.Select(c => (JsonNode)new JsonObject
+            {
+                ["name"] = c.Name, ["budget"] = c.Budget, ["truncation"] = c.Truncation.ToString(), ["tag"] = c.Tag,
+            }).ToArray()),
+        };
+        AtomicFile.WriteAllText(Path.Combine(directory, FeaturesFile), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+    }
+
+    /// <summary>Reads what <see cref="Save"/> wrote. Tokenization needs no segmenter at scoring time: it only groups pieces into words for masking.</summary>
+    public static MultimodalData Load(string directory)
+    {
+        string path = Path.Combine(directory, FeaturesFile);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{directory}: no {FeaturesFile}.", path);
+        JsonObject json;
+        try { json = JsonNode.Parse(File.ReadAllText(path))!.AsObject(); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException) { throw new FormatException($"{path}: unreadable ({e.Message})."); }
+        var vocabulary = Vocabulary.Load(Path.Combine(directory, "vocab.txt"));
+        var columns = json["text_columns"]!.AsArray().Select(c => new TextColumn(c!["name"]!.GetValue<string>(), c["budget"]!.GetValue<int>(),
+            Enum.Parse<Truncation>(c["truncation"]!.GetValue<string>()), c["tag"]?.GetValue<string>())).ToList();
+        var encoder = new TextEncoder(new BertTokenizer(vocabulary), columns);
+        return new MultimodalData(TokenFeatures.FromJson(json["features"]!.AsObject()), encoder, vocabulary, columns.Select(c => c.Name).ToList());
     }
 }

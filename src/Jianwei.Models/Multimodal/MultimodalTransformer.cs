@@ -6,6 +6,7 @@ using Jianwei.Models.Transformers;
 using Jianwei.Tensors;
 using Jianwei.Tensors.Nn;
 using Jianwei.Tensors.Optim;
+using Jianwei.Tensors.Serialization;
 using DenseLayer = Jianwei.Tensors.Nn.Linear;
 
 namespace Jianwei.Models.Multimodal;
@@ -399,5 +400,33 @@ public sealed class MultimodalTransformer : Module
             return p;
         }
         finally { Train(wasTraining); }
+    }
+
+    // ---- saving -----------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Writes the model and what it reads rows with: <c>config.json</c> (the encoder, Hugging Face keys),
+    /// <c>model.safetensors</c> (every weight), <c>multimodal_data.json</c> and <c>vocab.txt</c>.
+    /// </summary>
+    public void Save(string directory, MultimodalData data)
+    {
+        Directory.CreateDirectory(directory);
+        data.Save(directory);
+        SafetensorsWriter.Save(Path.Combine(directory, BertCheckpoint.WeightsFile), StateDict(),
+            metadata: new Dictionary<string, string> { ["format"] = "jianwei-multimodal", ["numeric_bins"] = _bins.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        AtomicFile.WriteAllText(Path.Combine(directory, BertCheckpoint.ConfigFile), Bert.Config.ToJson());
+    }
+
+    /// <summary>Loads what <see cref="Save"/> wrote; a weight file that does not fit names every mismatch.</summary>
+    public static (MultimodalTransformer Model, MultimodalData Data) Load(string directory)
+    {
+        var data = MultimodalData.Load(directory);
+        var config = BertCheckpoint.ReadConfig(directory);
+        var file = SafetensorsFile.Load(Path.Combine(directory, BertCheckpoint.WeightsFile));
+        int bins = file.Metadata.TryGetValue("numeric_bins", out var b) ? int.Parse(b, System.Globalization.CultureInfo.InvariantCulture) : 16;
+        var model = new MultimodalTransformer(config, data, new Rng(0), bins);
+        model.LoadStateDict(file.ToStateDict());
+        model.Eval();
+        return (model, data);
     }
 }
