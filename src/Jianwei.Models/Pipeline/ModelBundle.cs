@@ -150,7 +150,7 @@ public sealed class ModelBundle : IDisposable
                 ["label"] = Schema.Label, ["positive_class"] = Schema.PositiveClass, ["threshold"] = Threshold,
                 ["schema"] = JsonNode.Parse(Schema.ToJson()), ["training"] = Training.DeepClone(), ["data_fingerprint"] = DataFingerprint,
                 ["metrics"] = new JsonObject(Metrics.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Math.Round(kv.Value, 6)))),
-                ["files"] = new JsonArray(Directory.GetFiles(staging).Select(f => (JsonNode)Path.GetFileName(f)!).Order().ToArray()),
+                ["files"] = new JsonArray(Directory.GetFiles(staging).Select(Path.GetFileName).Order(StringComparer.Ordinal).Select(f => (JsonNode)f!).ToArray()),
             };
             AtomicFile.WriteAllText(Path.Combine(staging, ManifestFile), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             string? old = null;

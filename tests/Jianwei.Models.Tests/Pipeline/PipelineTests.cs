@@ -56,11 +56,13 @@ public class PipelineTests
         Directory.Delete(dir, true);
     }
 
-    [Fact]
-    public void BundleRoundTripsAndRejectsWhatItCannotRead()
+    [Theory]
+    [InlineData(Preset.Fast)]
+    [InlineData(Preset.Balanced)]
+    public void BundleRoundTripsAndRejectsWhatItCannotRead(Preset preset)
     {
         var (table, schema, _, path) = Data(1000);
-        using var bundle = ModelBundle.Train(table, schema, path, new BundleTrainingOptions { Preset = Preset.Fast });
+        using var bundle = ModelBundle.Train(table, schema, path, new BundleTrainingOptions { Preset = preset });
         Assert.InRange(bundle.Threshold, 0, 1);
         Assert.True(bundle.Metrics["roc_auc"] > 0.55);
         Assert.StartsWith("sha256:", bundle.DataFingerprint);
@@ -68,6 +70,8 @@ public class PipelineTests
         bundle.Save(dir);
         bundle.Save(dir);   // overwriting swaps in a new directory; no leftovers beside it
         Assert.DoesNotContain(Directory.GetDirectories(Path.GetDirectoryName(path)!), d => Path.GetFileName(d).StartsWith('.'));
+        var files = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "manifest.json")))!["files"]!.AsArray().Select(f => f!.GetValue<string>()).ToArray();
+        Assert.Equal(preset == Preset.Fast ? ["tabular.json"] : ["tabular.json", "xgboost.json"], files);
         using (var loaded = ModelBundle.Load(dir))
         {
             Assert.Equal(bundle.Threshold, loaded.Threshold);
