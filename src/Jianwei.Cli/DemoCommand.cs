@@ -91,7 +91,7 @@ internal static class DemoCommand
                     stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Auc:0.0000} | {r.PrAuc:0.0000} | {r.Ks:0.0000} | {r.Seconds:0.0} s |"));
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| true risk score (the ceiling, whole dataset) | {ds.TrueScoreAuc:0.0000} | | | |"));
                 stdout.WriteLine();
-                stdout.WriteLine("The co-pretrained multimodal transformer (issue 7) is not in this build yet; when it lands it joins this table.");
+                stdout.WriteLine("The co-pretrained multimodal transformer runs in `jianwei bench` (modes multimodal, multimodal-stack); it joins this table when it becomes a bundle learner.");
                 stdout.WriteLine($"data:   {dataDir}");
                 stdout.WriteLine($"model:  {bundleDir}   (try: jianwei predict {bundleDir} {testPath} --out scores.csv)");
                 stdout.WriteLine($"report: {reportPath}");
