@@ -6,6 +6,7 @@ using Jianwei.Models.Neural;
 
 namespace Jianwei.Models.Tests;
 
+[Collection("Serial")]
 public class FtTransformerTests
 {
     /// <summary>Risk from an interaction (a·b &gt; 0, an XOR in signs) and a risky category; a linear model cannot fit the XOR.</summary>

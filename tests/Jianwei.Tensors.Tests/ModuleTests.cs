@@ -3,6 +3,7 @@ using Jianwei.Tensors.Optim;
 
 namespace Jianwei.Tensors.Tests;
 
+[Collection("Serial")]
 public class ModuleTests
 {
     private sealed class Block : Module

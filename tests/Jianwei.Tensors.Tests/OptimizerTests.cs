@@ -6,6 +6,7 @@ namespace Jianwei.Tensors.Tests;
 /// Optimizers against hand-computed first steps and against trajectories printed by PyTorch 1.13
 /// (8 steps on L = Σ wᵢpᵢ² + Σ pᵢ, w = [1, 2, 3], p₀ = [1, −2, 0.5], lr 0.1, weight decay 0.01).
 /// </summary>
+[Collection("Serial")]
 public class OptimizerTests
 {
     private static readonly float[] W = [1f, 2f, 3f];

@@ -6,6 +6,7 @@ using Jianwei.Text;
 
 namespace Jianwei.Models.Tests.Pretraining;
 
+[Collection("Serial")]
 public class PretrainingTests
 {
     private static readonly string[] Words = ["the", "a", "cat", "dog", "bird", "sat", "ran", "flew", "on", "under", "mat", "tree", "roof", "red", "big", "small", "##s", "##ed", "and", "quickly"];
