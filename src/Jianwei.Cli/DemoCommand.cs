@@ -106,9 +106,8 @@ internal static class DemoCommand
     private static void WriteRows(RawTable table, IReadOnlyList<int> rows, string path)
     {
         var sb = new System.Text.StringBuilder();
-        sb.Append(string.Join(",", table.Header.Select(Quote))).Append('\n');
-        foreach (int r in rows) sb.Append(string.Join(",", table.Rows[r].Select(Quote))).Append('\n');
+        sb.Append(string.Join(",", table.Header.Select(ModelCommands.Csv))).Append('\n');
+        foreach (int r in rows) sb.Append(string.Join(",", table.Rows[r].Select(ModelCommands.Csv))).Append('\n');
         AtomicFile.WriteAllText(path, sb.ToString());
-        static string Quote(string s) => s.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
     }
 }

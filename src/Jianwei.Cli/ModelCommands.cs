@@ -137,7 +137,8 @@ internal static class ModelCommands
         return cmd;
     }
 
-    private static string Csv(string s) => s.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
+    /// <summary>One CSV field, quoted (RFC 4180) when it holds a comma, quote or line break.</summary>
+    internal static string Csv(string s) => s.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
 
     public static Command Evaluate(TextWriter stdout)
     {
