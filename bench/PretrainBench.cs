@@ -16,7 +16,8 @@ namespace Jianwei.Bench;
 /// MPNet for the same wall-clock budget on the Chinese review texts (waimai + ChnSentiCorp), then
 /// fine-tune a classifier on ChnSentiCorp with 5-fold CV — each pretrained encoder and the same
 /// architecture from scratch, with one recipe.
-/// <c>bench pretrain [SHARED_DIR] [--minutes M] [--objectives mlm,electra,mpnet] [--out DIR] [--epochs E]</c>
+/// <c>bench pretrain [SHARED_DIR] [--minutes M] [--objectives mlm,electra,mpnet] [--out DIR] [--epochs E] [--lr R]
+/// [--fold-limit N] [--reuse]</c> (<c>--reuse</c>: fine-tune the encoders a previous run saved under --out)
 /// prints one JSON object per model and a Markdown table.
 /// </summary>
 internal static class PretrainBench
@@ -29,6 +30,9 @@ internal static class PretrainBench
         var objectives = (Option(args, "--objectives") ?? "mlm,electra,mpnet").Split(',', StringSplitOptions.RemoveEmptyEntries);
         string outDir = Option(args, "--out") ?? Path.Combine(Path.GetTempPath(), "jianwei-pretrain-bench");
         int epochs = int.Parse(Option(args, "--epochs") ?? "2", CultureInfo.InvariantCulture);
+        float fineTuneRate = float.Parse(Option(args, "--lr") ?? "5e-4", CultureInfo.InvariantCulture);
+        int foldLimit = int.Parse(Option(args, "--fold-limit") ?? "5", CultureInfo.InvariantCulture);
+        bool reuse = args.Contains("--reuse");   // fine-tune the encoders an earlier run saved under --out
         string data = Path.Combine(shared, "datasets");
         string htl = Path.Combine(data, "zh_ChnSentiCorp_htl_all.csv"), waimai = Path.Combine(data, "zh_waimai_10k.csv");
         if (!File.Exists(htl) || !File.Exists(waimai)) { Console.Error.WriteLine($"bench pretrain: {data} lacks the Chinese review sets"); return 2; }
@@ -57,6 +61,11 @@ internal static class PretrainBench
         var encoders = new List<(string Name, string? Directory, PretrainingScores? Scores, double Seconds, int Steps)> { ("scratch", null, null, 0, 0) };
         foreach (var name in objectives)
         {
+            if (reuse)
+            {
+                encoders.Add((name, Path.Combine(outDir, name, "encoder"), null, 0, 0));
+                continue;
+            }
             IPretrainingObjective objective = name switch
             {
                 "mlm" => new MaskedLanguageModel(config, special, masking, new Rng(1)),
@@ -87,14 +96,14 @@ internal static class PretrainBench
         {
             var aucs = new List<double>();
             var fineTuneClock = Stopwatch.StartNew();
-            foreach (var fold in folds)
+            foreach (var fold in folds.Take(foldLimit))
             {
                 using var scope = new TensorScope();
                 var encoder = new TransformerEncoder(config, new Rng(100 + (ulong)fold.Index));
                 if (dir is not null) BertCheckpoint.LoadInto(encoder, dir);
                 var classifier = new SequenceClassifier(encoder, special.Pad, new Rng(200 + (ulong)fold.Index));
                 classifier.Fit(fold.Train.Select(i => sequences[i]).ToList(), fold.Train.Select(i => htlLabels[i]).ToList(),
-                               new FineTuneOptions { Epochs = epochs, LearningRate = 5e-4f, Seed = (ulong)fold.Index });
+                               new FineTuneOptions { Epochs = epochs, LearningRate = fineTuneRate, Seed = (ulong)fold.Index });
                 var p = classifier.PredictProbabilities(fold.Test.Select(i => sequences[i]).ToList());
                 aucs.Add(Metrics.RocAuc(p.Select(v => (double)v).ToArray(), fold.Test.Select(i => htlLabels[i]).ToArray()));
                 Console.Error.WriteLine($"{name}: fold {fold.Index} ROC-AUC {aucs[^1]:F4}");
