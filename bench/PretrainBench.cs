@@ -120,7 +120,7 @@ internal static class PretrainBench
             Console.WriteLine(JsonSerializer.Serialize(row));
         }
         Console.WriteLine();
-        Console.WriteLine("| encoder | pretraining | masked-token acc. | pseudo-perplexity | ChnSentiCorp ROC-AUC (5-fold) |");
+        Console.WriteLine($"| encoder | pretraining | masked-token acc. | pseudo-perplexity | ChnSentiCorp ROC-AUC ({(foldLimit >= folds.Count ? $"{folds.Count}-fold" : $"{Math.Min(foldLimit, folds.Count)} of {folds.Count} folds")}) |");
         Console.WriteLine("|---|---:|---:|---:|---:|");
         foreach (var r in rows)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
