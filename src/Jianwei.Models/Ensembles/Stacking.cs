@@ -43,7 +43,8 @@ public sealed class LogisticStacker
     /// <summary>Combined probabilities.</summary>
     public double[] Predict(IReadOnlyList<double[]> basePredictions) => _model.PredictProbability(Logits(basePredictions));
 
-    private static SparseMatrix Logits(IReadOnlyList<double[]> p)
+    /// <summary>The stacker's inputs: each base learner's clipped logit as one column.</summary>
+    internal static SparseMatrix Logits(IReadOnlyList<double[]> p)
     {
         int rows = p[0].Length;
         if (p.Any(l => l.Length != rows)) throw new ArgumentException("every base learner needs one prediction per row.");

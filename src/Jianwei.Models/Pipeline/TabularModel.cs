@@ -82,7 +82,7 @@ public sealed class TabularModel : IDisposable
                 return inner.PredictTrees(table, predict);
             };
             var oof = new[] { lr, xgb }.Select(learner => { var all = CrossValidation.OutOfFold(folds, table.RowCount, learner); return rows.Select(r => all[r]).ToArray(); }).ToList();
-            m._stacker = LogisticRegression.Fit(Logits(oof), rows.Select(r => labels[r]).ToArray(), new LogisticRegressionOptions(C: 1));
+            m._stacker = LogisticRegression.Fit(LogisticStacker.Logits(oof), rows.Select(r => labels[r]).ToArray(), new LogisticRegressionOptions(C: 1));
         }
         return m;
     }
@@ -110,15 +110,8 @@ public sealed class TabularModel : IDisposable
     {
         TabularLearner.Logistic => PredictLogistic(table, rows),
         TabularLearner.Boosting => PredictTrees(table, rows),
-        _ => _stacker!.PredictProbability(Logits([PredictLogistic(table, rows), PredictTrees(table, rows)])),
+        _ => _stacker!.PredictProbability(LogisticStacker.Logits([PredictLogistic(table, rows), PredictTrees(table, rows)])),
     };
-
-    private static SparseMatrix Logits(IReadOnlyList<double[]> p) =>
-        SparseMatrix.FromRows(Enumerable.Range(0, p[0].Length).Select(r => (IReadOnlyList<(int, float)>)p.Select((l, j) =>
-        {
-            double v = Math.Clamp(l[r], 1e-6, 1 - 1e-6);
-            return (j, (float)Math.Log(v / (1 - v)));
-        }).ToList()).ToList(), p.Count);
 
     /// <summary>
     /// Each input column's contribution to the log-odds of each row: XGBoost's exact tree SHAP values,

@@ -58,11 +58,13 @@ public sealed class MaskedLanguageModel : IPretrainingObjective
     }
 
     /// <inheritdoc/>
-    public Tensor PredictMasked(IntTensor input, Tensor keyMask, IntTensor where)
+    public Tensor PredictMasked(IntTensor input, Tensor keyMask, IntTensor where) => PredictMasked(_model, input, keyMask, where);
+
+    /// <summary>BERT-style masked prediction with a <see cref="BertForMaskedLM"/>: logits [k, V] at the flat positions <paramref name="where"/>.</summary>
+    internal static Tensor PredictMasked(BertForMaskedLM model, IntTensor input, Tensor keyMask, IntTensor where)
     {
-        var hidden = _model.Bert.Forward(new EncoderInputs { Ids = input, KeyMask = keyMask });   // [b, n, H]
-        var picked = hidden.Reshape(-1, hidden.Dim(2)).IndexSelect(0, where);                  // [k, H]
-        return _model.MlmLogits(picked);
+        var hidden = model.Bert.Forward(new EncoderInputs { Ids = input, KeyMask = keyMask });    // [b, n, H]
+        return model.MlmLogits(hidden.Reshape(-1, hidden.Dim(2)).IndexSelect(0, where));        // [k, V]
     }
 
     /// <inheritdoc/>
@@ -322,11 +324,7 @@ public sealed class Mpnet : IPretrainingObjective
     }
 
     /// <inheritdoc/>
-    public Tensor PredictMasked(IntTensor input, Tensor keyMask, IntTensor where)
-    {
-        var hidden = _model.Bert.Forward(new EncoderInputs { Ids = input, KeyMask = keyMask });
-        return _model.MlmLogits(hidden.Reshape(-1, hidden.Dim(2)).IndexSelect(0, where));
-    }
+    public Tensor PredictMasked(IntTensor input, Tensor keyMask, IntTensor where) => MaskedLanguageModel.PredictMasked(_model, input, keyMask, where);
 
     /// <inheritdoc/>
     public void SaveEncoder(string directory, Text.Vocabulary? vocabulary) => BertCheckpoint.Save(directory, _model.Bert.Config, _model, vocabulary);

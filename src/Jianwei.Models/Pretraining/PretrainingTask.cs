@@ -12,9 +12,6 @@ namespace Jianwei.Models.Pretraining;
 public sealed class PretrainingTask(IPretrainingObjective objective, TokenCorpus train, TokenCorpus validation, int batchSize,
                                     MaskingOptions masking, ulong seed = 0, int pseudoPerplexitySequences = 64) : ITrainingTask
 {
-    private int _epoch = -1;
-    private List<int[]> _batches = [];
-
     /// <inheritdoc/>
     public Module Model => objective.Model;
 
@@ -24,10 +21,7 @@ public sealed class PretrainingTask(IPretrainingObjective objective, TokenCorpus
     /// <inheritdoc/>
     public TrainingStepResult Step(long microBatch, Rng rng)
     {
-        int perEpoch = Math.Max(1, (train.Sequences.Count + batchSize - 1) / batchSize);
-        int epoch = (int)(microBatch / perEpoch);
-        if (epoch != _epoch) { _batches = train.EpochBatches(batchSize, seed, epoch); _epoch = epoch; }
-        var batch = train.MakeBatch(_batches[(int)(microBatch % perEpoch) % _batches.Count]);
+        var batch = train.MakeBatch(train.MicroBatch(microBatch, batchSize, seed));
         var loss = objective.Loss(batch, rng);
         return new TrainingStepResult(loss.Loss, batch.Tokens, loss.Parts);
     }

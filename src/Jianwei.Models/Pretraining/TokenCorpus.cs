@@ -124,6 +124,22 @@ public sealed class TokenCorpus
         return shuffled.ToList();
     }
 
+    private (int Epoch, int BatchSize, ulong Seed, List<int[]> Batches)? _epochCache;
+
+    /// <summary>
+    /// The indices of micro-batch <paramref name="microBatch"/> counted over the whole run: batch k mod B
+    /// of epoch k div B (B batches per epoch). A function of (seed, k) alone, which is what lets a
+    /// resumed run see exactly the batches the uninterrupted one saw. The current epoch is cached.
+    /// </summary>
+    public int[] MicroBatch(long microBatch, int batchSize, ulong seed)
+    {
+        int perEpoch = Math.Max(1, (Sequences.Count + batchSize - 1) / batchSize);
+        int epoch = (int)(microBatch / perEpoch);
+        if (_epochCache is not { } c || c.Epoch != epoch || c.BatchSize != batchSize || c.Seed != seed)
+            _epochCache = c = (epoch, batchSize, seed, EpochBatches(batchSize, seed, epoch));
+        return c.Batches[(int)(microBatch % perEpoch) % c.Batches.Count];
+    }
+
     /// <summary>Pads the sequences at <paramref name="indices"/> into one batch.</summary>
     public TokenBatch MakeBatch(IReadOnlyList<int> indices) => MakeBatch(indices.Select(i => Sequences[i]).ToList(), Special.Pad);
 

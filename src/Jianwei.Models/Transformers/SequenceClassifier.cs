@@ -96,17 +96,11 @@ public sealed class SequenceClassifier : Module
 
     private sealed class Task(SequenceClassifier model, TokenCorpus corpus, IReadOnlyList<int> labels, int batchSize, ulong seed) : ITrainingTask
     {
-        private int _epoch = -1;
-        private List<int[]> _batches = [];
-
         public Module Model => model;
 
         public TrainingStepResult Step(long microBatch, Rng rng)
         {
-            int perEpoch = Math.Max(1, (corpus.Sequences.Count + batchSize - 1) / batchSize);
-            int epoch = (int)(microBatch / perEpoch);
-            if (epoch != _epoch) { _batches = corpus.EpochBatches(batchSize, seed, epoch); _epoch = epoch; }
-            var indices = _batches[(int)(microBatch % perEpoch) % _batches.Count];
+            var indices = corpus.MicroBatch(microBatch, batchSize, seed);
             var batch = corpus.MakeBatch(indices);
             var targets = Tensor.FromArray(indices.Select(i => (float)labels[i]).ToArray(), indices.Length);
             return new TrainingStepResult(Tensor.BinaryCrossEntropyWithLogits(model.Logits(batch), targets), batch.Tokens);
