@@ -6,6 +6,7 @@ using System.Text.Json;
 using Jianwei.Data;
 using Jianwei.Evaluation;
 using Jianwei.Evaluation.Reports;
+using Jianwei.Models.Multimodal;
 using Jianwei.Models.Pipeline;
 using Jianwei.Tensors.Serialization;
 
@@ -40,7 +41,9 @@ internal static class ModelCommands
         var label = new Option<string>("--label") { Description = "the label column", Required = true };
         var positive = new Option<string?>("--positive") { Description = "the label value that counts as positive (default: 1, bad, default, yes, ... else the rarer class)" };
         var output = new Option<DirectoryInfo>("--out") { Description = "bundle directory to write", Required = true };
-        var preset = new Option<string>("--preset") { Description = "fast (logistic regression), balanced (LR + XGBoost stacked), best (finer stack)", DefaultValueFactory = _ => "balanced" };
+        var preset = new Option<string>("--preset") { Description = "fast (logistic regression), balanced (LR + XGBoost stacked), best (co-pretrained multimodal transformer + XGBoost when there is text, else a finer stack)", DefaultValueFactory = _ => "balanced" };
+        var unlabeled = new Option<FileInfo?>("--unlabeled") { Description = "rows without labels (same columns) that the best preset co-pretrains on; rows of DATA with an empty label count too" };
+        var budget = new Option<double>("--budget") { Description = "best preset: minutes of co-pretraining (fine-tuning gets at most twice as long)", DefaultValueFactory = _ => 3 };
         var schemaFile = new Option<FileInfo?>("--schema") { Description = "a schema file (from jianwei inspect --schema-out) pinning roles and types" };
         var seed = new Option<int>("--seed") { Description = "seed of the validation split and the learners", DefaultValueFactory = _ => 0 };
         var json = JsonOption();
@@ -53,12 +56,15 @@ internal static class ModelCommands
               jianwei train loans.csv --label default --out model
               jianwei train loans.csv --label status --positive bad --preset fast --out model
               jianwei train loans.csv --label default --schema schema.json --out model --json
-            """) { data, label, positive, output, preset, schemaFile, seed, json };
+              jianwei train companies.csv --label default --preset best --unlabeled more.csv --budget 5 --out model
+            """) { data, label, positive, output, preset, schemaFile, seed, unlabeled, budget, json };
         cmd.SetAction(parse =>
         {
             var file = parse.GetValue(data)!;
             var presetValue = ParsePreset(parse.GetValue(preset)!);
             var table = LoadTable(file);
+            if (parse.GetValue(unlabeled) is FileInfo extra) table = WithUnlabeled(table, LoadTable(extra), parse.GetValue(label)!);
+            if (parse.GetValue(budget) is < 0 or > 24 * 60) throw new UserErrorException("--budget: minutes between 0 and 1440.");
             TableSchema schema;
             try
             {
@@ -73,7 +79,7 @@ internal static class ModelCommands
             }
             catch (DataFormatException e) { throw new UserErrorException(e.Message); }
             ModelBundle bundle;
-            try { bundle = ModelBundle.Train(table, schema, file.FullName, new BundleTrainingOptions { Preset = presetValue, Seed = parse.GetValue(seed) }, stderr); }
+            try { bundle = ModelBundle.Train(table, schema, file.FullName, new BundleTrainingOptions { Preset = presetValue, Seed = parse.GetValue(seed), Multimodal = MultimodalDefaults(parse.GetValue(budget)) }, stderr); }
             catch (DataFormatException e) { throw new UserErrorException(e.Message); }
             using (bundle)
             {
@@ -93,7 +99,32 @@ internal static class ModelCommands
         return cmd;
     }
 
-    private static Preset ParsePreset(string value) => value.ToLowerInvariant() switch
+    /// <summary>The best preset's multimodal settings for a co-pretraining budget in minutes (fine-tuning gets at most twice as long).</summary>
+    internal static MultimodalLearnerOptions MultimodalDefaults(double minutes)
+    {
+        var dict = Jianwei.Text.ChineseSegmenter.FindDictionary();
+        var defaults = new MultimodalLearnerOptions();
+        return defaults with
+        {
+            PretrainBudget = TimeSpan.FromMinutes(minutes), Segmenter = dict is null ? null : Jianwei.Text.ChineseSegmenter.Load(dict),
+            FineTune = defaults.FineTune with { TimeBudget = minutes > 0 ? TimeSpan.FromMinutes(2 * minutes) : null },
+        };
+    }
+
+    /// <summary>
+    /// <paramref name="table"/> followed by the rows of <paramref name="unlabeled"/> (matched by column
+    /// name, the label left empty): what co-pretraining reads. A column of the first missing from the
+    /// second is an error naming it.
+    /// </summary>
+    internal static RawTable WithUnlabeled(RawTable table, RawTable unlabeled, string label)
+    {
+        var map = table.Header.Select(h => h == label ? -1 : unlabeled.IndexOf(h) is var i and >= 0 ? i
+            : throw new UserErrorException($"{unlabeled.Source}: column '{h}' is missing (--unlabeled rows need the same columns as DATA).")).ToArray();
+        var rows = table.Rows.Concat(unlabeled.Rows.Select(r => map.Select(i => i >= 0 ? r[i] : "").ToArray())).ToList();
+        return new RawTable(table.Source, table.Header, rows, table.Lines.Concat(unlabeled.Lines).ToList());
+    }
+
+    internal static Preset ParsePreset(string value) => value.ToLowerInvariant() switch
     {
         "fast" => Preset.Fast,
         "balanced" => Preset.Balanced,
@@ -194,14 +225,18 @@ internal static class ModelCommands
     /// <summary>The report of a bundle on labeled rows: metrics, plots, importance, explained sample rows, data summary.</summary>
     internal static ReportContent BuildReport(ModelBundle bundle, string bundlePath, RawTable table, string dataName, int[] rows, double[] p, int[] y)
     {
-        var importance = bundle.Model.Importance(table, rows.Take(5000).ToArray());
+        var sample = rows.Take(5000).ToArray();
+        var importance = bundle.Model.Importance(table, sample, y.Take(sample.Length).ToArray());
         // Explained rows: the riskiest, the safest and a few from the middle.
         var byScore = Enumerable.Range(0, rows.Length).OrderByDescending(i => p[i]).ToArray();
         var picks = byScore.Take(4).Concat(byScore.Skip(byScore.Length / 2).Take(2)).Concat(byScore.TakeLast(2)).Distinct().ToArray();
-        var reasons = bundle.Model.Explain(table, picks.Select(i => rows[i]).ToArray(), top: 5);
+        var explained = bundle.Model.ExplainRows(table, picks.Select(i => rows[i]).ToArray(), top: 5);
         int idIdx = bundle.IdColumn is string id ? table.IndexOf(id) : -1;
         var examples = picks.Select((i, k) => new ExplainedRow(idIdx >= 0 ? table.Rows[rows[i]][idIdx] : $"line {table.Lines[rows[i]]}", p[i], y[i],
-            reasons[k].Select(r => (r.Feature, r.Contribution)).ToList())).ToList();
+            explained[k].Reasons.Select(r => (r.Feature, r.Contribution)).ToList())
+        {
+            Tokens = explained[k].Tokens?.Select(kv => (kv.Key, (IReadOnlyList<(string, double)>)kv.Value.Select(t => (t.Text, t.Contribution)).ToList())).ToList() ?? [],
+        }).ToList();
         var stats = ColumnStatistics.Compute(table, bundle.Schema);
         return new ReportContent
         {
@@ -214,18 +249,27 @@ internal static class ModelCommands
                 ("training data", bundle.DataFingerprint),
             ],
             Scores = p, Labels = y, Threshold = bundle.Threshold, Importance = importance,
-            ImportanceKind = bundle.Model.Learner switch
-            {
-                TabularLearner.Boosting => "XGBoost total gain (share)",
-                TabularLearner.Logistic => "mean |weight × value| (share)",
-                _ => "mean of XGBoost gain share and LR |weight × value| share",
-            },
+            ImportanceKind = bundle.Model.ImportanceKind,
+            TrainingCurves = Curves(bundle.Training["curves"] as System.Text.Json.Nodes.JsonObject),
             Examples = examples,
             ColumnSummary = stats.Select(s => new[]
             {
                 s.Name, $"{s.Schema.Role} / {s.Schema.Type}".ToLowerInvariant(), s.MissingRate.ToString("0.0%", CultureInfo.InvariantCulture), s.Distinct.ToString("N0", CultureInfo.InvariantCulture),
             }).ToList(),
         };
+    }
+
+    /// <summary>The manifest's training curves as chart series: co-pretraining loss by step, fine-tuning loss and validation ROC-AUC by epoch.</summary>
+    private static List<Series> Curves(System.Text.Json.Nodes.JsonObject? curves)
+    {
+        var series = new List<Series>();
+        if (curves is null) return series;
+        if (curves["co_pretraining_loss"] is System.Text.Json.Nodes.JsonArray pre && pre.Count > 1)
+            series.Add(new Series("co-pretraining loss (by step)", pre.Select(v => v![0]!.GetValue<double>()).ToArray(), pre.Select(v => v![1]!.GetValue<double>()).ToArray(), "#1f77b4"));
+        foreach (var (key, name, color) in new[] { ("fine_tuning_loss", "fine-tuning loss (by epoch)", "#d62728"), ("fine_tuning_validation_auc", "fine-tuning validation ROC-AUC (by epoch)", "#2ca02c") })
+            if (curves[key] is System.Text.Json.Nodes.JsonArray a && a.Count > 0)
+                series.Add(new Series(name, Enumerable.Range(1, a.Count).Select(i => (double)i).ToArray(), a.Select(v => v!.GetValue<double>()).ToArray(), color));
+        return series;
     }
 
     public static Command Explain(TextWriter stdout)

@@ -125,10 +125,20 @@ public sealed class ModelCommandTests : IDisposable
     }
 
     [ChromiumFact]
-    public void ReportRendersInHeadlessChromiumWithoutConsoleErrors()
+    public void MultimodalReportWithTokenAttributionsRendersInHeadlessChromiumWithoutConsoleErrors()
     {
-        Assert.Equal(0, Run("train", P("train.csv"), "--label", "default", "--out", P("model"), "--preset", "fast").Code);
+        // The best preset on text: co-pretraining (a few seconds here), fine-tuning, XGBoost, the stacker.
+        var (code, _, err) = Run("train", P("train.csv"), "--label", "default", "--out", P("model"), "--preset", "best", "--budget", "0.05", "--unlabeled", P("new.csv"));
+        Assert.True(code == 0, err);
+        Assert.Contains("+20 unlabeled for co-pretraining", err);
+        Assert.Contains("co-pretrain |", err);
         Assert.Equal(0, Run("evaluate", P("model"), P("test.csv"), "--report", P("report.html")).Code);
+        var html = File.ReadAllText(P("report.html"));
+        foreach (var part in new[] { "Token attributions", "Training curves", "co-pretraining loss", "fine-tuning validation ROC-AUC", "permutation importance", "rgba(229,62,62," })
+            Assert.Contains(part, html);
+        (code, var output, err) = Run("explain", P("model"), P("new.csv"), "--rows", "2", "--json");
+        Assert.True(code == 0, err);
+        Assert.Equal(2, JsonDocument.Parse(output).RootElement.GetArrayLength());
         var problems = Chromium.Screenshot(P("report.html"), P("report.png"));
         Assert.Empty(problems);
         var png = File.ReadAllBytes(P("report.png"));
@@ -142,6 +152,10 @@ public sealed class ModelCommandTests : IDisposable
         var (code, output, err) = Run("demo", "--quick", "--out", P("demo"));
         Assert.True(code == 0, err);
         Assert.Contains("| logistic regression", output);
+        Assert.Matches(@"\| the bundle: co-pretrained multimodal transformer \+ XGBoost \| 0\.\d{4} \|", output);
+        Assert.Contains("multimodal-stack", File.ReadAllText(P("demo/model/manifest.json")));
+        Assert.True(File.Exists(P("demo/model/multimodal/model.safetensors")));
+        Assert.True(File.Exists(P("demo/data/unlabeled.csv")));
         Assert.Matches(@"true risk score .*\| 0\.\d{4} \|", output);
         Assert.True(File.Exists(P("demo/report.html")));
         Assert.True(File.Exists(P("demo/model/manifest.json")));

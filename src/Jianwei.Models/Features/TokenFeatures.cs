@@ -38,6 +38,9 @@ public sealed class TokenFeatures
     /// <summary>Names of the numeric inputs ("col", "col (missing)") then the categorical ones.</summary>
     public IReadOnlyList<string> InputNames => _numeric.SelectMany(n => n.Indicator ? new[] { n.Name, n.Name + " (missing)" } : [n.Name])
                                                        .Concat(_categorical.Select(c => c.Name)).ToArray();
+    /// <summary>The table column each input comes from (a value and its missing indicator share one), in input order.</summary>
+    public IReadOnlyList<string> InputColumns => _numeric.SelectMany(n => n.Indicator ? new[] { n.Name, n.Name } : [n.Name])
+                                                         .Concat(_categorical.Select(c => c.Name)).ToArray();
     /// <summary>Vocabulary size of each categorical input.</summary>
     public IReadOnlyList<int> CategorySizes => _categorical.Select(c => c.Vocabulary.Size).ToArray();
 

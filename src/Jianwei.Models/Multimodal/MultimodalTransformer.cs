@@ -51,6 +51,10 @@ public sealed record MultimodalFineTuneOptions
     public float Flooding { get; init; }
     /// <summary>Seed for batches and dropout.</summary>
     public ulong Seed { get; init; }
+    /// <summary>Wall-clock cap: no epoch starts that would end past it (at least one epoch runs); null for none.</summary>
+    public TimeSpan? TimeBudget { get; init; }
+    /// <summary>Where the progress bar goes, or null.</summary>
+    public TextWriter? Progress { get; init; }
 }
 
 /// <summary>
@@ -111,6 +115,16 @@ public sealed class MultimodalTransformer : Module
     /// </summary>
     public (Tensor Hidden, Tensor KeyMask) Encode(MultimodalRows rows, int[] order, int start, int count, bool[]? maskedCells = null, int[][]? textIds = null)
     {
+        var (embedded, keyMask) = Embed(rows, order, start, count, maskedCells, textIds);
+        return (EncodeEmbedded(embedded, keyMask), keyMask);
+    }
+
+    /// <summary>
+    /// The encoder's input [b, 1 + cells + text − 1, E] and key mask [b, n] (see <see cref="Encode"/>):
+    /// the point where Integrated Gradients interpolates.
+    /// </summary>
+    public (Tensor Embedded, Tensor KeyMask) Embed(MultimodalRows rows, int[] order, int start, int count, bool[]? maskedCells = null, int[][]? textIds = null)
+    {
         var text = Enumerable.Range(0, count).Select(i => textIds?[i] ?? rows.Text[order[start + i]].InputIds).ToArray();
         int t = text.Max(x => x.Length), f = CellCount, n = f + t;
         var ids = new int[count * t];
@@ -126,9 +140,14 @@ public sealed class MultimodalTransformer : Module
         var textEmbedded = Bert.Embed(new EncoderInputs { Ids = new IntTensor(ids, count, t) });   // [b, t, E]
         var cells = _cellNorm.Forward(Cells.Forward(rows.Table, order, start, count, maskedCells));  // [b, f, E]
         var x = Tensor.Concat(1, textEmbedded.Slice(1, 0, 1), cells, textEmbedded.Slice(1, 1, t - 1)); // [b, 1 + f + t − 1, E]
-        var keyMask = Tensor.Wrap(mask, count, n);
-        var hidden = Bert.Encode(x, new EncoderInputs { Ids = new IntTensor(new int[count * n], count, n), KeyMask = keyMask });
-        return (hidden, keyMask);
+        return (x, Tensor.Wrap(mask, count, n));
+    }
+
+    /// <summary>Runs the encoder layers over embedded input [b, n, E] with key mask [b, n]: hidden states [b, n, H].</summary>
+    public Tensor EncodeEmbedded(Tensor embedded, Tensor keyMask)
+    {
+        int b = embedded.Dim(0), n = embedded.Dim(1);
+        return Bert.Encode(embedded, new EncoderInputs { Ids = new IntTensor(new int[b * n], b, n), KeyMask = keyMask });
     }
 
     /// <summary>Classification logits [b]: [CLS], mean, max and attention pooling → dense → GELU → dense.</summary>
@@ -296,6 +315,8 @@ public sealed class MultimodalTransformer : Module
 
     /// <summary>Validation ROC-AUC after each epoch of the last <see cref="Fit"/>.</summary>
     public List<double> ValidationCurve { get; } = new();
+    /// <summary>Mean training loss of each epoch of the last <see cref="Fit"/>.</summary>
+    public List<double> TrainingLossCurve { get; } = new();
 
     /// <summary>
     /// Fine-tunes on labeled rows with AdamW, layer-wise learning-rate decay (the head at the full rate,
@@ -326,10 +347,16 @@ public sealed class MultimodalTransformer : Module
         Dictionary<string, float[]>? bestState = null;
         int sinceBest = 0;
         ValidationCurve.Clear();
+        TrainingLossCurve.Clear();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var bar = options.Progress is null ? null : new ProgressBar(options.Progress, "fine-tune");
         for (int epoch = 0; epoch < options.MaxEpochs && sinceBest < options.Patience; epoch++)
         {
+            if (epoch > 0 && options.TimeBudget is TimeSpan budget && clock.Elapsed + clock.Elapsed / epoch > budget) break;
             Train();
             new Rng(Rng.Mix(options.Seed, (ulong)epoch)).Shuffle<int>(order);
+            double lossSum = 0;
+            int batches = 0;
             for (int s = 0; s < train.Count; s += options.BatchSize, step++)
             {
                 int count = Math.Min(options.BatchSize, train.Count - s);
@@ -344,12 +371,17 @@ public sealed class MultimodalTransformer : Module
                 loss.Backward();
                 GradientClipping.ClipGradNorm(TrainableParameters(), 1f);
                 optimizer.Step();
+                lossSum += loss.Item(); batches++;
+                bar?.Update(step + 1, total, clock.Elapsed, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"epoch {epoch + 1} loss {lossSum / batches:0.0000}{(ValidationCurve.Count > 0 ? $" best val AUC {best:0.0000}" : "")}"));
             }
+            TrainingLossCurve.Add(lossSum / Math.Max(1, batches));
             double auc = Metrics.RocAuc(PredictProbability(validation), validationLabels);
             ValidationCurve.Add(auc);
             if (auc > best) { best = auc; sinceBest = 0; bestState = CopyState(); }
             else sinceBest++;
         }
+        bar?.Finish();
         if (bestState is not null) RestoreState(bestState);
     }
 
@@ -398,6 +430,68 @@ public sealed class MultimodalTransformer : Module
                 for (int i = 0; i < count; i++) p[order[s + i]] = 1 / (1 + Math.Exp(-logits[i]));
             }
             return p;
+        }
+        finally { Train(wasTraining); }
+    }
+
+    // ---- attributions ---------------------------------------------------------------------------
+
+    /// <summary>Integrated Gradients of one row: each input position's share of the logit's change from the baseline.</summary>
+    /// <param name="Positions">Per encoder position ([CLS], cells, then text after [CLS]): Σₑ (x − x′)ₑ · mean ∂logit/∂xₑ along the path.</param>
+    /// <param name="Logit">The row's logit.</param>
+    /// <param name="BaselineLogit">The baseline's logit; completeness: Σ positions ≈ logit − baseline logit.</param>
+    public sealed record Attribution(float[] Positions, float Logit, float BaselineLogit);
+
+    /// <summary>
+    /// Integrated Gradients (Sundararajan et al. 2017) on the encoder's input embeddings of row
+    /// <paramref name="row"/>. The baseline is the row with nothing known: every cell replaced by the
+    /// mask token and every text piece by [MASK] (column tags, [CLS] and [SEP] stay, so they get no
+    /// credit). The path integral is a midpoint Riemann sum over <paramref name="steps"/> points, run as
+    /// one batch; dropout is off.
+    /// </summary>
+    public Attribution IntegratedGradients(MultimodalRows rows, int row, int steps = 32)
+    {
+        bool wasTraining = IsTraining;
+        Eval();
+        try
+        {
+            var own = rows.Text[row];
+            var masked = own.InputIds.Select((id, p) => own.ColumnIds[p] > 0 && own.WordIds[p] >= 0 ? _special.Mask : id).ToArray();
+            float[] input, baseline, mask;
+            int n, e;
+            float logit, baseLogit;
+            using (GradMode.NoGrad())
+            {
+                var (x, keyMask) = Embed(rows, [row], 0, 1);                                                   // [1, n, E]
+                var (x0, _) = Embed(rows, [row], 0, 1, Enumerable.Repeat(true, CellCount).ToArray(), [masked]);
+                n = x.Dim(1); e = x.Dim(2);
+                input = x.Data.ToArray(); baseline = x0.Data.ToArray(); mask = keyMask.Data.ToArray();
+                logit = Logits(EncodeEmbedded(x, keyMask), keyMask).Item();
+                baseLogit = Logits(EncodeEmbedded(x0, keyMask), keyMask).Item();
+            }
+            // x_k = x′ + αₖ (x − x′), αₖ = (k + ½) / steps, all in one batch.
+            var path = new float[steps * n * e];
+            for (int k = 0; k < steps; k++)
+            {
+                float alpha = (k + 0.5f) / steps;
+                for (int i = 0; i < n * e; i++) path[k * n * e + i] = baseline[i] + alpha * (input[i] - baseline[i]);
+            }
+            var points = Tensor.Wrap(path, steps, n, e);                                                       // [steps, n, E]
+            points.RequiresGrad = true;
+            var stepMask = Tensor.Wrap(Enumerable.Range(0, steps).SelectMany(_ => mask).ToArray(), steps, n);
+            Logits(EncodeEmbedded(points, stepMask), stepMask).SumAll().Backward();
+            var grad = points.Grad!.Data;
+            var positions = new float[n];
+            for (int p = 0; p < n; p++)
+            {
+                double sum = 0;
+                for (int k = 0; k < steps; k++)
+                    for (int j = 0; j < e; j++)
+                        sum += (input[p * e + j] - baseline[p * e + j]) * grad[(k * n + p) * e + j];
+                positions[p] = (float)(sum / steps);
+            }
+            ZeroGrad();   // the backward pass also reached the weights
+            return new Attribution(positions, logit, baseLogit);
         }
         finally { Train(wasTraining); }
     }

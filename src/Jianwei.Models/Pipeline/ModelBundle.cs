@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Jianwei.Data;
 using Jianwei.Evaluation;
+using Jianwei.Models.Multimodal;
 using Jianwei.Tensors.Serialization;
 
 namespace Jianwei.Models.Pipeline;
@@ -15,7 +16,11 @@ public enum Preset
     Fast,
     /// <summary>Logistic regression and XGBoost stacked over 3 inner folds.</summary>
     Balanced,
-    /// <summary>The same stack over 5 inner folds with slower, finer boosting.</summary>
+    /// <summary>
+    /// The co-pretrained multimodal transformer stacked with XGBoost when the table has a text column
+    /// (minutes: co-pretraining on labeled and unlabeled rows, then fine-tuning); without text, the
+    /// LR + XGBoost stack over 5 inner folds with slower, finer boosting.
+    /// </summary>
     Best,
 }
 
@@ -29,13 +34,19 @@ public sealed record BundleTrainingOptions
     /// <summary>Seed of the split and the learners.</summary>
     public int Seed { get; init; }
 
-    /// <summary>The learner settings a preset stands for.</summary>
-    public TabularModelOptions ModelOptions() => Preset switch
+    /// <summary>Settings of the multimodal learner (the best preset on tables with text).</summary>
+    public MultimodalLearnerOptions Multimodal { get; init; } = new();
+
+    /// <summary>The learner settings a preset stands for, on a table whose schema is <paramref name="schema"/>.</summary>
+    public TabularModelOptions ModelOptions(TableSchema schema) => Preset switch
     {
         Preset.Fast => new TabularModelOptions { Learner = TabularLearner.Logistic, Seed = Seed },
         Preset.Balanced => new TabularModelOptions { Learner = TabularLearner.Stack, StackFolds = 3, Seed = Seed },
+        _ when HasText(schema) => new TabularModelOptions { Learner = TabularLearner.MultimodalStack, Seed = Seed, Multimodal = Multimodal },
         _ => new TabularModelOptions { Learner = TabularLearner.Stack, StackFolds = 5, Seed = Seed, Boosting = new() { LearningRate = 0.02, MaxRounds = 5000, EarlyStoppingRounds = 100 } },
     };
+
+    private static bool HasText(TableSchema schema) => schema.Columns.Any(c => c.Role == ColumnRole.Feature && c.Type == ColumnType.Text);
 }
 
 /// <summary>
@@ -80,6 +91,7 @@ public sealed class ModelBundle : IDisposable
         if (li < 0) throw new DataFormatException(table.Source, 1, schema.Label, "the label column is missing.");
         var parser = new ValueParser(schema.MissingMarkers);
         var labeledRows = Enumerable.Range(0, table.RowCount).Where(r => !parser.IsMissing(table.Rows[r][li])).ToArray();
+        var unlabeledRows = Enumerable.Range(0, table.RowCount).Where(r => parser.IsMissing(table.Rows[r][li])).ToArray();
         var labels = table.Rows.Select(r => r[li].Trim() == schema.PositiveClass ? 1 : 0).ToArray();
         int positives = labeledRows.Count(r => labels[r] == 1);
         if (positives == 0 || positives == labeledRows.Length)
@@ -87,9 +99,12 @@ public sealed class ModelBundle : IDisposable
         var split = DataSplits.StratifiedTrainValidTest(labeledRows.Select(r => labels[r]).ToArray(), options.ValidationFraction, 0, options.Seed);
         int[] train = split.Train.Select(i => labeledRows[i]).ToArray(), valid = split.Validation.Select(i => labeledRows[i]).ToArray();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var modelOptions = options.ModelOptions();
-        log?.WriteLine($"training {modelOptions.Learner} ({options.Preset.ToString().ToLowerInvariant()} preset) on {train.Length:N0} rows, validating on {valid.Length:N0} ...");
-        var model = TabularModel.Fit(table, schema, labels, train, modelOptions);
+        var modelOptions = options.ModelOptions(schema);
+        if (modelOptions.Multimodal.Progress is null && log is not null) modelOptions = modelOptions with { Multimodal = modelOptions.Multimodal with { Progress = log } };
+        bool selfSupervised = modelOptions.Learner is TabularLearner.Multimodal or TabularLearner.MultimodalStack;
+        log?.WriteLine($"training {LearnerName(modelOptions.Learner)} ({options.Preset.ToString().ToLowerInvariant()} preset) on {train.Length:N0} rows"
+                       + (selfSupervised && unlabeledRows.Length > 0 ? $" (+{unlabeledRows.Length:N0} unlabeled for co-pretraining)" : "") + $", validating on {valid.Length:N0} ...");
+        var model = TabularModel.Fit(table, schema, labels, train, modelOptions, unlabeledRows);
         var p = model.Predict(table, valid);
         var y = valid.Select(r => labels[r]).ToArray();
         var best = Evaluation.Metrics.BestF1(p, y);
@@ -100,12 +115,16 @@ public sealed class ModelBundle : IDisposable
             DataFingerprint = Fingerprint(sourcePath),
             Training = new JsonObject
             {
-                ["preset"] = options.Preset.ToString().ToLowerInvariant(), ["learner"] = modelOptions.Learner.ToString().ToLowerInvariant(),
-                ["train_rows"] = train.Length, ["validation_rows"] = valid.Length, ["seed"] = options.Seed, ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
-                ["source"] = Path.GetFileName(sourcePath),
+                ["preset"] = options.Preset.ToString().ToLowerInvariant(), ["learner"] = LearnerName(modelOptions.Learner),
+                ["train_rows"] = train.Length, ["validation_rows"] = valid.Length, ["unlabeled_rows"] = selfSupervised ? unlabeledRows.Length : 0,
+                ["seed"] = options.Seed, ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
+                ["source"] = Path.GetFileName(sourcePath), ["curves"] = model.Curves,
             },
         };
     }
+
+    /// <summary>The learner's name in manifests and messages: "logistic", "boosting", "stack", "multimodal", "multimodal-stack".</summary>
+    public static string LearnerName(TabularLearner learner) => learner == TabularLearner.MultimodalStack ? "multimodal-stack" : learner.ToString().ToLowerInvariant();
 
     /// <summary>The standard metrics of probabilities <paramref name="p"/> against labels <paramref name="y"/> at a threshold.</summary>
     public static Dictionary<string, double> Summarize(IReadOnlyList<double> p, IReadOnlyList<int> y, double threshold)
@@ -150,7 +169,8 @@ public sealed class ModelBundle : IDisposable
                 ["label"] = Schema.Label, ["positive_class"] = Schema.PositiveClass, ["threshold"] = Threshold,
                 ["schema"] = JsonNode.Parse(Schema.ToJson()), ["training"] = Training.DeepClone(), ["data_fingerprint"] = DataFingerprint,
                 ["metrics"] = new JsonObject(Metrics.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Math.Round(kv.Value, 6)))),
-                ["files"] = new JsonArray(Directory.GetFiles(staging).Select(Path.GetFileName).Order(StringComparer.Ordinal).Select(f => (JsonNode)f!).ToArray()),
+                ["files"] = new JsonArray(Directory.GetFiles(staging, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(staging, f).Replace('\\', '/'))
+                                                   .Order(StringComparer.Ordinal).Select(f => (JsonNode)f).ToArray()),
             };
             AtomicFile.WriteAllText(Path.Combine(staging, ManifestFile), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             string? old = null;

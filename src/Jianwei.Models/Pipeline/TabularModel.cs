@@ -5,6 +5,7 @@ using Jianwei.Models.Boosting;
 using Jianwei.Models.Ensembles;
 using Jianwei.Models.Features;
 using Jianwei.Models.Linear;
+using Jianwei.Models.Multimodal;
 using Jianwei.Tensors.Serialization;
 
 namespace Jianwei.Models.Pipeline;
@@ -18,6 +19,10 @@ public enum TabularLearner
     Boosting,
     /// <summary>A logistic stacker over out-of-fold predictions of both.</summary>
     Stack,
+    /// <summary>The co-pretrained multimodal transformer (needs a text column).</summary>
+    Multimodal,
+    /// <summary>The co-pretrained multimodal transformer and XGBoost, joined by a logistic stacker fitted on held-out rows.</summary>
+    MultimodalStack,
 }
 
 /// <summary>Settings of <see cref="TabularModel.Fit"/>.</summary>
@@ -33,7 +38,14 @@ public sealed record TabularModelOptions
     public double LogisticC { get; init; } = 1;
     /// <summary>Seed of the inner splits.</summary>
     public int Seed { get; init; }
+    /// <summary>Settings of the multimodal learners.</summary>
+    public MultimodalLearnerOptions Multimodal { get; init; } = new();
+    /// <summary>Share of training rows the multimodal learners hold out for early stopping (and the stacker).</summary>
+    public double MultimodalValidationFraction { get; init; } = 0.15;
 }
+
+/// <summary>A row's reasons and, for the multimodal learners, its text pieces' contributions per text column.</summary>
+public sealed record Explanation(Reason[] Reasons, IReadOnlyDictionary<string, IReadOnlyList<TokenContribution>>? Tokens);
 
 /// <summary>One feature's share in a prediction.</summary>
 /// <param name="Feature">The input column.</param>
@@ -48,23 +60,34 @@ public sealed record Reason(string Feature, double Contribution);
 public sealed class TabularModel : IDisposable
 {
     private const int FormatVersion = 1;
+    private const string MultimodalDirectory = "multimodal";
     private LinearFeatures? _linearFeatures;
     private LogisticRegression? _logistic;
     private TreeFeatures? _treeFeatures;
     private GradientBoostedTrees? _trees;
-    private LogisticRegression? _stacker;   // over [logit(lr), logit(xgb)]
+    private MultimodalLearner? _multimodal;
+    private LogisticRegression? _stacker;   // over [logit(lr), logit(xgb)], or [logit(multimodal), logit(xgb)]
 
     /// <summary>The learner.</summary>
     public TabularLearner Learner { get; private set; }
 
     private TabularModel() { }
 
-    /// <summary>Fits on <paramref name="trainRows"/> of <paramref name="table"/> with 0/1 <paramref name="labels"/> for every row of the table.</summary>
-    public static TabularModel Fit(RawTable table, TableSchema schema, IReadOnlyList<int> labels, IReadOnlyList<int> trainRows, TabularModelOptions? options = null)
+    /// <summary>
+    /// Fits on <paramref name="trainRows"/> of <paramref name="table"/> with 0/1 <paramref name="labels"/> for
+    /// every row of the table. The multimodal learners also co-pretrain on <paramref name="unlabeledRows"/>.
+    /// </summary>
+    public static TabularModel Fit(RawTable table, TableSchema schema, IReadOnlyList<int> labels, IReadOnlyList<int> trainRows, TabularModelOptions? options = null,
+                                   IReadOnlyList<int>? unlabeledRows = null)
     {
         options ??= new TabularModelOptions();
         var m = new TabularModel { Learner = options.Learner };
         var rows = trainRows.ToArray();
+        if (options.Learner is TabularLearner.Multimodal or TabularLearner.MultimodalStack)
+        {
+            m.FitMultimodal(table, schema, labels, rows, options, unlabeledRows?.ToArray() ?? []);
+            return m;
+        }
         if (options.Learner is TabularLearner.Logistic or TabularLearner.Stack) m.FitLogistic(table, schema, labels, rows, options);
         if (options.Learner is TabularLearner.Boosting or TabularLearner.Stack) m.FitTrees(table, schema, labels, rows, options);
         if (options.Learner == TabularLearner.Stack)
@@ -85,6 +108,19 @@ public sealed class TabularModel : IDisposable
             m._stacker = LogisticRegression.Fit(LogisticStacker.Logits(oof), rows.Select(r => labels[r]).ToArray(), new LogisticRegressionOptions(C: 1));
         }
         return m;
+    }
+
+    private void FitMultimodal(RawTable table, TableSchema schema, IReadOnlyList<int> labels, int[] rows, TabularModelOptions options, int[] unlabeled)
+    {
+        var inner = DataSplits.StratifiedTrainValidTest(rows.Select(r => labels[r]).ToArray(), options.MultimodalValidationFraction, 0, options.Seed);
+        int[] fit = inner.Train.Select(i => rows[i]).ToArray(), valid = inner.Validation.Select(i => rows[i]).ToArray();
+        _multimodal = MultimodalLearner.Fit(table, schema, labels, fit, valid, unlabeled, options.Multimodal with { Seed = options.Seed });
+        if (options.Learner != TabularLearner.MultimodalStack) return;
+        options.Multimodal.Progress?.WriteLine($"boosting on {fit.Length:N0} rows, then stacking on {valid.Length:N0} held-out rows ...");
+        FitTrees(table, schema, labels, fit, options);
+        // Neither base learner trained on the held-out rows: the stacker learns how far to trust each.
+        _stacker = LogisticRegression.Fit(LogisticStacker.Logits([_multimodal.Predict(table, valid), PredictTrees(table, valid)]),
+                                          valid.Select(r => labels[r]).ToArray(), new LogisticRegressionOptions(C: 1));
     }
 
     private void FitLogistic(RawTable table, TableSchema schema, IReadOnlyList<int> labels, int[] rows, TabularModelOptions options)
@@ -110,26 +146,46 @@ public sealed class TabularModel : IDisposable
     {
         TabularLearner.Logistic => PredictLogistic(table, rows),
         TabularLearner.Boosting => PredictTrees(table, rows),
+        TabularLearner.Multimodal => _multimodal!.Predict(table, rows),
+        TabularLearner.MultimodalStack => _stacker!.PredictProbability(LogisticStacker.Logits([_multimodal!.Predict(table, rows), PredictTrees(table, rows)])),
         _ => _stacker!.PredictProbability(LogisticStacker.Logits([PredictLogistic(table, rows), PredictTrees(table, rows)])),
     };
 
     /// <summary>
     /// Each input column's contribution to the log-odds of each row: XGBoost's exact tree SHAP values,
-    /// logistic regression's weight × feature value summed per column, and for the stack both scaled
-    /// by the stacker's weights. Sorted by absolute size, at most <paramref name="top"/> per row.
+    /// logistic regression's weight × feature value summed per column, the multimodal transformer's
+    /// Integrated Gradients, and for a stack each scaled by the stacker's weights. Sorted by absolute
+    /// size, at most <paramref name="top"/> per row.
     /// </summary>
-    public List<Reason[]> Explain(RawTable table, IReadOnlyList<int> rows, int top = 5)
+    public List<Reason[]> Explain(RawTable table, IReadOnlyList<int> rows, int top = 5) => ExplainRows(table, rows, top).Select(e => e.Reasons).ToList();
+
+    /// <summary>
+    /// <see cref="Explain"/> with, for the multimodal learners, each text piece's contribution (scaled
+    /// like its column's), for highlighting.
+    /// </summary>
+    public List<Explanation> ExplainRows(RawTable table, IReadOnlyList<int> rows, int top = 5)
     {
         var perRow = rows.Select(_ => new Dictionary<string, double>(StringComparer.Ordinal)).ToList();
-        double lrWeight = 1, xgbWeight = 1;
-        if (_stacker is not null) { lrWeight = _stacker.Weights[0]; xgbWeight = _stacker.Weights[1]; }
+        var tokens = new IReadOnlyDictionary<string, IReadOnlyList<TokenContribution>>?[rows.Count];
+        double firstWeight = 1, xgbWeight = 1;   // the stacker's weight on each base learner's logit
+        if (_stacker is not null) { firstWeight = _stacker.Weights[0]; xgbWeight = _stacker.Weights[1]; }
         if (_logistic is not null)
         {
             var x = _linearFeatures!.Transform(table, rows);
             var sources = _linearFeatures.ColumnSources();
             for (int i = 0; i < rows.Count; i++)
                 foreach (var (col, value) in x.Row(i))
-                    Add(perRow[i], sources[col], lrWeight * _logistic.Weights[col] * value);
+                    Add(perRow[i], sources[col], firstWeight * _logistic.Weights[col] * value);
+        }
+        if (_multimodal is not null)
+        {
+            var explained = _multimodal.Explain(table, rows);
+            for (int i = 0; i < rows.Count; i++)
+            {
+                foreach (var (column, value) in explained[i].Columns) Add(perRow[i], column, firstWeight * value);
+                tokens[i] = explained[i].Tokens.ToDictionary(kv => kv.Key,
+                    kv => (IReadOnlyList<TokenContribution>)kv.Value.Select(t => t with { Contribution = firstWeight * t.Contribution }).ToList());
+            }
         }
         if (_trees is not null)
         {
@@ -139,17 +195,35 @@ public sealed class TabularModel : IDisposable
                 for (int j = 0; j < width - 1; j++)
                     Add(perRow[i], _treeFeatures.Names[j], xgbWeight * contributions[i * width + j]);
         }
-        return perRow.Select(d => d.Where(kv => kv.Value != 0).OrderByDescending(kv => Math.Abs(kv.Value)).Take(top).Select(kv => new Reason(kv.Key, kv.Value)).ToArray()).ToList();
+        return perRow.Select((d, i) => new Explanation(
+            d.Where(kv => kv.Value != 0).OrderByDescending(kv => Math.Abs(kv.Value)).Take(top).Select(kv => new Reason(kv.Key, kv.Value)).ToArray(), tokens[i])).ToList();
 
         static void Add(Dictionary<string, double> d, string key, double v) => d[key] = d.GetValueOrDefault(key) + v;
     }
 
+    /// <summary>How <see cref="Importance"/> measures for this learner, in words for reports.</summary>
+    public string ImportanceKind => Learner switch
+    {
+        TabularLearner.Boosting => "XGBoost total gain (share)",
+        TabularLearner.Logistic => "mean |weight × value| (share)",
+        TabularLearner.Stack => "mean of XGBoost gain share and LR |weight × value| share",
+        _ => "permutation importance (ROC-AUC drop, share)",
+    };
+
+    /// <summary>Training curves of the learners that have them (name → values by step or epoch).</summary>
+    public JsonObject? Curves => _multimodal?.CurvesJson();
+
     /// <summary>
     /// Importance of each input column, normalized to sum 1: XGBoost's total gain, the logistic
-    /// regression's mean |weight × value| on <paramref name="table"/> (the stack averages both).
+    /// regression's mean |weight × value| on <paramref name="table"/> (the stack averages both). The
+    /// multimodal learners use permutation importance on up to <paramref name="permutationRows"/> of
+    /// <paramref name="rows"/>: the ROC-AUC lost when one column's values are shuffled among them
+    /// (against <paramref name="labels"/>, one per row of <paramref name="rows"/>; without labels, the
+    /// mean absolute change of the log-odds).
     /// </summary>
-    public Dictionary<string, double> Importance(RawTable table, IReadOnlyList<int> rows)
+    public Dictionary<string, double> Importance(RawTable table, IReadOnlyList<int> rows, IReadOnlyList<int>? labels = null, int permutationRows = 500, int seed = 0)
     {
+        if (_multimodal is not null) return PermutationImportance(table, rows, labels, permutationRows, seed);
         var parts = new List<Dictionary<string, double>>();
         if (_trees is not null) parts.Add(Normalize(_trees.GainImportance()));
         if (_logistic is not null)
@@ -172,6 +246,37 @@ public sealed class TabularModel : IDisposable
         }
     }
 
+    private Dictionary<string, double> PermutationImportance(RawTable table, IReadOnlyList<int> rows, IReadOnlyList<int>? labels, int limit, int seed)
+    {
+        var pick = Enumerable.Range(0, rows.Count).ToArray();
+        new Random(seed).Shuffle(pick);
+        pick = pick.Take(limit).Order().ToArray();
+        var sample = new RawTable(table.Source, table.Header, pick.Select(i => table.Rows[rows[i]]).ToList(), pick.Select(i => table.Lines[rows[i]]).ToList());
+        var y = labels is null ? null : pick.Select(i => labels[i]).ToArray();
+        bool byAuc = y is not null && y.Distinct().Count() == 2;
+        var all = Enumerable.Range(0, sample.RowCount).ToArray();
+        var reference = Predict(sample, all);
+        double referenceAuc = byAuc ? Evaluation.Metrics.RocAuc(reference, y!) : 0;
+        var columns = _multimodal!.Data.Features.InputColumns.Concat(_multimodal.Data.TextColumns).Distinct().ToList();
+        var raw = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var column in columns)
+        {
+            int c = sample.IndexOf(column);
+            if (c < 0) continue;
+            var order = all.ToArray();
+            new Random(seed + c + 1).Shuffle(order);
+            var shuffled = new RawTable(sample.Source, sample.Header,
+                sample.Rows.Select((r, i) => { var copy = (string[])r.Clone(); copy[c] = sample.Rows[order[i]][c]; return copy; }).ToList(), sample.Lines);
+            var p = Predict(shuffled, all);
+            raw[column] = byAuc ? Math.Max(0, referenceAuc - Evaluation.Metrics.RocAuc(p, y!))
+                                : p.Select((v, i) => Math.Abs(Logit(v) - Logit(reference[i]))).Average();
+        }
+        double total = raw.Values.Sum();
+        return raw.ToDictionary(kv => kv.Key, kv => total > 0 ? kv.Value / total : 0);
+
+        static double Logit(double p) { p = Math.Clamp(p, 1e-9, 1 - 1e-9); return Math.Log(p / (1 - p)); }
+    }
+
     /// <summary>Writes <c>tabular.json</c> (and <c>xgboost.json</c> when trees are used) into <paramref name="directory"/>, each atomically.</summary>
     public void Save(string directory)
     {
@@ -186,6 +291,11 @@ public sealed class TabularModel : IDisposable
         {
             json["tree_features"] = _treeFeatures.ToJson();
             AtomicFile.Write(Path.Combine(directory, "xgboost.json"), s => s.Write(_trees!.ToJson()));
+        }
+        if (_multimodal is not null)
+        {
+            _multimodal.Save(Path.Combine(directory, MultimodalDirectory));
+            json["multimodal"] = MultimodalDirectory;
         }
         if (_stacker is not null) json["stacker"] = WeightsJson(_stacker);
         AtomicFile.WriteAllText(Path.Combine(directory, "tabular.json"), json.ToJsonString());
@@ -212,6 +322,8 @@ public sealed class TabularModel : IDisposable
             m._treeFeatures = TreeFeatures.FromJson(tf);
             m._trees = GradientBoostedTrees.FromJson(File.ReadAllBytes(Path.Combine(directory, "xgboost.json")));
         }
+        if (json["multimodal"] is JsonValue sub) m._multimodal = MultimodalLearner.Load(Path.Combine(directory, sub.GetValue<string>() == MultimodalDirectory ? MultimodalDirectory
+            : throw new FormatException($"{path}: unexpected multimodal directory '{sub}'.")));
         if (json["stacker"] is JsonObject st) m._stacker = ReadWeights(st);
         return m;
     }

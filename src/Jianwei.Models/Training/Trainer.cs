@@ -42,7 +42,7 @@ public sealed record TrainerOptions
     /// in time and a resumed run follows the same schedule.
     /// </summary>
     public TimeSpan? TimeBudget { get; init; }
-    /// <summary>Steps timed before the budget fixes the step count.</summary>
+    /// <summary>Steps run before the budget fixes the step count; the pace is measured over the second half (the first warms up).</summary>
     public int CalibrationSteps { get; init; } = 10;
     /// <summary>Micro-batches per optimizer step.</summary>
     public int GradientAccumulation { get; init; } = 1;
@@ -156,10 +156,13 @@ public sealed class Trainer(ITrainingTask task, TrainerOptions options)
             step++;
             lossSum += stepLoss; lossCount++;
 
+            // The first half of the calibration steps only warms up (JIT, buffer pools): their pace is not the run's.
+            int warmFrom = calibrationFrom + options.CalibrationSteps / 2;
+            if (!calibrated && step == warmFrom && warmFrom < calibrationFrom + options.CalibrationSteps) calibrationStart = Seconds();
             if (!calibrated && step - calibrationFrom >= options.CalibrationSteps)
             {
                 // Fix the step count to what the remaining budget allows at the measured pace.
-                double perStep = (Seconds() - calibrationStart) / (step - calibrationFrom);
+                double perStep = (Seconds() - calibrationStart) / (step - Math.Min(warmFrom, step - 1));
                 double remaining = options.TimeBudget!.Value.TotalSeconds - Seconds();
                 totalSteps = Math.Clamp(step + (int)(remaining / perStep), step, options.MaxSteps);
                 calibrated = true;

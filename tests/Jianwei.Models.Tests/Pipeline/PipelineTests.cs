@@ -97,4 +97,57 @@ public class PipelineTests
         var e = Assert.Throws<DataFormatException>(() => ModelBundle.Train(table, schema with { PositiveClass = "7" }, path, new BundleTrainingOptions { Preset = Preset.Fast }));
         Assert.Contains("single class", e.Message);
     }
+
+    [Fact]
+    public void BestPresetCoPretrainsOnUnlabeledRowsStacksWithXGBoostAndRoundTrips()
+    {
+        var (table, schema, _, path) = Data(1200);
+        // 400 more companies without labels: the best preset co-pretrains on them too.
+        int li = table.IndexOf("default");
+        var unlabeled = SmeDataGenerator.Generate(new SmeDataOptions(Seed: 9, Labeled: 400, Unlabeled: 0)).Labeled;
+        var extraPath = Path.Combine(Path.GetDirectoryName(path)!, "unlabeled.csv");
+        SmeDataset.WriteCsv(extraPath, unlabeled, withLabel: true);
+        var extra = RawTable.Load(extraPath);
+        var combined = new RawTable(table.Source, table.Header, table.Rows.Concat(extra.Rows.Select(r => { var c = (string[])r.Clone(); c[li] = ""; return c; })).ToList(), table.Lines.Concat(extra.Lines).ToList());
+        var tiny = new Jianwei.Models.Multimodal.MultimodalLearnerOptions
+        {
+            Encoder = new() { HiddenSize = 32, Layers = 1, Heads = 2, IntermediateSize = 64, MaxPositions = 256 },
+            TextBudget = 24, VocabularySize = 1500, PretrainBudget = TimeSpan.FromSeconds(3), FineTune = new() { MaxEpochs = 3, Patience = 2, LearningRate = 2e-3f },
+        };
+        using var bundle = ModelBundle.Train(combined, schema, path, new BundleTrainingOptions { Preset = Preset.Best, Multimodal = tiny });
+        Assert.Equal(TabularLearner.MultimodalStack, bundle.Model.Learner);
+        Assert.Equal("multimodal-stack", bundle.Training["learner"]!.GetValue<string>());
+        Assert.Equal(400, bundle.Training["unlabeled_rows"]!.GetValue<int>());
+        Assert.Equal(960, bundle.Training["train_rows"]!.GetValue<int>());   // 80 % of the 1,200 labeled rows; unlabeled rows never reach fine-tuning
+        var curves = bundle.Training["curves"]!;
+        Assert.NotEmpty(curves["co_pretraining_loss"]!.AsArray());
+        Assert.InRange(curves["fine_tuning_validation_auc"]!.AsArray().Count, 1, 3);
+        Assert.True(bundle.Metrics["roc_auc"] > 0.6, $"validation ROC-AUC {bundle.Metrics["roc_auc"]:F3}");
+
+        var dir = Path.Combine(Path.GetDirectoryName(path)!, "bundle");
+        bundle.Save(dir);
+        var files = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "manifest.json")))!["files"]!.AsArray().Select(f => f!.GetValue<string>()).ToArray();
+        Assert.Equal(["multimodal/config.json", "multimodal/model.safetensors", "multimodal/multimodal_data.json", "multimodal/vocab.txt", "tabular.json", "xgboost.json"], files);
+        var scoreRows = Enumerable.Range(0, 200).ToArray();
+        var before = bundle.Model.Predict(table, scoreRows);
+        using (var loaded = ModelBundle.Load(dir))
+            Assert.Equal(before, loaded.Model.Predict(table, scoreRows));
+
+        // Explanations: reasons over columns, and each text column's pieces in reading order.
+        var explained = bundle.Model.ExplainRows(table, [3, 4], top: 100);
+        foreach (var (e, row) in explained.Zip(new[] { 3, 4 }))
+        {
+            Assert.NotNull(e.Tokens);
+            Assert.Equal(["profile", "recruitment", "changes"], e.Tokens!.Keys.ToArray());
+            var profile = table.Rows[row][table.IndexOf("profile")];
+            var read = string.Concat(e.Tokens["profile"].Select(t => t.Text)).Replace(" ", "");
+            Assert.NotEmpty(read);
+            Assert.StartsWith(read, profile.Replace(" ", "").ToLowerInvariant());
+            Assert.Contains(e.Reasons, r => r.Feature == "profile");
+        }
+        var importance = bundle.Model.Importance(table, scoreRows, scoreRows.Select(r => table.Rows[r][li] == "1" ? 1 : 0).ToArray(), permutationRows: 200);
+        Assert.Equal(1, importance.Values.Sum(), 6);
+        Assert.Contains("profile", importance.Keys);
+        Assert.Contains("debt_ratio", importance.Keys);
+    }
 }
