@@ -72,7 +72,7 @@ internal static class DemoCommand
                 rows.Add((learner switch
                 {
                     TabularLearner.Logistic => "logistic regression (table + TF-IDF of texts)",
-                    TabularLearner.Boosting => "XGBoost (table)",
+                    TabularLearner.Boosting => "XGBoost (table + TF-IDF terms)",
                     _ => "stack: LR + XGBoost",
                 }, Evaluation.Metrics.RocAuc(p, yTest), Evaluation.Metrics.PrAuc(p, yTest), Evaluation.Metrics.Ks(p, yTest), t.Elapsed.TotalSeconds));
                 stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      {rows[^1].Name}: ROC-AUC {rows[^1].Auc:0.0000} ({rows[^1].Seconds:0.0} s)"));
@@ -118,7 +118,7 @@ internal static class DemoCommand
         TabularLearner.MultimodalStack => "co-pretrained multimodal transformer + XGBoost",
         TabularLearner.Multimodal => "co-pretrained multimodal transformer",
         TabularLearner.Stack => "stack: LR + XGBoost",
-        TabularLearner.Boosting => "XGBoost (table)",
+        TabularLearner.Boosting => "XGBoost (table + TF-IDF terms)",
         _ => "logistic regression (table + TF-IDF of texts)",
     };
 

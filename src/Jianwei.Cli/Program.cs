@@ -23,6 +23,16 @@ public static class Program
         root.Subcommands.Add(ServeCommand.Create(stdout));
         root.Subcommands.Add(BenchCommand.Create(stdout, stderr));
         root.Subcommands.Add(PretrainCommand.Create(stdout, stderr));
+        foreach (var command in root.Subcommands) command.Options.Add(ConfigFile.HelpOption());
+        try
+        {
+            if (args.Length > 0 && root.Subcommands.FirstOrDefault(c => c.Name == args[0]) is Command chosen) args = ConfigFile.Expand(args, chosen);
+        }
+        catch (UserErrorException e)
+        {
+            stderr.WriteLine($"jianwei: {e.Message}");
+            return 2;
+        }
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

@@ -161,4 +161,33 @@ public sealed class ModelCommandTests : IDisposable
         Assert.True(File.Exists(P("demo/model/manifest.json")));
         Assert.True(File.Exists(P("demo/data/test.csv")));
     }
+
+    [Fact]
+    public void OptionsComeFromAYamlOrJsonConfigAndTheCommandLineWins()
+    {
+        File.WriteAllText(P("train.yaml"), "# training settings\nlabel: default\npreset: turbo\nout: " + P("from-yaml") + "\njson: true\n");
+        // The file's preset is wrong on purpose: the command line's --preset overrides it.
+        var (code, output, err) = Run("train", P("train.csv"), "--config", P("train.yaml"), "--preset", "fast");
+        Assert.True(code == 0, err);
+        Assert.True(File.Exists(P("from-yaml/manifest.json")));
+        Assert.Equal("fast", JsonDocument.Parse(output).RootElement.GetProperty("training").GetProperty("preset").GetString());   // json: true turned the flag on
+
+        File.WriteAllText(P("train.json"), "{\"label\": \"default\", \"preset\": \"fast\", \"out\": \"" + P("from-json").Replace("\\", "/") + "\"}");
+        Assert.Equal(0, Run("train", P("train.csv"), "--config", P("train.json")).Code);
+        Assert.True(File.Exists(P("from-json/manifest.json")));
+
+        (code, _, err) = Run("train", P("train.csv"), "--config", P("train.yaml"));
+        Assert.Equal(2, code);
+        Assert.Contains("--preset: 'turbo'", err);
+
+        File.WriteAllText(P("bad.yaml"), "label: default\nlable: default\n");
+        (code, _, err) = Run("train", P("train.csv"), "--config", P("bad.yaml"));
+        Assert.Equal(2, code);
+        Assert.Contains("bad.yaml:2: 'lable' is not an option of 'jianwei train'", err);
+        File.WriteAllText(P("broken.yaml"), "label: [default\n");
+        (code, _, err) = Run("train", P("train.csv"), "--config", P("broken.yaml"));
+        Assert.Equal(2, code);
+        Assert.Contains("broken.yaml:", err);
+        Assert.Contains("not valid YAML or JSON", err);
+    }
 }

@@ -53,7 +53,7 @@ public sealed class LinearFeatures
                     col += cats.Length + 1;
                     break;
                 case ColumnType.Text:
-                    bool chinese = values.Take(500).Count(v => v is not null && v.Any(ch => ch is >= '\u4E00' and <= '\u9FFF')) > values.Take(500).Count(v => v is not null) / 2;
+                    bool chinese = IsMostlyChinese(values);
                     var tfidf = chinese ? TfidfVectorizer.Fit(values, TextAnalyzer.Char, 1, 3, minDf, maxTextFeatures) : TfidfVectorizer.Fit(values, TextAnalyzer.Word, 1, 2, minDf, maxTextFeatures);
                     f._text.Add(new TextPart(c.Name, tfidf, col));
                     col += tfidf.Terms.Length;
@@ -162,4 +162,8 @@ public sealed class LinearFeatures
         f.Columns = json["columns"]!.GetValue<int>();
         return f;
     }
+
+    /// <summary>Whether most of the first 500 non-missing texts contain CJK ideographs (then character n-grams suit them).</summary>
+    internal static bool IsMostlyChinese(IReadOnlyList<string?> values) =>
+        values.Take(500).Count(v => v is not null && v.Any(ch => ch is >= '\u4E00' and <= '\u9FFF')) > values.Take(500).Count(v => v is not null) / 2;
 }

@@ -4,30 +4,54 @@ using Jianwei.Data;
 namespace Jianwei.Models.Features;
 
 /// <summary>
-/// The tabular features of a table as trees want them: numbers as they are, booleans 0/1, dates as
-/// days since 1970, categories as codes of a vocabulary fitted on training rows (unseen categories
-/// share the "unknown" code; missing is NaN). Text columns are left to text features.
+/// The features of a table as trees want them: numbers as they are, booleans 0/1, dates as days since
+/// 1970, categories as codes of a vocabulary fitted on training rows (unseen categories share the
+/// "unknown" code; missing is NaN); and, when asked, each text column's most frequent TF-IDF terms as
+/// dense columns (0 where a term is absent), fitted on training rows like the logistic model's.
 /// </summary>
 public sealed class TreeFeatures
 {
     private readonly ColumnSchema[] _columns;
     private readonly Dictionary<string, CategoricalVocabulary> _vocabularies;
     private readonly ValueParser _parser;
+    private readonly (string Name, TfidfVectorizer Tfidf)[] _text;
 
-    private TreeFeatures(ColumnSchema[] columns, Dictionary<string, CategoricalVocabulary> vocabularies, ValueParser parser)
+    private TreeFeatures(ColumnSchema[] columns, Dictionary<string, CategoricalVocabulary> vocabularies, ValueParser parser, (string, TfidfVectorizer)[] text)
     {
-        _columns = columns; _vocabularies = vocabularies; _parser = parser;
+        _columns = columns; _vocabularies = vocabularies; _parser = parser; _text = text;
     }
 
-    /// <summary>Feature names, in column order.</summary>
-    public IReadOnlyList<string> Names => _columns.Select(c => c.Name).ToArray();
+    /// <summary>Number of features: the table's, then the text terms.</summary>
+    public int Width => _columns.Length + _text.Sum(t => t.Tfidf.Terms.Length);
+    /// <summary>
+    /// Feature names as XGBoost gets them: table columns, then "column#k" for the k-th term (terms may
+    /// hold characters XGBoost refuses in names, such as '[' or '&lt;'; <see cref="Term"/> reads them).
+    /// </summary>
+    public IReadOnlyList<string> Names => _columns.Select(c => c.Name).Concat(_text.SelectMany(t => t.Tfidf.Terms.Select((_, k) => $"{t.Name}#{k}"))).ToArray();
+    /// <summary>The text term behind feature <paramref name="index"/>, or null for a table column.</summary>
+    public string? Term(int index)
+    {
+        index -= _columns.Length;
+        foreach (var (_, tfidf) in _text)
+        {
+            if (index >= 0 && index < tfidf.Terms.Length) return tfidf.Terms[index];
+            index -= tfidf.Terms.Length;
+        }
+        return null;
+    }
+    /// <summary>The input column of each feature (a text term's is its text column).</summary>
+    public IReadOnlyList<string> Sources => _columns.Select(c => c.Name).Concat(_text.SelectMany(t => t.Tfidf.Terms.Select(_ => t.Name))).ToArray();
     /// <summary>Which features are categorical codes.</summary>
-    public IReadOnlyList<bool> Categorical => _columns.Select(c => c.Type == ColumnType.Categorical).ToArray();
+    public IReadOnlyList<bool> Categorical => _columns.Select(c => c.Type == ColumnType.Categorical).Concat(_text.SelectMany(t => t.Tfidf.Terms.Select(_ => false))).ToArray();
     /// <summary>The fitted vocabularies of categorical features.</summary>
     public IReadOnlyDictionary<string, CategoricalVocabulary> Vocabularies => _vocabularies;
 
-    /// <summary>Fits category vocabularies on <paramref name="trainRows"/> of <paramref name="table"/>.</summary>
-    public static TreeFeatures Fit(RawTable table, TableSchema schema, IReadOnlyList<int> trainRows, int minCategoryCount = 1)
+    /// <summary>
+    /// Fits category vocabularies on <paramref name="trainRows"/> of <paramref name="table"/>, and with
+    /// <paramref name="termsPerText"/> &gt; 0 that many TF-IDF terms per text column (character 1–3-grams
+    /// for Chinese, word 1–2-grams otherwise, seen in at least 5 rows, the most frequent kept).
+    /// </summary>
+    public static TreeFeatures Fit(RawTable table, TableSchema schema, IReadOnlyList<int> trainRows, int minCategoryCount = 1, int termsPerText = 0)
     {
         var parser = new ValueParser(schema.MissingMarkers);
         var columns = schema.Columns.Where(c => c.Role == ColumnRole.Feature && c.Type != ColumnType.Text).ToArray();
@@ -37,14 +61,25 @@ public sealed class TreeFeatures
             int idx = Index(table, c.Name);
             vocab[c.Name] = CategoricalVocabulary.Fit(trainRows.Select(r => Value(table.Rows[r], idx, parser)), minCategoryCount);
         }
-        return new TreeFeatures(columns, vocab, parser);
+        var text = new List<(string, TfidfVectorizer)>();
+        if (termsPerText > 0)
+            foreach (var c in schema.Columns.Where(c => c.Role == ColumnRole.Feature && c.Type == ColumnType.Text))
+            {
+                int idx = Index(table, c.Name);
+                var values = trainRows.Select(r => Value(table.Rows[r], idx, parser)).ToList();
+                text.Add((c.Name, TfidfVectorizer.Fit(values, LinearFeatures.IsMostlyChinese(values) ? TextAnalyzer.Char : TextAnalyzer.Word,
+                                                      1, LinearFeatures.IsMostlyChinese(values) ? 3 : 2, minDf: 5, maxFeatures: termsPerText)));
+            }
+        return new TreeFeatures(columns, vocab, parser, [.. text]);
     }
 
     /// <summary>The feature matrix of <paramref name="rows"/>; a value that does not parse is an error naming its line and column.</summary>
     public DenseMatrix Transform(RawTable table, IReadOnlyList<int> rows)
     {
         var idx = _columns.Select(c => Index(table, c.Name)).ToArray();
-        var values = new float[rows.Count * _columns.Length];
+        var textIdx = _text.Select(t => Index(table, t.Name)).ToArray();
+        int width = Width;
+        var values = new float[rows.Count * width];
         for (int i = 0; i < rows.Count; i++)
         {
             var row = table.Rows[rows[i]];
@@ -52,14 +87,17 @@ public sealed class TreeFeatures
             {
                 var s = Value(row, idx[j], _parser);
                 var col = _columns[j];
-                if (s is null) { values[i * _columns.Length + j] = float.NaN; continue; }
+                if (s is null) { values[i * width + j] = float.NaN; continue; }
                 double v = col.Type == ColumnType.Categorical ? _vocabularies[col.Name].Transform(s) : ValueParser.ToNumber(s, col.Type);
                 if (double.IsNaN(v))
                     throw new DataFormatException(table.Source, table.Lines[rows[i]], col.Name, $"'{s}' is not a {col.Type.ToString().ToLowerInvariant()} value.");
-                values[i * _columns.Length + j] = (float)v;
+                values[i * width + j] = (float)v;
             }
+            for (int k = 0, offset = _columns.Length; k < _text.Length; offset += _text[k].Tfidf.Terms.Length, k++)
+                foreach (var (column, value) in _text[k].Tfidf.Transform(Value(row, textIdx[k], _parser), offset))
+                    values[i * width + column] = value;                                        // absent terms stay 0, not missing
         }
-        return new DenseMatrix(values, rows.Count, _columns.Length);
+        return new DenseMatrix(values, rows.Count, width);
     }
 
     /// <summary>The fitted state as JSON (columns, category vocabularies, missing markers).</summary>
@@ -68,6 +106,12 @@ public sealed class TreeFeatures
         ["columns"] = new JsonArray(_columns.Select(c => (JsonNode)new JsonObject { ["name"] = c.Name, ["type"] = c.Type.ToString() }).ToArray()),
         ["vocabularies"] = new JsonObject(_vocabularies.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)new JsonArray(kv.Value.Categories.Select(v => (JsonNode)v!).ToArray())))),
         ["missing_markers"] = new JsonArray(_parser.MissingMarkers.Select(m => (JsonNode)m!).ToArray()),
+        ["text"] = new JsonArray(_text.Select(t => (JsonNode)new JsonObject
+        {
+            ["name"] = t.Name, ["analyzer"] = t.Tfidf.Analyzer.ToString(), ["min_n"] = t.Tfidf.MinN, ["max_n"] = t.Tfidf.MaxN,
+            ["terms"] = new JsonArray(t.Tfidf.Terms.Select(x => (JsonNode)x!).ToArray()),
+            ["idf"] = new JsonArray(t.Tfidf.Idf.Select(v => (JsonNode)v).ToArray()),
+        }).ToArray()),
     };
 
     /// <summary>Reads what <see cref="ToJson"/> wrote.</summary>
@@ -78,7 +122,10 @@ public sealed class TreeFeatures
         var vocab = json["vocabularies"]!.AsObject().ToDictionary(kv => kv.Key,
             kv => new CategoricalVocabulary(kv.Value!.AsArray().Select(v => v!.GetValue<string>()).ToArray()));
         var markers = json["missing_markers"]!.AsArray().Select(m => m!.GetValue<string>()).ToArray();
-        return new TreeFeatures(columns, vocab, new ValueParser(markers));
+        var text = (json["text"]?.AsArray() ?? []).Select(n => (n!["name"]!.GetValue<string>(),
+            TfidfVectorizer.FromParts(Enum.Parse<TextAnalyzer>(n["analyzer"]!.GetValue<string>()), n["min_n"]!.GetValue<int>(), n["max_n"]!.GetValue<int>(),
+                n["terms"]!.AsArray().Select(t => t!.GetValue<string>()).ToArray(), n["idf"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray()))).ToArray();
+        return new TreeFeatures(columns, vocab, new ValueParser(markers), text);
     }
 
     private static int Index(RawTable table, string name) => table.IndexOf(name) is var i and >= 0 ? i

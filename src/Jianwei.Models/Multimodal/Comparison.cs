@@ -39,7 +39,7 @@ public sealed record ModeResult(string Mode, double Auc, double AucStd, double P
 
 /// <summary>
 /// The published experiment on any labeled table, same folds for every mode: logistic regression,
-/// XGBoost (on the table; texts reach it only through stacking), the LR + XGBoost stack, TabNet
+/// XGBoost (the table and the most frequent TF-IDF terms of each text), the LR + XGBoost stack, TabNet
 /// (pretrained on the table), a text-only transformer from scratch, the multimodal transformer without
 /// and with co-pretraining, and the co-pretrained multimodal model stacked with XGBoost. Self-supervised
 /// pretraining never sees labels, so it runs once over all rows (labeled and unlabeled); everything

@@ -15,7 +15,7 @@ public enum TabularLearner
 {
     /// <summary>Logistic regression on standardized numbers, one-hot categories and TF-IDF of texts.</summary>
     Logistic,
-    /// <summary>XGBoost on the table (native categoricals), early-stopped on 10 % of the training rows.</summary>
+    /// <summary>XGBoost on the table (native categoricals) and the most frequent TF-IDF terms of each text column, early-stopped on 10 % of the training rows.</summary>
     Boosting,
     /// <summary>A logistic stacker over out-of-fold predictions of both.</summary>
     Stack,
@@ -34,6 +34,8 @@ public sealed record TabularModelOptions
     public int StackFolds { get; init; } = 3;
     /// <summary>Boosting settings.</summary>
     public BoostingOptions Boosting { get; init; } = new();
+    /// <summary>TF-IDF terms per text column that XGBoost sees (0: the table only).</summary>
+    public int BoostingTextTerms { get; init; } = 100;
     /// <summary>Regularization of the logistic regression (C, as in scikit-learn).</summary>
     public double LogisticC { get; init; } = 1;
     /// <summary>Seed of the inner splits.</summary>
@@ -119,8 +121,17 @@ public sealed class TabularModel : IDisposable
         options.Multimodal.Progress?.WriteLine($"boosting on {fit.Length:N0} rows, then stacking on {valid.Length:N0} held-out rows ...");
         FitTrees(table, schema, labels, fit, options);
         // Neither base learner trained on the held-out rows: the stacker learns how far to trust each.
-        _stacker = LogisticRegression.Fit(LogisticStacker.Logits([_multimodal.Predict(table, valid), PredictTrees(table, valid)]),
-                                          valid.Select(r => labels[r]).ToArray(), new LogisticRegressionOptions(C: 1));
+        var x = LogisticStacker.Logits([_multimodal.Predict(table, valid), PredictTrees(table, valid)]);
+        var y = valid.Select(r => labels[r]).ToArray();
+        _stacker = LogisticRegression.Fit(x, y, new LogisticRegressionOptions(C: 1));
+        if (_stacker.Weights.All(w => w > 0)) return;
+        // A negative weight means the held-out rows are too few to tell the learners apart (it would
+        // rank by the opposite of a learner that beats chance): keep the better one alone, rescaled.
+        int keep = _stacker.Weights[0] >= _stacker.Weights[1] ? 0 : 1;
+        var single = LogisticRegression.Fit(LogisticStacker.Logits([keep == 0 ? _multimodal.Predict(table, valid) : PredictTrees(table, valid)]), y, new LogisticRegressionOptions(C: 1));
+        var weights = new double[2];
+        weights[keep] = Math.Max(single.Weights[0], 1e-3);
+        _stacker = LogisticRegression.FromWeights(weights, single.Intercept);
     }
 
     private void FitLogistic(RawTable table, TableSchema schema, IReadOnlyList<int> labels, int[] rows, TabularModelOptions options)
@@ -133,7 +144,7 @@ public sealed class TabularModel : IDisposable
     {
         var inner = DataSplits.StratifiedTrainValidTest(rows.Select(r => labels[r]).ToArray(), 0.1, 0, options.Seed);
         int[] fit = inner.Train.Select(i => rows[i]).ToArray(), stop = inner.Validation.Select(i => rows[i]).ToArray();
-        _treeFeatures = TreeFeatures.Fit(table, schema, fit);
+        _treeFeatures = TreeFeatures.Fit(table, schema, fit, termsPerText: options.BoostingTextTerms);
         _trees = GradientBoostedTrees.Train(_treeFeatures.Transform(table, fit), fit.Select(r => labels[r]).ToArray(), options.Boosting,
             _treeFeatures.Transform(table, stop), stop.Select(r => labels[r]).ToArray(), _treeFeatures.Names, _treeFeatures.Categorical);
     }
@@ -190,10 +201,11 @@ public sealed class TabularModel : IDisposable
         if (_trees is not null)
         {
             var contributions = _trees.PredictContributions(_treeFeatures!.Transform(table, rows));
-            int width = _treeFeatures.Names.Count + 1;   // last column: the bias
+            var sources = _treeFeatures.Sources;
+            int width = sources.Count + 1;   // last column: the bias
             for (int i = 0; i < rows.Count; i++)
                 for (int j = 0; j < width - 1; j++)
-                    Add(perRow[i], _treeFeatures.Names[j], xgbWeight * contributions[i * width + j]);
+                    Add(perRow[i], sources[j], xgbWeight * contributions[i * width + j]);
         }
         return perRow.Select((d, i) => new Explanation(
             d.Where(kv => kv.Value != 0).OrderByDescending(kv => Math.Abs(kv.Value)).Take(top).Select(kv => new Reason(kv.Key, kv.Value)).ToArray(), tokens[i])).ToList();
@@ -225,7 +237,13 @@ public sealed class TabularModel : IDisposable
     {
         if (_multimodal is not null) return PermutationImportance(table, rows, labels, permutationRows, seed);
         var parts = new List<Dictionary<string, double>>();
-        if (_trees is not null) parts.Add(Normalize(_trees.GainImportance()));
+        if (_trees is not null)
+        {
+            var source = _treeFeatures!.Names.Zip(_treeFeatures.Sources).ToDictionary(x => x.First, x => x.Second, StringComparer.Ordinal);
+            var gain = new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var (name, value) in _trees.GainImportance()) gain[source[name]] = gain.GetValueOrDefault(source[name]) + value;
+            parts.Add(Normalize(gain));
+        }
         if (_logistic is not null)
         {
             var x = _linearFeatures!.Transform(table, rows);

@@ -42,7 +42,10 @@ public sealed record TrainerOptions
     /// in time and a resumed run follows the same schedule.
     /// </summary>
     public TimeSpan? TimeBudget { get; init; }
-    /// <summary>Steps run before the budget fixes the step count; the pace is measured over the second half (the first warms up).</summary>
+    /// <summary>
+    /// Steps run before the budget first sets the step count; the pace is measured over the later half
+    /// of the steps so far (the first warm up), and refreshed every step until warm-up ends.
+    /// </summary>
     public int CalibrationSteps { get; init; } = 10;
     /// <summary>Micro-batches per optimizer step.</summary>
     public int GradientAccumulation { get; init; } = 1;
@@ -70,6 +73,8 @@ public sealed record TrainerOptions
     public TextWriter? Progress { get; init; }
     /// <summary>Label of the progress bar.</summary>
     public string Label { get; init; } = "train";
+    /// <summary>The clock the time budget and the logs read (tests pass a manual one); null for the system's.</summary>
+    public TimeProvider? Clock { get; init; }
 }
 
 /// <summary>One row of the training curve.</summary>
@@ -123,11 +128,14 @@ public sealed class Trainer(ITrainingTask task, TrainerOptions options)
         }
         else if (options.OutputDirectory is not null) RewriteLogs(options.OutputDirectory, log, evaluations);
 
-        var clock = Stopwatch.StartNew();
-        double Seconds() => secondsBefore + clock.Elapsed.TotalSeconds;
+        var clock = options.Clock ?? TimeProvider.System;
+        long started = clock.GetTimestamp();
+        double Seconds() => secondsBefore + clock.GetElapsedTime(started).TotalSeconds;
         var bar = options.Progress is null ? null : new ProgressBar(options.Progress, options.Label);
         double lossSum = 0; int lossCount = 0; long tokensAtLog = tokens; double secondsAtLog = Seconds();
-        double calibrationStart = Seconds(); int calibrationFrom = step;
+        int calibrationFrom = step;
+        double calibrationStart = Seconds();
+        var stepTimes = new List<double>();   // seconds at the end of each step since calibrationFrom, while calibrating
         bool interrupted = false;
         model.Train();
 
@@ -156,16 +164,21 @@ public sealed class Trainer(ITrainingTask task, TrainerOptions options)
             step++;
             lossSum += stepLoss; lossCount++;
 
-            // The first half of the calibration steps only warms up (JIT, buffer pools): their pace is not the run's.
-            int warmFrom = calibrationFrom + options.CalibrationSteps / 2;
-            if (!calibrated && step == warmFrom && warmFrom < calibrationFrom + options.CalibrationSteps) calibrationStart = Seconds();
-            if (!calibrated && step - calibrationFrom >= options.CalibrationSteps)
+            // Budgeted runs: after CalibrationSteps, fix the step count to what the remaining budget allows
+            // at the pace of the recent steps (the first ones only warm up: JIT, buffer pools). Until warm-up
+            // ends the estimate is refreshed every step — the learning rate there depends on the step alone,
+            // so a later total changes nothing already done — then it is frozen (and checkpointed).
+            if (!calibrated)
             {
-                // Fix the step count to what the remaining budget allows at the measured pace.
-                double perStep = (Seconds() - calibrationStart) / (step - Math.Min(warmFrom, step - 1));
-                double remaining = options.TimeBudget!.Value.TotalSeconds - Seconds();
-                totalSteps = Math.Clamp(step + (int)(remaining / perStep), step, options.MaxSteps);
-                calibrated = true;
+                stepTimes.Add(Seconds());
+                if (step - calibrationFrom >= options.CalibrationSteps)
+                {
+                    int done = step - calibrationFrom, half = done / 2;                       // pace over the later half
+                    double perStep = (stepTimes[done - 1] - (half > 0 ? stepTimes[half - 1] : calibrationStart)) / (done - half);
+                    double remaining = options.TimeBudget!.Value.TotalSeconds - Seconds();
+                    totalSteps = Math.Clamp(step + (int)(remaining / Math.Max(1e-9, perStep)), step, options.MaxSteps);
+                    calibrated = step >= Math.Max(calibrationFrom + options.CalibrationSteps, options.WarmupSteps);
+                }
             }
             if (step % options.LogEvery == 0 || step == totalSteps)
             {

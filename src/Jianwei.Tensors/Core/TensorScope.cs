@@ -41,8 +41,32 @@ public sealed class TensorScope : IDisposable
         while (now > (peak = Interlocked.Read(ref s_peakRentedFloats)) && Interlocked.CompareExchange(ref s_peakRentedFloats, now, peak) != peak) { }
     }
 
-    /// <summary>Upper bound on floats kept idle in the pool (4 GiB worth is never reached in practice).</summary>
-    public static long MaxPooledFloats { get; set; } = 1L << 30;
+    /// <summary>
+    /// Upper bound on floats kept idle in the pool, or null (the default) for twice the activation
+    /// high-water mark, at least 32 M floats (128 MB). Buffers are pooled by exact length, so batches
+    /// of varying sequence length leave buffers no later step asks for; when a returned buffer would
+    /// overflow the bound the pool is emptied (to the GC) and refills with the shapes now in use.
+    /// </summary>
+    public static long? MaxPooledFloats { get; set; }
+
+    private static long PoolLimit => MaxPooledFloats ?? Math.Max(32L << 20, 2 * Interlocked.Read(ref s_peakRentedFloats));
+
+    // Callers hold s_lock.
+    private static void Pool(float[] buffer)
+    {
+        if (s_pooledFloats + buffer.Length > PoolLimit)
+        {
+            s_pool.Clear();
+            s_pooledFloats = 0;
+            if (buffer.Length > PoolLimit) return;
+        }
+        if (!s_pool.TryGetValue(buffer.Length, out var stack)) s_pool[buffer.Length] = stack = new Stack<float[]>();
+        stack.Push(buffer);
+        s_pooledFloats += buffer.Length;
+    }
+
+    /// <summary>Floats idle in the pool now.</summary>
+    public static long PooledFloats { get { lock (s_lock) return s_pooledFloats; } }
 
     private readonly TensorScope? _parent;
     private readonly List<float[]> _rented = new();
@@ -121,12 +145,7 @@ public sealed class TensorScope : IDisposable
         list[i] = list[^1];
         list.RemoveAt(list.Count - 1);
         CountRented(-tensor._data.Length);
-        lock (s_lock)
-        {
-            if (!s_pool.TryGetValue(tensor._data.Length, out var stack)) s_pool[tensor._data.Length] = stack = new Stack<float[]>();
-            stack.Push(tensor._data);
-            s_pooledFloats += tensor._data.Length;
-        }
+        lock (s_lock) Pool(tensor._data);
     }
 
     /// <summary>Returns every buffer rented inside this scope to the pool.</summary>
@@ -142,10 +161,7 @@ public sealed class TensorScope : IDisposable
             foreach (var buffer in _rented)
             {
                 CountRented(-buffer.Length);
-                if (s_pooledFloats + buffer.Length > MaxPooledFloats) continue;
-                if (!s_pool.TryGetValue(buffer.Length, out var stack)) s_pool[buffer.Length] = stack = new Stack<float[]>();
-                stack.Push(buffer);
-                s_pooledFloats += buffer.Length;
+                Pool(buffer);
             }
         }
         _rented.Clear();
