@@ -32,8 +32,10 @@ internal static class BenchCommand
         var schemaFile = new Option<FileInfo?>("--schema") { Description = "a schema file pinning roles and types" };
         var cmd = new Command("bench", """
             Run the comparison the method was published with, on your data, same folds for every mode:
-            logistic regression, XGBoost, their stack, TabNet, a text-only transformer, the multimodal
-            transformer without and with co-pretraining, and the co-pretrained model stacked with XGBoost.
+            logistic regression, XGBoost (table + TF-IDF terms), their stack, TabNet, a text-only
+            transformer from scratch and pretrained, late fusion (text and table models trained apart,
+            then joined), the multimodal transformer without and with co-pretraining, and the
+            co-pretrained model stacked with XGBoost.
 
             Examples:
               jianwei bench companies.csv --label default --unlabeled unlabeled.csv --json results.json

@@ -99,9 +99,6 @@ public sealed class ModelCommandTests : IDisposable
         (code, _, err) = Run("bench", P("train.csv"), "--label", "default", "--modes", "lr,warp");
         Assert.Equal(2, code);
         Assert.Contains("unknown mode 'warp'", err);
-        (code, _, err) = Run("bench", P("train.csv"), "--label", "default", "--modes", "late-fusion");
-        Assert.Equal(2, code);
-        Assert.Contains("not available", err);
     }
 
     [Fact]

@@ -101,13 +101,17 @@ public sealed class FtTransformer : Module
     }
 
     /// <summary>Log-odds for rows [start, start + count) of <paramref name="inputs"/>, in the given row order.</summary>
-    private Tensor Logits(TokenInputs inputs, int[] order, int start, int count)
+    private Tensor Logits(TokenInputs inputs, int[] order, int start, int count) =>
+        _head.Forward(Represent(inputs, order, start, count)).Reshape(count);             // [b]
+
+    /// <summary>The rows' representation [b, d] the head reads: the normalized, rectified [CLS] state (late fusion joins it with a text model's).</summary>
+    public Tensor Represent(TokenInputs inputs, int[] order, int start, int count)
     {
         var ones = Tensor.Ones(count, 1, 1);
         var h = Tensor.Concat(1, _cls * ones, _tokenizer.Forward(inputs, order, start, count));   // [b, 1 + features, d]
         foreach (var block in _blocks.Items) h = block.Forward(h);
         var cls = h.Slice(1, 0, 1).Reshape(count, _dim);
-        return _head.Forward(_headNorm.Forward(cls).Relu()).Reshape(count);             // [b]
+        return _headNorm.Forward(cls).Relu();                                             // [b, d]
     }
 
     /// <summary>Probabilities for all rows of <paramref name="inputs"/>.</summary>
