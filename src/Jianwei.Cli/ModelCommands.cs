@@ -281,7 +281,8 @@ internal static class ModelCommands
         var json = JsonOption();
         var cmd = new Command("explain", """
             Show why each row got its score: the input columns that moved its log-odds most (XGBoost
-            tree SHAP values; logistic regression weight × value; the stack weighs both).
+            tree SHAP values; logistic regression weight × value; the multimodal transformer's
+            Integrated Gradients, text columns as the sum of their pieces; a stack weighs its parts).
 
             Examples:
               jianwei explain model applicants.csv --rows 5

@@ -67,8 +67,8 @@ public sealed class TreeFeatures
             {
                 int idx = Index(table, c.Name);
                 var values = trainRows.Select(r => Value(table.Rows[r], idx, parser)).ToList();
-                text.Add((c.Name, TfidfVectorizer.Fit(values, LinearFeatures.IsMostlyChinese(values) ? TextAnalyzer.Char : TextAnalyzer.Word,
-                                                      1, LinearFeatures.IsMostlyChinese(values) ? 3 : 2, minDf: 5, maxFeatures: termsPerText)));
+                bool chinese = LinearFeatures.IsMostlyChinese(values);
+                text.Add((c.Name, TfidfVectorizer.Fit(values, chinese ? TextAnalyzer.Char : TextAnalyzer.Word, 1, chinese ? 3 : 2, minDf: 5, maxFeatures: termsPerText)));
             }
         return new TreeFeatures(columns, vocab, parser, [.. text]);
     }

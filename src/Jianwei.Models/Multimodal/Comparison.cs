@@ -24,10 +24,10 @@ public sealed record ComparisonOptions
     public int Seed { get; init; }
     /// <summary>Wall-clock cap of each self-supervised pretraining (the rest of a mode is not capped).</summary>
     public TimeSpan PretrainBudget { get; init; } = TimeSpan.FromMinutes(5);
-    /// <summary>Encoder size of the transformer modes.</summary>
-    public EncoderConfig Encoder { get; init; } = new() { HiddenSize = 128, Layers = 4, Heads = 4, IntermediateSize = 512, MaxPositions = 512 };
-    /// <summary>Pieces per text column.</summary>
-    public int TextBudget { get; init; } = 64;
+    /// <summary>Encoder size of the transformer modes (the best preset's, by default).</summary>
+    public EncoderConfig Encoder { get; init; } = new MultimodalLearnerOptions().Encoder;
+    /// <summary>Pieces per text column (the best preset's, by default).</summary>
+    public int TextBudget { get; init; } = new MultimodalLearnerOptions().TextBudget;
     /// <summary>Chinese segmenter for vocabulary training and whole-word masking, or null.</summary>
     public ChineseSegmenter? Segmenter { get; init; }
     /// <summary>Progress lines, or null.</summary>

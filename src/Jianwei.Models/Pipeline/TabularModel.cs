@@ -121,14 +121,14 @@ public sealed class TabularModel : IDisposable
         options.Multimodal.Progress?.WriteLine($"boosting on {fit.Length:N0} rows, then stacking on {valid.Length:N0} held-out rows ...");
         FitTrees(table, schema, labels, fit, options);
         // Neither base learner trained on the held-out rows: the stacker learns how far to trust each.
-        var x = LogisticStacker.Logits([_multimodal.Predict(table, valid), PredictTrees(table, valid)]);
+        double[][] held = [_multimodal.Predict(table, valid), PredictTrees(table, valid)];
         var y = valid.Select(r => labels[r]).ToArray();
-        _stacker = LogisticRegression.Fit(x, y, new LogisticRegressionOptions(C: 1));
+        _stacker = LogisticRegression.Fit(LogisticStacker.Logits(held), y, new LogisticRegressionOptions(C: 1));
         if (_stacker.Weights.All(w => w > 0)) return;
         // A negative weight means the held-out rows are too few to tell the learners apart (it would
         // rank by the opposite of a learner that beats chance): keep the better one alone, rescaled.
         int keep = _stacker.Weights[0] >= _stacker.Weights[1] ? 0 : 1;
-        var single = LogisticRegression.Fit(LogisticStacker.Logits([keep == 0 ? _multimodal.Predict(table, valid) : PredictTrees(table, valid)]), y, new LogisticRegressionOptions(C: 1));
+        var single = LogisticRegression.Fit(LogisticStacker.Logits([held[keep]]), y, new LogisticRegressionOptions(C: 1));
         var weights = new double[2];
         weights[keep] = Math.Max(single.Weights[0], 1e-3);
         _stacker = LogisticRegression.FromWeights(weights, single.Intercept);

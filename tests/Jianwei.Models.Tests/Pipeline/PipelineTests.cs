@@ -40,6 +40,25 @@ public class PipelineTests
     }
 
     [Fact]
+    public void BoostingReadsTextTermsAndReportsThemUnderTheirColumn()
+    {
+        var (table, schema, y, _) = Data(1200);
+        var train = Enumerable.Range(0, 1000).ToArray();
+        var test = Enumerable.Range(1000, 200).ToArray();
+        using var withText = TabularModel.Fit(table, schema, y, train, new TabularModelOptions { Learner = TabularLearner.Boosting });
+        var columns = schema.Columns.Where(c => c.Role == ColumnRole.Feature).Select(c => c.Name).ToHashSet();
+        var reasons = withText.Explain(table, test, top: 1000).SelectMany(r => r).Select(r => r.Feature).ToHashSet();
+        Assert.Subset(columns, reasons);                                   // terms are summed into their text column
+        Assert.Contains("recruitment", reasons);
+        var importance = withText.Importance(table, test);
+        Assert.Subset(columns, importance.Keys.ToHashSet());
+        Assert.True(importance.Where(kv => kv.Key is "profile" or "recruitment" or "changes").Sum(kv => kv.Value) > 0, "text terms should carry some gain");
+        // Zero terms: the table alone, as before.
+        using var tableOnly = TabularModel.Fit(table, schema, y, train, new TabularModelOptions { Learner = TabularLearner.Boosting, BoostingTextTerms = 0 });
+        Assert.DoesNotContain("recruitment", tableOnly.Importance(table, test).Keys);
+    }
+
+    [Fact]
     public void ExplanationsAddUpForTheLogisticModel()
     {
         // Logistic regression: the contributions of all columns plus the intercept are the log-odds.
