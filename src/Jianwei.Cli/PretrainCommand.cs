@@ -27,6 +27,7 @@ internal static class PretrainCommand
         var vocabSize = new Option<int>("--vocab-size") { Description = "size of a trained vocabulary", DefaultValueFactory = _ => 8000 };
         var preset = new Option<string>("--size") { Description = "encoder size: small (128 wide, 4 layers) or base (256 wide, 4 layers)", DefaultValueFactory = _ => "small" };
         var attention = new Option<string>("--attention") { Description = "softmax, performer or linear", DefaultValueFactory = _ => "softmax" };
+        var norm = new Option<string>("--norm") { Description = "post (BERT), pre (pre-layer-norm) or rezero", DefaultValueFactory = _ => "post" };
         var maxLength = new Option<int>("--max-length") { Description = "tokens per sequence (longer texts become several)", DefaultValueFactory = _ => 128 };
         var cmd = new Command("pretrain", """
             Pretrain a text encoder on your texts (no labels needed) with masked language modelling
@@ -37,7 +38,7 @@ internal static class PretrainCommand
             Examples:
               jianwei pretrain reviews.csv --text review --out enc --minutes 20
               jianwei pretrain companies.csv --text profile,recruitment,changes --objective electra --out enc
-            """) { data, text, output, objective, minutes, vocabFile, vocabSize, preset, attention, maxLength };
+            """) { data, text, output, objective, minutes, vocabFile, vocabSize, preset, attention, norm, maxLength };
         cmd.SetAction((parse, cancel) => Task.Run(() =>
         {
             var table = ModelCommands.LoadTable(parse.GetValue(data)!);
@@ -75,7 +76,15 @@ internal static class PretrainCommand
                 "small" => new EncoderConfig { HiddenSize = 128, Layers = 4, Heads = 4, IntermediateSize = 512 },
                 "base" => new EncoderConfig { HiddenSize = 256, Layers = 4, Heads = 4, IntermediateSize = 1024 },
                 var other => throw new UserErrorException($"--size: '{other}' is not small or base."),
-            }) with { VocabSize = vocab.Count, MaxPositions = Math.Max(128, parse.GetValue(maxLength)), Attention = kind };
+            }) with
+            {
+                VocabSize = vocab.Count, MaxPositions = Math.Max(128, parse.GetValue(maxLength)), Attention = kind,
+                Norm = parse.GetValue(norm)!.ToLowerInvariant() switch
+                {
+                    "post" => NormPlacement.Post, "pre" => NormPlacement.Pre, "rezero" => NormPlacement.ReZero,
+                    var other => throw new UserErrorException($"--norm: '{other}' is not post, pre or rezero."),
+                },
+            };
             var masking = new MaskingOptions();
             IPretrainingObjective obj = parse.GetValue(objective) switch
             {
