@@ -55,7 +55,19 @@ internal static class ServeBench
         }
         single.Sort();
         double oneRowP50 = single[single.Count / 2];
-        Emit(new() { ["config"] = "serve-engine", ["batch_rows_per_s"] = Math.Round(batchRowsPerSecond, 0), ["one_row_p50_ms"] = Math.Round(oneRowP50, 3), ["learner"] = bundle.Model.Learner.ToString().ToLowerInvariant() });
+        // What the server can at best reach when its batches are as small as the concurrency allows.
+        double RateAt(int size)
+        {
+            var clock = Stopwatch.StartNew();
+            int scored = 0;
+            for (int start = 0; clock.Elapsed.TotalSeconds < 2; start = (start + size) % (2000 - size)) { bundle.Model.Predict(table, rows[start..(start + size)]); scored += size; }
+            return scored / clock.Elapsed.TotalSeconds;
+        }
+        Emit(new()
+        {
+            ["config"] = "serve-engine", ["batch_rows_per_s"] = Math.Round(batchRowsPerSecond, 0), ["one_row_p50_ms"] = Math.Round(oneRowP50, 3),
+            ["batch8_rows_per_s"] = Math.Round(RateAt(8), 0), ["batch32_rows_per_s"] = Math.Round(RateAt(32), 0), ["learner"] = bundle.Model.Learner.ToString().ToLowerInvariant(),
+        });
 
         var server = new ScoringServer(bundle);
         using var stop = new CancellationTokenSource();
@@ -67,6 +79,8 @@ internal static class ServeBench
         {
             // Warm-up, then a fixed-time run; each worker sends its next request when the last returns.
             RunLoad(http, requestRows, concurrency, 1.5);
+            long batches0 = server.Metrics.Batches, rows0 = server.Metrics.BatchedRows;
+            double scoring0 = server.Metrics.ScoringSeconds;
             var (count, latencies, errors, elapsed) = RunLoad(http, requestRows, concurrency, seconds);
             latencies.Sort();
             double rps = count / elapsed;
@@ -75,7 +89,8 @@ internal static class ServeBench
                 ["config"] = "serve", ["concurrency"] = concurrency, ["requests_per_s"] = Math.Round(rps, 1), ["rows_per_s"] = Math.Round(rps, 1),
                 ["p50_ms"] = Math.Round(latencies[latencies.Count / 2], 3), ["p99_ms"] = Math.Round(latencies[(int)(latencies.Count * 0.99)], 3),
                 ["errors"] = errors, ["vs_engine_batch"] = Math.Round(rps / batchRowsPerSecond, 3), ["p50_vs_engine_one_row"] = Math.Round(latencies[latencies.Count / 2] / oneRowP50, 2),
-                ["batches"] = server.Metrics.Batches,
+                ["rows_per_batch"] = Math.Round((double)(server.Metrics.BatchedRows - rows0) / (server.Metrics.Batches - batches0), 2),
+                ["model_ms_per_pass"] = Math.Round(1000 * (server.Metrics.ScoringSeconds - scoring0) / (server.Metrics.Batches - batches0), 3),
             });
         }
         stop.Cancel();

@@ -182,8 +182,9 @@ public sealed class ScoringServer : IAsyncDisposable
                 var all = batch.SelectMany(j => j.Rows).ToList();
                 var table = new RawTable("request", _validator.Header, all, Enumerable.Range(1, all.Count).Select(i => (long)i).ToList());
                 var indices = Enumerable.Range(0, all.Count).ToArray();
+                long start = Stopwatch.GetTimestamp();
                 var p = _bundle.Model.Predict(table, indices);
-                _metrics.ObserveBatch(all.Count);
+                _metrics.ObserveBatch(all.Count, Stopwatch.GetElapsedTime(start).TotalSeconds);
                 int offset = 0;
                 foreach (var job in batch)
                 {
@@ -272,7 +273,7 @@ public sealed class ServerMetrics
     private static readonly double[] Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
     private readonly long[] _bucketCounts = new long[Buckets.Length + 1];
     private long _requests, _errors, _rows, _batches, _batchedRows;
-    private double _latencySum;
+    private double _latencySum, _scoringSeconds;
     private readonly object _lock = new();
 
     /// <summary>Requests answered (errors included).</summary>
@@ -281,6 +282,10 @@ public sealed class ServerMetrics
     public long Errors => Interlocked.Read(ref _errors);
     /// <summary>Scoring passes (one per micro-batch).</summary>
     public long Batches => Interlocked.Read(ref _batches);
+    /// <summary>Rows scored in those passes.</summary>
+    public long BatchedRows { get { lock (_lock) return _batchedRows; } }
+    /// <summary>Seconds spent inside the model (the rest of a request's latency is HTTP, JSON and queueing).</summary>
+    public double ScoringSeconds { get { lock (_lock) return _scoringSeconds; } }
 
     internal void Observe(double seconds, int rows, bool error)
     {
@@ -294,9 +299,9 @@ public sealed class ServerMetrics
         }
     }
 
-    internal void ObserveBatch(int rows)
+    internal void ObserveBatch(int rows, double seconds)
     {
-        lock (_lock) { _batches++; _batchedRows += rows; }
+        lock (_lock) { _batches++; _batchedRows += rows; _scoringSeconds += seconds; }
     }
 
     /// <summary>Prometheus exposition text.</summary>
@@ -318,6 +323,9 @@ public sealed class ServerMetrics
             Line("# HELP jianwei_batches_total Scoring passes (concurrent requests share one).");
             Line("# TYPE jianwei_batches_total counter");
             Line($"jianwei_batches_total {_batches}");
+            Line("# HELP jianwei_scoring_seconds_total Time spent inside the model, all passes together.");
+            Line("# TYPE jianwei_scoring_seconds_total counter");
+            Line($"jianwei_scoring_seconds_total {_scoringSeconds.ToString("R", CultureInfo.InvariantCulture)}");
             Line("# HELP jianwei_request_duration_seconds Time from request to response.");
             Line("# TYPE jianwei_request_duration_seconds histogram");
             long cumulative = 0;

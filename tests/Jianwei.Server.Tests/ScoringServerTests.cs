@@ -96,14 +96,17 @@ public sealed class ScoringServerTests : IAsyncLifetime
     public async Task ConcurrentRequestsShareScoringPassesAndAgree()
     {
         var expected = _bundle.Score(_table);
-        long batchesBefore = _server.Metrics.Batches;
+        long batchesBefore = _server.Metrics.Batches, rowsBefore = _server.Metrics.BatchedRows;
+        double scoringBefore = _server.Metrics.ScoringSeconds;
         var tasks = Enumerable.Range(0, 64).Select(async i => (i, await Post(Row(i)))).ToArray();
         foreach (var (i, (status, body)) in await Task.WhenAll(tasks))
         {
             Assert.Equal(HttpStatusCode.OK, status);
             Assert.Equal(expected[i], body.GetProperty("results")[0].GetProperty("probability").GetDouble(), 2e-6);
         }
+        Assert.Equal(64, _server.Metrics.BatchedRows - rowsBefore); // every row scored exactly once
         Assert.True(_server.Metrics.Batches - batchesBefore <= 64);
+        Assert.True(_server.Metrics.ScoringSeconds > scoringBefore);
     }
 
     [Fact]
@@ -117,5 +120,6 @@ public sealed class ScoringServerTests : IAsyncLifetime
         var metrics = await _http.GetStringAsync("/metrics");
         Assert.Matches(@"jianwei_requests_total [1-9]", metrics);
         Assert.Contains("jianwei_request_duration_seconds_bucket{le=\"+Inf\"}", metrics);
+        Assert.Matches(@"jianwei_scoring_seconds_total [0-9.eE-]+\n", metrics);
     }
 }
