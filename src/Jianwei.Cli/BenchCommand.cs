@@ -23,7 +23,7 @@ internal static class BenchCommand
         var label = new Option<string>("--label") { Description = "the label column", Required = true };
         var positive = new Option<string?>("--positive") { Description = "the label value that counts as positive" };
         var unlabeled = new Option<FileInfo?>("--unlabeled") { Description = "rows without labels (same columns) for self-supervised pretraining" };
-        var modes = new Option<string>("--modes") { Description = $"comma-separated modes ({string.Join(", ", Comparison.Modes)})", DefaultValueFactory = _ => string.Join(",", Comparison.Modes) };
+        var modes = new Option<string>("--modes") { Description = $"comma-separated modes ({string.Join(", ", Comparison.Modes)}); ablations on request: {string.Join(", ", Comparison.Ablations)}", DefaultValueFactory = _ => string.Join(",", Comparison.Modes) };
         var folds = new Option<int>("--folds") { Description = "stratified folds", DefaultValueFactory = _ => 5 };
         var seed = new Option<int>("--seed") { Description = "seed of the folds and learners", DefaultValueFactory = _ => 0 };
         var json = new Option<FileInfo?>("--json") { Description = "write the results as JSON here" };

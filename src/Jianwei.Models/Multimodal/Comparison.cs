@@ -52,12 +52,28 @@ public static class Comparison
     /// <summary>The modes, in the order of the published table.</summary>
     public static readonly IReadOnlyList<string> Modes = ["lr", "xgb", "stack", "tabnet", "text", "text-pretrained", "late-fusion", "multimodal-scratch", "multimodal", "multimodal-stack"];
 
+    /// <summary>
+    /// Ablations of the co-pretrained multimodal mode, run only when asked for: co-pretraining without the
+    /// masked-cell loss, without row–text matching, and with Performer attention instead of softmax.
+    /// Each co-pretrains its own model for the same budget.
+    /// </summary>
+    public static readonly IReadOnlyList<string> Ablations = ["multimodal-no-cells", "multimodal-no-matching", "multimodal-performer"];
+
+    /// <summary>The co-pretraining losses and encoder a co-pretrained mode uses.</summary>
+    private static (CoPretrainingOptions Losses, EncoderConfig Encoder) Variant(string mode, EncoderConfig encoder) => mode switch
+    {
+        "multimodal-no-cells" => (new CoPretrainingOptions { CellWeight = 0 }, encoder),
+        "multimodal-no-matching" => (new CoPretrainingOptions { MatchingWeight = 0 }, encoder),
+        "multimodal-performer" => (new CoPretrainingOptions(), encoder with { Attention = AttentionKind.Performer }),
+        _ => (new CoPretrainingOptions(), encoder),
+    };
+
     /// <summary>Runs every requested mode; <paramref name="unlabeled"/> rows (same columns) join self-supervised pretraining only.</summary>
     public static List<ModeResult> Run(RawTable table, TableSchema schema, ComparisonOptions options, RawTable? unlabeled = null)
     {
         foreach (var m in options.Modes)
-            if (!Modes.Contains(m))
-                throw new ArgumentException($"unknown mode '{m}' (modes: {string.Join(", ", Modes)}).");
+            if (!Modes.Contains(m) && !Ablations.Contains(m))
+                throw new ArgumentException($"unknown mode '{m}' (modes: {string.Join(", ", Modes)}; ablations: {string.Join(", ", Ablations)}).");
         int li = table.IndexOf(schema.Label!);
         var y = table.Rows.Select(r => r[li].Trim() == schema.PositiveClass ? 1 : 0).ToArray();
         var folds = DataSplits.StratifiedKFold(y, options.Folds, options.Seed);
@@ -66,25 +82,29 @@ public static class Comparison
         // Label-free preparation shared by the transformer modes: vocabulary, cell encoders, pretraining.
         MultimodalData? data = null;
         MultimodalRows? allRows = null;
-        Dictionary<string, float[]>? coPretrained = null;
-        bool needsTransformer = options.Modes.Any(m => m is "text" or "text-pretrained" or "late-fusion" or "multimodal-scratch" or "multimodal" or "multimodal-stack");
+        bool needsTransformer = options.Modes.Any(m => m is "text" or "text-pretrained" or "late-fusion" or "multimodal-scratch" or "multimodal" or "multimodal-stack" || Ablations.Contains(m));
         var everything = unlabeled is null ? table : Concat(table, unlabeled);
         if (needsTransformer)
         {
             data = MultimodalData.Fit(everything, schema, Enumerable.Range(0, everything.RowCount).ToArray(), segmenter: options.Segmenter, budgetPerColumn: options.TextBudget);
             allRows = data.Transform(table, Enumerable.Range(0, table.RowCount).ToArray());
         }
-        if (options.Modes.Any(m => m is "multimodal" or "multimodal-stack"))
+        // Co-pretrained weights per variant (the plain one is shared by multimodal and multimodal-stack).
+        var coPretrained = new Dictionary<string, Dictionary<string, float[]>>();
+        foreach (var mode in options.Modes.Where(m => m is "multimodal" or "multimodal-stack" || Ablations.Contains(m)))
         {
-            log?.WriteLine($"co-pretraining on {everything.RowCount:N0} rows (labels unused) for up to {options.PretrainBudget.TotalMinutes:0.#} min ...");
-            var model = new MultimodalTransformer(options.Encoder with { VocabSize = data!.Vocabulary.Count }, data, new Rng((ulong)options.Seed));
+            string key = mode == "multimodal-stack" ? "multimodal" : mode;
+            if (coPretrained.ContainsKey(key)) continue;
+            var (losses, encoder) = Variant(key, options.Encoder);
+            log?.WriteLine($"co-pretraining{(key == "multimodal" ? "" : $" ({key})")} on {everything.RowCount:N0} rows (labels unused) for up to {options.PretrainBudget.TotalMinutes:0.#} min ...");
+            var model = new MultimodalTransformer(encoder with { VocabSize = data!.Vocabulary.Count }, data, new Rng((ulong)options.Seed));
             var rows = everything == table ? allRows! : data.Transform(everything, Enumerable.Range(0, everything.RowCount).ToArray());
-            new Trainer(model.CoPretrainingTask(rows, 32, new CoPretrainingOptions(), (ulong)options.Seed), new TrainerOptions
+            new Trainer(model.CoPretrainingTask(rows, 32, losses, (ulong)options.Seed), new TrainerOptions
             {
                 MaxSteps = 1_000_000, TimeBudget = options.PretrainBudget, CalibrationSteps = 30, WarmupSteps = 100, LearningRate = 1e-3f,
                 Seed = (ulong)options.Seed, Progress = log, Label = "co-pretrain", LogEvery = 50,
             }).Run();
-            coPretrained = model.CopyState();
+            coPretrained[key] = model.CopyState();
         }
 
         Dictionary<string, float[]>? textPretrained = null;
@@ -125,9 +145,9 @@ public static class Comparison
                     "text" => TextMode(null),
                     "text-pretrained" => TextMode(textPretrained),
                     "late-fusion" => LateFusionMode(),
-                    "multimodal-scratch" => MultimodalMode(null),
-                    "multimodal" => MultimodalMode(coPretrained),
-                    _ => MultimodalStack(),
+                    "multimodal-scratch" => MultimodalMode(null, options.Encoder),
+                    "multimodal-stack" => MultimodalStack(),
+                    _ => MultimodalMode(coPretrained[mode], Variant(mode, options.Encoder).Encoder),   // multimodal and its ablations
                 };
                 var yTest = fold.Test.Select(r => y[r]).ToArray();
                 var threshold = Metrics.BestF1(pValid, valid.Select(r => y[r]).ToArray()).Threshold;
@@ -179,9 +199,9 @@ public static class Comparison
                     return (fused.PredictProbability(valid.Select(r => seqs[r]).ToList(), validTable),
                             fused.PredictProbability(fold.Test.Select(r => seqs[r]).ToList(), features.Transform(table, fold.Test)));
                 }
-                (double[], double[]) MultimodalMode(Dictionary<string, float[]>? start)
+                (double[], double[]) MultimodalMode(Dictionary<string, float[]>? start, EncoderConfig encoder)
                 {
-                    var model = new MultimodalTransformer(options.Encoder with { VocabSize = data!.Vocabulary.Count }, data, new Rng((ulong)(options.Seed + fold.Index)));
+                    var model = new MultimodalTransformer(encoder with { VocabSize = data!.Vocabulary.Count }, data, new Rng((ulong)(options.Seed + fold.Index)));
                     if (start is not null) model.RestoreState(start);
                     MultimodalRows Pick(int[] rows) => new(Slice(allRows!.Table, rows), rows.Select(r => allRows.Text[r]).ToList());
                     int positives = fit.Count(r => y[r] == 1);
@@ -191,7 +211,7 @@ public static class Comparison
                 }
                 (double[], double[]) MultimodalStack()
                 {
-                    var (mv, mt) = MultimodalMode(coPretrained);
+                    var (mv, mt) = MultimodalMode(coPretrained["multimodal"], options.Encoder);
                     var (xv, xt) = Tabular(TabularLearner.Boosting);
                     // The stacker learns on the validation rows, which neither base learner trained on.
                     var stacker = Ensembles.LogisticStacker.Fit([mv, xv], valid.Select(r => y[r]).ToArray());

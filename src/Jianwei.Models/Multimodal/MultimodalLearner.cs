@@ -34,6 +34,12 @@ public sealed record MultimodalLearnerOptions
     /// are weighted by half the class ratio (a compromise between balanced and raw rates).
     /// </summary>
     public MultimodalFineTuneOptions FineTune { get; init; } = new() { MaxEpochs = 6, Patience = 2 };
+    /// <summary>
+    /// Fine-tuned models: 1 fine-tunes once (early stopping on the validation rows); k ≥ 2 fine-tunes k
+    /// copies of the co-pretrained model, each on k − 1 folds of the training rows with early stopping
+    /// on the remaining fold, and predicts with their mean log-odds (the validation rows stay unseen).
+    /// </summary>
+    public int Folds { get; init; } = 1;
     /// <summary>Chinese segmenter (vocabulary of whole words, whole-word masking), or null.</summary>
     public ChineseSegmenter? Segmenter { get; init; }
     /// <summary>Seed of initialization, masking and batches.</summary>
@@ -63,8 +69,12 @@ public sealed record RowExplanation(IReadOnlyDictionary<string, double> Columns,
 /// </summary>
 public sealed class MultimodalLearner
 {
-    /// <summary>The network.</summary>
-    public MultimodalTransformer Model { get; }
+    private const string FoldDirectoryPrefix = "fold-";
+
+    /// <summary>The network (the first fold's when there are several).</summary>
+    public MultimodalTransformer Model => Models[0];
+    /// <summary>Every fine-tuned network; predictions average their log-odds.</summary>
+    public IReadOnlyList<MultimodalTransformer> Models { get; }
     /// <summary>How rows become inputs.</summary>
     public MultimodalData Data { get; }
     /// <summary>Co-pretraining loss by step (empty when loaded or not co-pretrained).</summary>
@@ -74,7 +84,7 @@ public sealed class MultimodalLearner
     /// <summary>Mean training loss of each fine-tuning epoch.</summary>
     public IReadOnlyList<double> TrainingLossCurve { get; private init; } = [];
 
-    private MultimodalLearner(MultimodalTransformer model, MultimodalData data) { Model = model; Data = data; }
+    private MultimodalLearner(IReadOnlyList<MultimodalTransformer> models, MultimodalData data) { Models = models; Data = data; }
 
     /// <summary>
     /// Fits on the labeled <paramref name="fitRows"/>, early-stopping on <paramref name="validRows"/>;
@@ -103,15 +113,54 @@ public sealed class MultimodalLearner
             int positives = fitRows.Count(r => labels[r] == 1);
             fineTune = fineTune with { PositiveWeight = Math.Max(1f, (fitRows.Length - positives) / (float)Math.Max(1, positives) / 2) };
         }
-        model.Fit(data.Transform(table, fitRows), fitRows.Select(r => labels[r]).ToList(), data.Transform(table, validRows), validRows.Select(r => labels[r]).ToList(), fineTune);
-        return new MultimodalLearner(model, data)
+        var unlabeled = fineTune.ConsistencyWeight > 0 && unlabeledRows.Length > 0 ? data.Transform(table, unlabeledRows) : null;
+        if (options.Folds <= 1)
         {
-            PretrainingCurve = pretrainingCurve, ValidationCurve = [.. model.ValidationCurve], TrainingLossCurve = [.. model.TrainingLossCurve],
+            model.Fit(data.Transform(table, fitRows), fitRows.Select(r => labels[r]).ToList(), data.Transform(table, validRows), validRows.Select(r => labels[r]).ToList(), fineTune, unlabeled);
+            return new MultimodalLearner([model], data)
+            {
+                PretrainingCurve = pretrainingCurve, ValidationCurve = [.. model.ValidationCurve], TrainingLossCurve = [.. model.TrainingLossCurve],
+            };
+        }
+        // k-fold fine-tuning: every fold model starts from the same co-pretrained weights.
+        var start = model.CopyState();
+        var folds = DataSplits.StratifiedKFold(fitRows.Select(r => labels[r]).ToArray(), options.Folds, options.Seed);
+        var models = new List<MultimodalTransformer>();
+        var validation = new List<double>(); var loss = new List<double>();
+        foreach (var fold in folds)
+        {
+            options.Progress?.WriteLine($"fine-tuning fold {fold.Index + 1}/{folds.Count} ...");
+            var foldModel = models.Count == 0 ? model : new MultimodalTransformer(options.Encoder with { VocabSize = data.Vocabulary.Count }, data, new Rng((ulong)options.Seed));
+            foldModel.RestoreState(start);
+            int[] train = fold.Train.Select(i => fitRows[i]).ToArray(), stop = fold.Test.Select(i => fitRows[i]).ToArray();
+            foldModel.Fit(data.Transform(table, train), train.Select(r => labels[r]).ToList(), data.Transform(table, stop), stop.Select(r => labels[r]).ToList(),
+                          fineTune with { Seed = fineTune.Seed + (ulong)fold.Index }, unlabeled);
+            models.Add(foldModel);
+            validation.Add(foldModel.ValidationCurve.Max()); loss.AddRange(foldModel.TrainingLossCurve);
+        }
+        return new MultimodalLearner(models, data)
+        {
+            PretrainingCurve = pretrainingCurve, ValidationCurve = validation, TrainingLossCurve = [.. models[0].TrainingLossCurve],
         };
     }
 
     /// <summary>Probabilities of the positive class for <paramref name="rows"/>.</summary>
-    public double[] Predict(RawTable table, IReadOnlyList<int> rows) => Model.PredictProbability(Data.Transform(table, rows));
+    public double[] Predict(RawTable table, IReadOnlyList<int> rows)
+    {
+        var inputs = Data.Transform(table, rows);
+        if (Models.Count == 1) return Model.PredictProbability(inputs);
+        var logOdds = new double[rows.Count];
+        foreach (var m in Models)
+        {
+            var p = m.PredictProbability(inputs);
+            for (int i = 0; i < p.Length; i++)
+            {
+                double q = Math.Clamp(p[i], 1e-12, 1 - 1e-12);
+                logOdds[i] += Math.Log(q / (1 - q)) / Models.Count;
+            }
+        }
+        return logOdds.Select(z => 1 / (1 + Math.Exp(-z))).ToArray();
+    }
 
     /// <summary>Integrated-Gradients explanations of <paramref name="rows"/> (see <see cref="MultimodalTransformer.IntegratedGradients"/>).</summary>
     public List<RowExplanation> Explain(RawTable table, IReadOnlyList<int> rows, int steps = 32)
@@ -121,7 +170,11 @@ public sealed class MultimodalLearner
         var result = new List<RowExplanation>();
         for (int i = 0; i < rows.Count; i++)
         {
-            var a = Model.IntegratedGradients(inputs, i, steps);
+            // Integrated Gradients is linear in the function, so the fold average's attribution is the average of each fold's.
+            var each = Models.Select(m => m.IntegratedGradients(inputs, i, steps)).ToList();
+            var a = new MultimodalTransformer.Attribution(
+                Enumerable.Range(0, each[0].Positions.Length).Select(p => each.Average(x => x.Positions[p])).ToArray(),
+                each.Average(x => x.Logit), each.Average(x => x.BaselineLogit));
             var columns = new Dictionary<string, double>(StringComparer.Ordinal);
             for (int j = 0; j < cellColumns.Count; j++) columns[cellColumns[j]] = columns.GetValueOrDefault(cellColumns[j]) + a.Positions[1 + j];
             var text = inputs.Text[i];
@@ -157,12 +210,20 @@ public sealed class MultimodalLearner
     };
 
     /// <summary>Writes <c>config.json</c>, <c>model.safetensors</c>, <c>multimodal_data.json</c> and <c>vocab.txt</c>.</summary>
-    public void Save(string directory) => Model.Save(directory, Data);
+    /// <remarks>Fold models after the first go to <c>fold-2/</c>, <c>fold-3/</c>, … as complete model directories.</remarks>
+    public void Save(string directory)
+    {
+        Model.Save(directory, Data);
+        for (int k = 1; k < Models.Count; k++) Models[k].Save(Path.Combine(directory, FoldDirectoryPrefix + (k + 1)), Data);
+    }
 
     /// <summary>Reads what <see cref="Save"/> wrote.</summary>
     public static MultimodalLearner Load(string directory)
     {
         var (model, data) = MultimodalTransformer.Load(directory);
-        return new MultimodalLearner(model, data);
+        var models = new List<MultimodalTransformer> { model };
+        for (int k = 2; Directory.Exists(Path.Combine(directory, FoldDirectoryPrefix + k)); k++)
+            models.Add(MultimodalTransformer.Load(Path.Combine(directory, FoldDirectoryPrefix + k)).Model);
+        return new MultimodalLearner(models, data);
     }
 }

@@ -49,12 +49,55 @@ public sealed record MultimodalFineTuneOptions
     public float LabelSmoothing { get; init; }
     /// <summary>Flooding level b (Ishida et al. 2020): the loss is |L − b| + b, so training stops descending below b (0: off).</summary>
     public float Flooding { get; init; }
+    /// <summary>AdamW, or Ranger (RAdam wrapped in Lookahead, k = 6, α = 0.5).</summary>
+    public FineTuneOptimizer Optimizer { get; init; } = FineTuneOptimizer.AdamW;
+    /// <summary>Epochs that train only the head (the encoder and the cell embeddings frozen) before everything trains.</summary>
+    public int FreezeEpochs { get; init; }
+    /// <summary>
+    /// FGM (Miyato et al. 2017) radius ε: each step also trains on the loss with the word and cell
+    /// embeddings moved by ε·g/‖g‖ along their own gradient (0: off). Doubles the cost of a step.
+    /// </summary>
+    public float AdversarialEpsilon { get; init; }
+    /// <summary>
+    /// R-Drop weight α (Liang et al. 2021): every batch runs twice with different dropout and the two
+    /// predictions are pulled together by their symmetric KL divergence; with unlabeled rows given to
+    /// <see cref="MultimodalTransformer.Fit"/>, a batch of them gets the same consistency term (0: off).
+    /// </summary>
+    public float ConsistencyWeight { get; init; }
+    /// <summary>Weight of an auxiliary metric loss on the pooled row representation (0: off).</summary>
+    public float ContrastiveWeight { get; init; }
+    /// <summary>Which metric loss: supervised contrastive (Khosla et al. 2020) or batch-hard triplet.</summary>
+    public ContrastiveKind Contrastive { get; init; } = ContrastiveKind.SupervisedContrastive;
+    /// <summary>Temperature τ of the supervised contrastive loss.</summary>
+    public float ContrastiveTemperature { get; init; } = 0.1f;
+    /// <summary>Margin of the triplet loss (distances between unit vectors, 0..2).</summary>
+    public float TripletMargin { get; init; } = 0.5f;
+    /// <summary>When set, the weights are written here (safetensors, atomically) at every better validation ROC-AUC.</summary>
+    public string? CheckpointPath { get; init; }
     /// <summary>Seed for batches and dropout.</summary>
     public ulong Seed { get; init; }
     /// <summary>Wall-clock cap: no epoch starts that would end past it (at least one epoch runs); null for none.</summary>
     public TimeSpan? TimeBudget { get; init; }
     /// <summary>Where the progress bar goes, or null.</summary>
     public TextWriter? Progress { get; init; }
+}
+
+/// <summary>Optimizer of fine-tuning.</summary>
+public enum FineTuneOptimizer
+{
+    /// <summary>Adam with decoupled weight decay.</summary>
+    AdamW,
+    /// <summary>RAdam inside Lookahead (k = 6, α = 0.5).</summary>
+    Ranger,
+}
+
+/// <summary>Auxiliary metric loss on pooled row representations.</summary>
+public enum ContrastiveKind
+{
+    /// <summary>Supervised contrastive: rows of one class attract, all others repel (temperature τ).</summary>
+    SupervisedContrastive,
+    /// <summary>Triplet with batch-hard mining: farthest same-class row nearer than the nearest other-class row by a margin.</summary>
+    Triplet,
 }
 
 /// <summary>
@@ -151,7 +194,13 @@ public sealed class MultimodalTransformer : Module
     }
 
     /// <summary>Classification logits [b]: [CLS], mean, max and attention pooling → dense → GELU → dense.</summary>
-    public Tensor Logits(Tensor hidden, Tensor keyMask)
+    public Tensor Logits(Tensor hidden, Tensor keyMask) => Head(Pooled(hidden, keyMask));
+
+    /// <summary>The classifier on pooled rows [b, 4H]: dropout → dense → GELU → dropout → dense, logits [b].</summary>
+    private Tensor Head(Tensor pooled) => _output.Forward(_dropout.Forward(_hidden.Forward(_dropout.Forward(pooled)).Gelu())).Reshape(pooled.Dim(0));
+
+    /// <summary>The row representation [b, 4H]: [CLS] (straight from the last layer), mean, max and attention pooling.</summary>
+    public Tensor Pooled(Tensor hidden, Tensor keyMask)
     {
         int b = hidden.Dim(0), n = hidden.Dim(1), h = hidden.Dim(2);
         var m = keyMask.Reshape(b, n, 1);
@@ -160,8 +209,7 @@ public sealed class MultimodalTransformer : Module
         var max = (hidden + (m - 1f) * 1e4f).Max(1);                                          // padding can never win
         var scores = _attentionPool.Forward(hidden).Reshape(b, n) + (keyMask - 1f) * 1e4f;    // [b, n]
         var attended = (scores.Softmax().Reshape(b, n, 1) * hidden).Sum(1);                   // [b, H]
-        var pooled = Tensor.Concat(1, cls, mean, max, attended);                             // [b, 4H]
-        return _output.Forward(_dropout.Forward(_hidden.Forward(_dropout.Forward(pooled)).Gelu())).Reshape(b);
+        return Tensor.Concat(1, cls, mean, max, attended);                                   // [b, 4H]
     }
 
     // ---- co-pretraining -----------------------------------------------------------------------
@@ -319,13 +367,18 @@ public sealed class MultimodalTransformer : Module
     public List<double> TrainingLossCurve { get; } = new();
 
     /// <summary>
-    /// Fine-tunes on labeled rows with AdamW, layer-wise learning-rate decay (the head at the full rate,
-    /// each encoder layer below it decayed once more, embeddings and cells last), warm-up, and early
-    /// stopping on validation ROC-AUC; the best epoch's weights are kept.
+    /// Fine-tunes on labeled rows with AdamW or Ranger, layer-wise learning-rate decay (the head at the
+    /// full rate, each encoder layer below it decayed once more, embeddings and cells last), warm-up, an
+    /// optional frozen-encoder start, and early stopping on validation ROC-AUC; the best epoch's weights
+    /// are kept (and written to <see cref="MultimodalFineTuneOptions.CheckpointPath"/> when set). The
+    /// regularizers of <paramref name="options"/> — FGM, R-Drop consistency (also on
+    /// <paramref name="unlabeled"/> rows), a contrastive or triplet term — join the loss when their weight is set.
     /// </summary>
-    public void Fit(MultimodalRows train, IReadOnlyList<int> labels, MultimodalRows validation, IReadOnlyList<int> validationLabels, MultimodalFineTuneOptions options)
+    public void Fit(MultimodalRows train, IReadOnlyList<int> labels, MultimodalRows validation, IReadOnlyList<int> validationLabels,
+                    MultimodalFineTuneOptions options, MultimodalRows? unlabeled = null)
     {
         int layers = Bert.Config.Layers;
+        static bool IsBackbone(string name) => name.StartsWith("bert.", StringComparison.Ordinal) || name.StartsWith("feature_", StringComparison.Ordinal);
         float Rate(string name)
         {
             if (name.StartsWith("bert.encoder.layer.", StringComparison.Ordinal))
@@ -333,16 +386,20 @@ public sealed class MultimodalTransformer : Module
                 int set = int.Parse(name.Split('.')[3]);
                 return options.LearningRate * MathF.Pow(options.LayerDecay, layers - set);
             }
-            if (name.StartsWith("bert.", StringComparison.Ordinal) || name.StartsWith("feature_", StringComparison.Ordinal))
-                return options.LearningRate * MathF.Pow(options.LayerDecay, layers + 1);
-            return options.LearningRate;
+            return IsBackbone(name) ? options.LearningRate * MathF.Pow(options.LayerDecay, layers + 1) : options.LearningRate;
         }
-        var groups = NamedParameters().Where(p => p.Parameter.RequiresGrad)
-            .GroupBy(p => (Rate(p.Name), p.Parameter.Rank >= 2))
+        var trainable = NamedParameters().Where(p => p.Parameter.RequiresGrad).ToList();
+        var backbone = trainable.Where(p => IsBackbone(p.Name)).Select(p => p.Parameter).ToList();
+        var embeddings = trainable.Where(p => p.Name == "bert.embeddings.word_embeddings.weight" || p.Name.StartsWith("feature_tokenizer.", StringComparison.Ordinal))
+            .Select(p => p.Parameter).ToList();
+        var groups = trainable.GroupBy(p => (Rate(p.Name), p.Parameter.Rank >= 2))
             .Select(g => new ParamGroup(g.Select(p => p.Parameter), g.Key.Item1, g.Key.Item2 ? 0.01f : 0f)).ToList();
-        var optimizer = new AdamW(groups);
+        Optimizer optimizer = options.Optimizer == FineTuneOptimizer.Ranger ? new Lookahead(new RAdam(groups, decoupledWeightDecay: true)) : new AdamW(groups);
         var order = Enumerable.Range(0, train.Count).ToArray();
-        int perEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize, total = perEpoch * options.MaxEpochs, warmup = Math.Max(1, total / 10), step = 0;
+        var unlabeledOrder = unlabeled is { Count: > 0 } ? Enumerable.Range(0, unlabeled.Count).ToArray() : null;
+        // RAdam's rectifier already holds the first steps back, so Ranger gets no warm-up of ours on top.
+        int perEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize, total = perEpoch * options.MaxEpochs, step = 0;
+        int warmup = options.Optimizer == FineTuneOptimizer.Ranger ? 0 : Math.Max(1, total / 10);
         double best = double.NegativeInfinity;
         Dictionary<string, float[]>? bestState = null;
         int sinceBest = 0;
@@ -350,40 +407,168 @@ public sealed class MultimodalTransformer : Module
         TrainingLossCurve.Clear();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var bar = options.Progress is null ? null : new ProgressBar(options.Progress, "fine-tune");
-        for (int epoch = 0; epoch < options.MaxEpochs && sinceBest < options.Patience; epoch++)
+        try
         {
-            if (epoch > 0 && options.TimeBudget is TimeSpan budget && clock.Elapsed + clock.Elapsed / epoch > budget) break;
-            Train();
-            new Rng(Rng.Mix(options.Seed, (ulong)epoch)).Shuffle<int>(order);
-            double lossSum = 0;
-            int batches = 0;
-            for (int s = 0; s < train.Count; s += options.BatchSize, step++)
+            for (int epoch = 0; epoch < options.MaxEpochs && sinceBest < options.Patience; epoch++)
             {
-                int count = Math.Min(options.BatchSize, train.Count - s);
-                using var scope = new TensorScope();
-                ReseedRandom(Rng.Mix(options.Seed ^ 0xF17E, (ulong)step));
-                float multiplier = LearningRateSchedules.WarmupLinear(step, warmup, total);
-                foreach (var g in optimizer.Groups) g.LearningRate = g.BaseLearningRate * multiplier;
-                var (hidden, keyMask) = Encode(train, order, s, count);
-                var y = Enumerable.Range(s, count).Select(i => (float)labels[order[i]]).ToArray();
-                var loss = Loss(Logits(hidden, keyMask), y, options);
-                optimizer.ZeroGrad();
-                loss.Backward();
-                GradientClipping.ClipGradNorm(TrainableParameters(), 1f);
-                optimizer.Step();
-                lossSum += loss.Item(); batches++;
-                bar?.Update(step + 1, total, clock.Elapsed, string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"epoch {epoch + 1} loss {lossSum / batches:0.0000}{(ValidationCurve.Count > 0 ? $" best val AUC {best:0.0000}" : "")}"));
+                if (epoch > 0 && options.TimeBudget is TimeSpan budget && clock.Elapsed + clock.Elapsed / epoch > budget) break;
+                bool frozen = epoch < options.FreezeEpochs;
+                foreach (var p in backbone) p.RequiresGrad = !frozen;   // frozen: no gradient, so the optimizer skips them and backward stops at the head
+                Train();
+                new Rng(Rng.Mix(options.Seed, (ulong)epoch)).Shuffle<int>(order);
+                if (unlabeledOrder is not null) new Rng(Rng.Mix(options.Seed ^ 0x0DA7A, (ulong)epoch)).Shuffle<int>(unlabeledOrder);
+                double lossSum = 0;
+                int batches = 0;
+                for (int s = 0; s < train.Count; s += options.BatchSize, step++)
+                {
+                    int count = Math.Min(options.BatchSize, train.Count - s);
+                    using var scope = new TensorScope();
+                    ReseedRandom(Rng.Mix(options.Seed ^ 0xF17E, (ulong)step));
+                    float multiplier = LearningRateSchedules.WarmupLinear(step, warmup, total);
+                    foreach (var g in optimizer.Groups) g.LearningRate = g.BaseLearningRate * multiplier;
+                    var y = Enumerable.Range(s, count).Select(i => (float)labels[order[i]]).ToArray();
+                    var (hidden, keyMask) = Encode(train, order, s, count);
+                    var pooled = Pooled(hidden, keyMask);                                             // [b, 4H]
+                    var logits = Head(pooled);                                                        // [b]
+                    var loss = Loss(logits, y, options);
+                    if (options.ConsistencyWeight > 0)
+                    {
+                        // R-Drop: the same rows again under fresh dropout masks; both passes learn the labels.
+                        var (hidden2, _) = Encode(train, order, s, count);
+                        var logits2 = Logits(hidden2, keyMask);
+                        loss = (loss + Loss(logits2, y, options)) * 0.5f + SymmetricKl(logits, logits2) * options.ConsistencyWeight;
+                        if (unlabeledOrder is not null)
+                        {
+                            int u = (int)((long)batches * count % unlabeledOrder.Length), uc = Math.Min(count, unlabeledOrder.Length - u);
+                            var (hu1, mu) = Encode(unlabeled!, unlabeledOrder, u, uc);
+                            var (hu2, _) = Encode(unlabeled!, unlabeledOrder, u, uc);
+                            loss = loss + SymmetricKl(Logits(hu1, mu), Logits(hu2, mu)) * options.ConsistencyWeight;
+                        }
+                    }
+                    if (options.ContrastiveWeight > 0 && y.Distinct().Count() > 1)
+                        loss = loss + (options.Contrastive == ContrastiveKind.Triplet
+                            ? TripletLoss(pooled, y, options.TripletMargin)
+                            : SupervisedContrastiveLoss(pooled, y, options.ContrastiveTemperature)) * options.ContrastiveWeight;
+                    optimizer.ZeroGrad();
+                    loss.Backward();
+                    if (options.AdversarialEpsilon > 0 && !frozen)
+                    {
+                        // FGM: one more pass at the embeddings pushed uphill along their gradient; its gradient adds to the clean one.
+                        var restore = PerturbAlongGradient(embeddings, options.AdversarialEpsilon);
+                        var (hiddenAdv, maskAdv) = Encode(train, order, s, count);
+                        Loss(Logits(hiddenAdv, maskAdv), y, options).Backward();
+                        restore();
+                    }
+                    GradientClipping.ClipGradNorm(TrainableParameters(), 1f);
+                    optimizer.Step();
+                    lossSum += loss.Item(); batches++;
+                    bar?.Update(step + 1, total, clock.Elapsed, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                        $"epoch {epoch + 1}{(frozen ? " (head only)" : "")} loss {lossSum / batches:0.0000}{(ValidationCurve.Count > 0 ? $" best val AUC {best:0.0000}" : "")}"));
+                }
+                TrainingLossCurve.Add(lossSum / Math.Max(1, batches));
+                double auc = Metrics.RocAuc(PredictProbability(validation), validationLabels);
+                ValidationCurve.Add(auc);
+                if (auc > best)
+                {
+                    best = auc; sinceBest = 0; bestState = CopyState();
+                    if (options.CheckpointPath is not null) SafetensorsWriter.Save(options.CheckpointPath, StateDict());
+                }
+                else sinceBest++;
             }
-            TrainingLossCurve.Add(lossSum / Math.Max(1, batches));
-            double auc = Metrics.RocAuc(PredictProbability(validation), validationLabels);
-            ValidationCurve.Add(auc);
-            if (auc > best) { best = auc; sinceBest = 0; bestState = CopyState(); }
-            else sinceBest++;
+        }
+        finally
+        {
+            foreach (var p in backbone) p.RequiresGrad = true;
         }
         bar?.Finish();
         if (bestState is not null) RestoreState(bestState);
     }
+
+    /// <summary>
+    /// Moves each tensor by ε·g/‖g‖ along its own gradient g (tensors without gradient stay); returns
+    /// the action that puts the exact original values back.
+    /// </summary>
+    internal static Action PerturbAlongGradient(IReadOnlyList<Tensor> tensors, float epsilon)
+    {
+        var saved = new List<(Tensor Tensor, float[] Values)>();
+        foreach (var t in tensors)
+        {
+            if (t.Grad is null) continue;
+            float norm = System.Numerics.Tensors.TensorPrimitives.Norm(t.Grad.Data);
+            if (!(norm > 0) || !float.IsFinite(norm)) continue;
+            saved.Add((t, t.Data.ToArray()));
+            var data = t.Data; var grad = t.Grad.Data;
+            for (int i = 0; i < data.Length; i++) data[i] += epsilon * grad[i] / norm;
+        }
+        return () => { foreach (var (t, values) in saved) values.CopyTo(t.Data); };
+    }
+
+    /// <summary>
+    /// Mean over rows of the symmetric KL divergence ½(KL(p‖q) + KL(q‖p)) between the Bernoulli
+    /// predictions σ(a) and σ(b) of two logit vectors [b]. For Bernoulli distributions the sum of the two
+    /// KLs is exactly (p − q)(a − b), which is what is computed.
+    /// </summary>
+    public static Tensor SymmetricKl(Tensor a, Tensor b) => ((a.Sigmoid() - b.Sigmoid()) * (a - b)).MeanAll() * 0.5f;
+
+    /// <summary>
+    /// Supervised contrastive loss (Khosla et al. 2020, the "L_out" form) of representations [b, d]
+    /// with 0/1 labels: rows are normalized to unit length; for every anchor with at least one other
+    /// row of its class, −mean over those positives p of log(exp(zᵢ·z_p/τ) / Σ_{a≠i} exp(zᵢ·z_a/τ));
+    /// averaged over such anchors.
+    /// </summary>
+    public static Tensor SupervisedContrastiveLoss(Tensor features, float[] y, float temperature)
+    {
+        int b = y.Length;
+        var z = Normalize(features);                                                          // [b, d], unit rows
+        var self = new float[b * b]; var positive = new float[b * b]; var anchors = new float[b];
+        for (int i = 0; i < b; i++)
+            for (int j = 0; j < b; j++)
+            {
+                if (i == j) { self[i * b + j] = -1e4f; continue; }                            // an anchor never competes with itself
+                if (y[i] == y[j]) { positive[i * b + j] = 1f; anchors[i] += 1f; }
+            }
+        int used = anchors.Count(c => c > 0);
+        if (used == 0) return Tensor.Zeros(1).SumAll();
+        var similarity = Tensor.MatMul(z, z, transB: true) * (1f / temperature) + Tensor.Wrap(self, b, b);   // [b, b]
+        var logProbability = similarity.LogSoftmax();                                          // over a ≠ i
+        var perAnchor = (logProbability * Tensor.Wrap(positive, b, b)).Sum(1);                // [b] Σ over positives
+        var weights = anchors.Select(c => c > 0 ? -1f / (c * used) : 0f).ToArray();
+        return (perAnchor * Tensor.FromArray(weights, b)).SumAll();
+    }
+
+    /// <summary>
+    /// Triplet loss with batch-hard mining (Hermans et al. 2017) on unit-normalized representations
+    /// [b, d]: for each anchor with a same-class partner and an other-class row,
+    /// max(0, d(anchor, farthest positive) − d(anchor, nearest negative) + margin), d the squared
+    /// Euclidean distance 2 − 2 cos; averaged over those anchors.
+    /// </summary>
+    public static Tensor TripletLoss(Tensor features, float[] y, float margin)
+    {
+        int b = y.Length;
+        var z = Normalize(features);
+        var distance = (Tensor.MatMul(z, z, transB: true) * -2f).AddScalar(2f);              // [b, b]
+        var notPositive = new float[b * b]; var notNegative = new float[b * b]; var valid = new float[b];
+        for (int i = 0; i < b; i++)
+        {
+            bool hasPositive = false, hasNegative = false;
+            for (int j = 0; j < b; j++)
+            {
+                bool pos = i != j && y[i] == y[j], neg = y[i] != y[j];
+                hasPositive |= pos; hasNegative |= neg;
+                notPositive[i * b + j] = pos ? 0f : -1e4f;
+                notNegative[i * b + j] = neg ? 0f : 1e4f;
+            }
+            valid[i] = hasPositive && hasNegative ? 1f : 0f;
+        }
+        float used = valid.Sum();
+        if (used == 0) return Tensor.Zeros(1).SumAll();
+        var hardestPositive = (distance + Tensor.Wrap(notPositive, b, b)).Max(1);             // [b] farthest same-class row
+        var hardestNegative = -((-distance) - Tensor.Wrap(notNegative, b, b)).Max(1);         // [b] nearest other-class row
+        return ((hardestPositive - hardestNegative).AddScalar(margin).Relu() * Tensor.FromArray(valid, b)).SumAll() * (1f / used);
+    }
+
+    /// <summary>Rows of [b, d] scaled to unit length.</summary>
+    private static Tensor Normalize(Tensor x) => x / ((x * x).Sum(1, keepDim: true).AddScalar(1e-12f).Sqrt());
 
     /// <summary>
     /// The fine-tuning loss of logits [b] against 0/1 targets: binary cross-entropy with label

@@ -1,0 +1,238 @@
+using Jianwei.Data;
+using Jianwei.Models.Multimodal;
+using Jianwei.Models.Transformers;
+using Jianwei.Tensors;
+using Jianwei.Tensors.Serialization;
+
+namespace Jianwei.Models.Tests.Multimodal;
+
+/// <summary>The fine-tuning tricks: each loss against a direct double-precision computation, FGM, freezing, checkpoints.</summary>
+public class FineTuningTests
+{
+    private static float[] RandomFeatures(int b, int d, ulong seed)
+    {
+        var rng = new Rng(seed);
+        return Enumerable.Range(0, b * d).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+    }
+
+    private static double[][] UnitRows(float[] x, int b, int d) => Enumerable.Range(0, b).Select(i =>
+    {
+        var row = x.Skip(i * d).Take(d).Select(v => (double)v).ToArray();
+        double n = Math.Sqrt(row.Sum(v => v * v));
+        return row.Select(v => v / n).ToArray();
+    }).ToArray();
+
+    private static double Dot(double[] a, double[] b) => a.Zip(b).Sum(p => p.First * p.Second);
+
+    /// <summary>Supervised contrastive loss written out from the paper's formula, in doubles.</summary>
+    private static double SupConDirect(float[] x, float[] y, int d, double tau)
+    {
+        int b = y.Length;
+        var z = UnitRows(x, b, d);
+        double total = 0; int anchors = 0;
+        for (int i = 0; i < b; i++)
+        {
+            var positives = Enumerable.Range(0, b).Where(p => p != i && y[p] == y[i]).ToList();
+            if (positives.Count == 0) continue;
+            double denominator = Enumerable.Range(0, b).Where(a => a != i).Sum(a => Math.Exp(Dot(z[i], z[a]) / tau));
+            total += -positives.Average(p => Math.Log(Math.Exp(Dot(z[i], z[p]) / tau) / denominator));
+            anchors++;
+        }
+        return total / anchors;
+    }
+
+    /// <summary>Batch-hard triplet loss by brute force, in doubles.</summary>
+    private static double TripletDirect(float[] x, float[] y, int d, double margin)
+    {
+        int b = y.Length;
+        var z = UnitRows(x, b, d);
+        double Dist(int i, int j) => z[i].Zip(z[j]).Sum(p => (p.First - p.Second) * (p.First - p.Second));
+        double total = 0; int anchors = 0;
+        for (int i = 0; i < b; i++)
+        {
+            var pos = Enumerable.Range(0, b).Where(j => j != i && y[j] == y[i]).ToList();
+            var neg = Enumerable.Range(0, b).Where(j => y[j] != y[i]).ToList();
+            if (pos.Count == 0 || neg.Count == 0) continue;
+            total += Math.Max(0, pos.Max(j => Dist(i, j)) - neg.Min(j => Dist(i, j)) + margin);
+            anchors++;
+        }
+        return total / anchors;
+    }
+
+    [Fact]
+    public void SymmetricKlIsTheAverageOfBothBernoulliDivergences()
+    {
+        float[] a = [2f, -1f, 0.3f, 0f], b = [1f, -3f, 0.3f, 4f];
+        double expected = a.Zip(b).Average(pair =>
+        {
+            double p = 1 / (1 + Math.Exp(-pair.First)), q = 1 / (1 + Math.Exp(-pair.Second));
+            double kl(double u, double v) => u * Math.Log(u / v) + (1 - u) * Math.Log((1 - u) / (1 - v));
+            return (kl(p, q) + kl(q, p)) / 2;
+        });
+        Assert.Equal(expected, MultimodalTransformer.SymmetricKl(Tensor.FromArray(a, 4), Tensor.FromArray(b, 4)).Item(), 5);
+        Assert.Equal(0f, MultimodalTransformer.SymmetricKl(Tensor.FromArray(a, 4), Tensor.FromArray(a, 4)).Item());
+    }
+
+    [Theory]
+    [InlineData(ContrastiveKind.SupervisedContrastive)]
+    [InlineData(ContrastiveKind.Triplet)]
+    public void MetricLossesMatchTheirDefinitionAndTheirGradientsMatchFiniteDifferences(ContrastiveKind kind)
+    {
+        const int b = 7, d = 5;
+        var x = RandomFeatures(b, d, 11);
+        float[] y = [1, 0, 0, 1, 0, 1, 0];
+        Tensor Loss(Tensor t) => kind == ContrastiveKind.Triplet
+            ? MultimodalTransformer.TripletLoss(t, y, 0.5f)
+            : MultimodalTransformer.SupervisedContrastiveLoss(t, y, 0.5f);
+        double Direct(float[] v) => kind == ContrastiveKind.Triplet ? TripletDirect(v, y, d, 0.5) : SupConDirect(v, y, d, 0.5);
+
+        var input = Tensor.FromArray((float[])x.Clone(), b, d);
+        input.RequiresGrad = true;
+        var loss = Loss(input);
+        Assert.Equal(Direct(x), loss.Item(), 4);
+        loss.Backward();
+        var grad = input.Grad!.Data.ToArray();
+        const double h = 1e-3;
+        for (int k = 0; k < b * d; k += 3)
+        {
+            var up = (float[])x.Clone(); up[k] += (float)h;
+            var down = (float[])x.Clone(); down[k] -= (float)h;
+            double numeric = (Direct(up) - Direct(down)) / (2 * h);
+            Assert.True(Math.Abs(numeric - grad[k]) < 2e-3, $"{kind} ∂/∂x[{k}]: autograd {grad[k]:F5}, finite differences {numeric:F5}");
+        }
+        // Nothing to contrast (triplet: one class; contrastive: no row has a partner of its class): 0, not NaN.
+        Assert.Equal(0f, (kind == ContrastiveKind.Triplet
+            ? MultimodalTransformer.TripletLoss(Tensor.FromArray(x, b, d), [1, 1, 1, 1, 1, 1, 1], 0.5f)
+            : MultimodalTransformer.SupervisedContrastiveLoss(Tensor.FromArray(x[..(2 * d)], 2, d), [1, 0], 0.5f)).Item());
+    }
+
+    [Fact]
+    public void FgmPerturbationRaisesTheLossAndIsUndoneExactly()
+    {
+        var rng = new Rng(3);
+        var w = Tensor.Uniform(rng, -1, 1, 6, 4);
+        w.RequiresGrad = true;
+        var x = Tensor.Uniform(new Rng(4), -1, 1, 5, 6);
+        float[] y = [1, 0, 1, 1, 0];
+        Tensor Loss() => MultimodalTransformer.Loss(Tensor.MatMul(x, w).Sum(1), y, new MultimodalFineTuneOptions());
+        var before = w.Data.ToArray();
+        var clean = Loss();
+        clean.Backward();
+        var restore = MultimodalTransformer.PerturbAlongGradient([w], 0.05f);
+        var moved = w.Data.ToArray();
+        Assert.Equal(0.05, Math.Sqrt(moved.Zip(before).Sum(p => (double)(p.First - p.Second) * (p.First - p.Second))), 4);   // ‖r‖ = ε
+        using (GradMode.NoGrad()) Assert.True(Loss().Item() > clean.Item(), "the adversarial point is uphill");
+        restore();
+        Assert.Equal(before, w.Data.ToArray());
+    }
+
+    private static (RawTable, TableSchema, int[] Y) Sme(int n)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"jianwei-ft-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        var path = Path.Combine(dir, "c.csv");
+        SmeDataset.WriteCsv(path, SmeDataGenerator.Generate(new SmeDataOptions(Seed: 9, Labeled: n, Unlabeled: 0, Language: "en")).Labeled, withLabel: true);
+        var table = RawTable.Load(path);
+        int li = table.IndexOf("default");
+        return (table, SchemaInference.Infer(table, "default", "1"), table.Rows.Select(r => r[li] == "1" ? 1 : 0).ToArray());
+    }
+
+    private static EncoderConfig Config(MultimodalData data) => new()
+    {
+        VocabSize = data.Vocabulary.Count, HiddenSize = 32, Layers = 2, Heads = 2, IntermediateSize = 64, MaxPositions = 256, HiddenDropout = 0.1f,
+    };
+
+    [Fact]
+    public void FrozenEpochTrainsOnlyTheHead()
+    {
+        var (table, schema, y) = Sme(300);
+        var split = DataSplits.StratifiedTrainValidTest(y, 0.2, 0, seed: 0);
+        var data = MultimodalData.Fit(table, schema, split.Train, vocabularySize: 800, budgetPerColumn: 12);
+        var model = new MultimodalTransformer(Config(data), data, new Rng(2));
+        var before = model.CopyState();
+        model.Fit(data.Transform(table, split.Train), split.Train.Select(r => y[r]).ToList(), data.Transform(table, split.Validation), split.Validation.Select(r => y[r]).ToList(),
+                  new MultimodalFineTuneOptions { MaxEpochs = 1, FreezeEpochs = 1, LearningRate = 1e-2f });
+        var after = model.CopyState();
+        foreach (var (name, values) in before)
+        {
+            bool backbone = name.StartsWith("bert.", StringComparison.Ordinal) || name.StartsWith("feature_", StringComparison.Ordinal);
+            if (backbone) Assert.True(values.SequenceEqual(after[name]), $"{name} moved while frozen");
+            else if (name.StartsWith("head_", StringComparison.Ordinal)) Assert.False(values.SequenceEqual(after[name]), $"{name} did not train");
+        }
+        Assert.All(model.Parameters(), p => Assert.True(p.RequiresGrad));   // unfrozen again afterwards
+    }
+
+    /// <summary>
+    /// At 1,000 labeled rows and four epochs from scratch, held-out AUC is mostly noise (0.46–0.59 across
+    /// settings when this was written), so what is asserted is that training still fits: the training
+    /// rows are ranked well and the loss falls. The checkpoint must hold the kept (best) weights.
+    /// </summary>
+    [Theory]
+    [InlineData(FineTuneOptimizer.AdamW, true)]
+    [InlineData(FineTuneOptimizer.Ranger, false)]
+    public void RegularizedFineTuningStillFitsAndTheBestCheckpointReloads(FineTuneOptimizer optimizer, bool regularizers)
+    {
+        var (table, schema, y) = Sme(1200);
+        var split = DataSplits.StratifiedTrainValidTest(y, 0.15, 0.25, seed: 0);
+        var unlabeledRows = split.Test.Take(150).ToArray();   // labels unused: consistency only
+        var data = MultimodalData.Fit(table, schema, split.Train, vocabularySize: 1500, budgetPerColumn: 16);
+        var model = new MultimodalTransformer(Config(data), data, new Rng(7));
+        var checkpoint = Path.Combine(Path.GetTempPath(), $"jianwei-ft-best-{Guid.NewGuid():N}.safetensors");
+        int positives = split.Train.Count(r => y[r] == 1);
+        model.Fit(data.Transform(table, split.Train), split.Train.Select(r => y[r]).ToList(), data.Transform(table, split.Validation), split.Validation.Select(r => y[r]).ToList(),
+                  new MultimodalFineTuneOptions
+                  {
+                      MaxEpochs = 4, Patience = 4, PositiveWeight = (split.Train.Length - positives) / (2f * positives),
+                      Optimizer = optimizer, LearningRate = optimizer == FineTuneOptimizer.Ranger ? 1e-2f : 2e-3f,   // RAdam's rectifier is slow to open over 120 steps
+                      FreezeEpochs = regularizers ? 1 : 0, AdversarialEpsilon = regularizers ? 0.5f : 0, ConsistencyWeight = regularizers ? 1f : 0,
+                      ContrastiveWeight = regularizers ? 0.1f : 0, CheckpointPath = checkpoint,
+                  },
+                  unlabeled: regularizers ? data.Transform(table, unlabeledRows) : null);
+        double trainAuc = Evaluation.Metrics.RocAuc(model.PredictProbability(data.Transform(table, split.Train)), split.Train.Select(r => y[r]).ToArray());
+        Assert.True(trainAuc > 0.68, $"training ROC-AUC {trainAuc:F3}");
+        Assert.True(model.TrainingLossCurve[^1] < model.TrainingLossCurve[0], $"loss {string.Join(" → ", model.TrainingLossCurve.Select(v => v.ToString("F3")))}");
+        Assert.Equal(4, model.ValidationCurve.Count);
+
+        // The checkpoint holds the best epoch's weights, which are also what the model kept.
+        var test = data.Transform(table, split.Test);
+        var fresh = new MultimodalTransformer(Config(data), data, new Rng(99));
+        fresh.LoadStateDict(SafetensorsFile.Load(checkpoint).ToStateDict());
+        Assert.All(model.PredictProbability(test).Zip(fresh.PredictProbability(test)), x => Assert.Equal(x.First, x.Second, 1e-6));
+        File.Delete(checkpoint);
+    }
+
+    [Fact]
+    public void FoldModelsAverageTheirLogOddsAndReloadWithTheSameScores()
+    {
+        var (table, schema, y) = Sme(400);
+        var split = DataSplits.StratifiedTrainValidTest(y, 0.2, 0.2, seed: 0);
+        var learner = MultimodalLearner.Fit(table, schema, y, split.Train, split.Validation, [], new MultimodalLearnerOptions
+        {
+            Encoder = new EncoderConfig { HiddenSize = 16, Layers = 1, Heads = 2, IntermediateSize = 32, MaxPositions = 128 },
+            TextBudget = 12, VocabularySize = 600, PretrainBudget = TimeSpan.Zero, Folds = 3,
+            FineTune = new MultimodalFineTuneOptions { MaxEpochs = 1, Patience = 1 },
+        });
+        Assert.Equal(3, learner.Models.Count);
+        Assert.Equal(3, learner.ValidationCurve.Count);   // each fold's best early-stopping AUC
+        var p = learner.Predict(table, split.Test);
+        var inputs = learner.Data.Transform(table, split.Test);
+        var each = learner.Models.Select(m => m.PredictProbability(inputs)).ToList();
+        Assert.NotEqual(each[0], each[1]);                 // different folds, different models
+        for (int i = 0; i < p.Length; i++)
+        {
+            double meanLogit = each.Average(q => Math.Log(q[i] / (1 - q[i])));
+            Assert.Equal(1 / (1 + Math.Exp(-meanLogit)), p[i], 9);
+        }
+        // Explanations of the average still add up to its change in log-odds.
+        var why = learner.Explain(table, [split.Test[0]], steps: 64)[0];
+        Assert.Equal(Math.Log(p[0] / (1 - p[0])), why.Logit, 3);
+        Assert.Equal(why.Logit - why.BaselineLogit, why.Columns.Values.Sum(), 1);
+
+        var dir = Path.Combine(Path.GetTempPath(), $"jianwei-folds-{Guid.NewGuid():N}");
+        learner.Save(dir);
+        var again = MultimodalLearner.Load(dir);
+        Assert.Equal(3, again.Models.Count);
+        Assert.All(p.Zip(again.Predict(table, split.Test)), x => Assert.Equal(x.First, x.Second, 1e-9));
+        Directory.Delete(dir, true);
+    }
+}
