@@ -60,7 +60,7 @@ public static class Comparison
     public static readonly IReadOnlyList<string> Ablations = ["multimodal-no-cells", "multimodal-no-matching", "multimodal-performer"];
 
     /// <summary>The co-pretraining losses and encoder a co-pretrained mode uses.</summary>
-    private static (CoPretrainingOptions Losses, EncoderConfig Encoder) Variant(string mode, EncoderConfig encoder) => mode switch
+    internal static (CoPretrainingOptions Losses, EncoderConfig Encoder) Variant(string mode, EncoderConfig encoder) => mode switch
     {
         "multimodal-no-cells" => (new CoPretrainingOptions { CellWeight = 0 }, encoder),
         "multimodal-no-matching" => (new CoPretrainingOptions { MatchingWeight = 0 }, encoder),
