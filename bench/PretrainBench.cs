@@ -17,7 +17,7 @@ namespace Jianwei.Bench;
 /// fine-tune a classifier on ChnSentiCorp with 5-fold CV — each pretrained encoder and the same
 /// architecture from scratch, with one recipe.
 /// <c>bench pretrain [SHARED_DIR] [--minutes M] [--objectives mlm,electra,mpnet] [--out DIR] [--epochs E] [--lr R]
-/// [--fold-limit N] [--reuse]</c> (<c>--reuse</c>: fine-tune the encoders a previous run saved under --out)
+/// [--fold-limit N] [--norm post|pre|rezero] [--reuse]</c> (<c>--reuse</c>: fine-tune the encoders a previous run saved under --out)
 /// prints one JSON object per model and a Markdown table.
 /// </summary>
 internal static class PretrainBench
@@ -32,6 +32,11 @@ internal static class PretrainBench
         int epochs = int.Parse(Option(args, "--epochs") ?? "2", CultureInfo.InvariantCulture);
         float fineTuneRate = float.Parse(Option(args, "--lr") ?? "5e-4", CultureInfo.InvariantCulture);
         int foldLimit = int.Parse(Option(args, "--fold-limit") ?? "5", CultureInfo.InvariantCulture);
+        var norm = (Option(args, "--norm") ?? "post") switch
+        {
+            "post" => NormPlacement.Post, "pre" => NormPlacement.Pre, "rezero" => NormPlacement.ReZero,
+            var other => throw new ArgumentException($"--norm: '{other}' is not post, pre or rezero"),
+        };
         bool reuse = args.Contains("--reuse");   // fine-tune the encoders an earlier run saved under --out
         string data = Path.Combine(shared, "datasets");
         string htl = Path.Combine(data, "zh_ChnSentiCorp_htl_all.csv"), waimai = Path.Combine(data, "zh_waimai_10k.csv");
@@ -54,7 +59,7 @@ internal static class PretrainBench
 
         var config = new EncoderConfig
         {
-            VocabSize = vocab.Count, HiddenSize = 128, Layers = 4, Heads = 4, IntermediateSize = 512, MaxPositions = 128,
+            VocabSize = vocab.Count, HiddenSize = 128, Layers = 4, Heads = 4, IntermediateSize = 512, MaxPositions = 128, Norm = norm,
         };
         var masking = new MaskingOptions { Unit = MaskingUnit.WholeWord };
         var special = SpecialTokens.From(vocab);

@@ -204,9 +204,8 @@ public static class Comparison
                     var model = new MultimodalTransformer(encoder with { VocabSize = data!.Vocabulary.Count }, data, new Rng((ulong)(options.Seed + fold.Index)));
                     if (start is not null) model.RestoreState(start);
                     MultimodalRows Pick(int[] rows) => new(Slice(allRows!.Table, rows), rows.Select(r => allRows.Text[r]).ToList());
-                    int positives = fit.Count(r => y[r] == 1);
                     model.Fit(Pick(fit), fit.Select(r => y[r]).ToList(), Pick(valid), valid.Select(r => y[r]).ToList(),
-                              new MultimodalFineTuneOptions { MaxEpochs = 8, Patience = 2, PositiveWeight = Math.Max(1, (fit.Length - positives) / (float)Math.Max(1, positives)) / 2, Seed = (ulong)fold.Index });
+                              new MultimodalFineTuneOptions { MaxEpochs = 8, Patience = 2, Seed = (ulong)fold.Index });
                     return (model.PredictProbability(Pick(valid)), model.PredictProbability(Pick(fold.Test)));
                 }
                 (double[], double[]) MultimodalStack()

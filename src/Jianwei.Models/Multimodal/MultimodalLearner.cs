@@ -29,10 +29,7 @@ public sealed record MultimodalLearnerOptions
     public float PretrainLearningRate { get; init; } = 1e-3f;
     /// <summary>Co-pretraining loss weights and masking.</summary>
     public CoPretrainingOptions CoPretraining { get; init; } = new();
-    /// <summary>
-    /// Fine-tuning. When <see cref="MultimodalFineTuneOptions.PositiveWeight"/> is left at 1, positives
-    /// are weighted by half the class ratio (a compromise between balanced and raw rates).
-    /// </summary>
+    /// <summary>Fine-tuning (positives weighted by half the class ratio unless <see cref="MultimodalFineTuneOptions.PositiveWeight"/> is set).</summary>
     public MultimodalFineTuneOptions FineTune { get; init; } = new() { MaxEpochs = 6, Patience = 2 };
     /// <summary>
     /// Fine-tuned models: 1 fine-tunes once (early stopping on the validation rows); k ≥ 2 fine-tunes k
@@ -108,11 +105,6 @@ public sealed class MultimodalLearner
             pretrainingCurve.AddRange(result.Log.Select(r => ((double)r.Step, r.Loss)));
         }
         var fineTune = options.FineTune with { Seed = (ulong)options.Seed, Progress = options.Progress ?? options.FineTune.Progress };
-        if (fineTune.PositiveWeight == 1f)
-        {
-            int positives = fitRows.Count(r => labels[r] == 1);
-            fineTune = fineTune with { PositiveWeight = Math.Max(1f, (fitRows.Length - positives) / (float)Math.Max(1, positives) / 2) };
-        }
         var unlabeled = fineTune.ConsistencyWeight > 0 && unlabeledRows.Length > 0 ? data.Transform(table, unlabeledRows) : null;
         if (options.Folds <= 1)
         {

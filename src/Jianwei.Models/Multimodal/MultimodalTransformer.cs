@@ -41,8 +41,11 @@ public sealed record MultimodalFineTuneOptions
     public float LearningRate { get; init; } = 5e-4f;
     /// <summary>Layer-wise learning-rate decay (1: none).</summary>
     public float LayerDecay { get; init; } = 0.9f;
-    /// <summary>Weight of positive rows in the loss (class imbalance).</summary>
-    public float PositiveWeight { get; init; } = 1f;
+    /// <summary>
+    /// Weight of positive rows in the loss (class imbalance); null: half the training rows' negative-to-positive
+    /// ratio, at least 1 (a compromise between balanced and raw rates).
+    /// </summary>
+    public float? PositiveWeight { get; init; }
     /// <summary>Focal loss γ (0: plain cross-entropy).</summary>
     public float FocalGamma { get; init; }
     /// <summary>Label smoothing ε: targets become y(1 − ε) + ε/2.</summary>
@@ -377,6 +380,11 @@ public sealed class MultimodalTransformer : Module
     public void Fit(MultimodalRows train, IReadOnlyList<int> labels, MultimodalRows validation, IReadOnlyList<int> validationLabels,
                     MultimodalFineTuneOptions options, MultimodalRows? unlabeled = null)
     {
+        if (options.PositiveWeight is null)
+        {
+            int positives = labels.Count(v => v == 1);
+            options = options with { PositiveWeight = Math.Max(1f, (labels.Count - positives) / (float)Math.Max(1, positives) / 2) };
+        }
         int layers = Bert.Config.Layers;
         static bool IsBackbone(string name) => name.StartsWith("bert.", StringComparison.Ordinal) || name.StartsWith("feature_", StringComparison.Ordinal);
         float Rate(string name)
@@ -578,7 +586,8 @@ public sealed class MultimodalTransformer : Module
     {
         int b = y.Length;
         var target = y.Select(v => v * (1 - o.LabelSmoothing) + o.LabelSmoothing / 2).ToArray();
-        var weights = y.Select(v => v > 0.5f ? o.PositiveWeight : 1f).ToArray();
+        float positiveWeight = o.PositiveWeight ?? 1f;
+        var weights = y.Select(v => v > 0.5f ? positiveWeight : 1f).ToArray();
         var t = Tensor.FromArray(target, b);
         var perRow = logits.Softplus() - logits * t;                                          // BCE with logits, per row
         if (o.FocalGamma > 0)
