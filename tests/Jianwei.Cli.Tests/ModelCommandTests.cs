@@ -99,6 +99,12 @@ public sealed class ModelCommandTests : IDisposable
         (code, _, err) = Run("bench", P("train.csv"), "--label", "default", "--modes", "lr,warp");
         Assert.Equal(2, code);
         Assert.Contains("unknown mode 'warp'", err);
+        (code, _, err) = Run("bench", P("train.csv"), "--label", "default", "--modes", "multimodal", "--optimizer", "sgd");
+        Assert.Equal(2, code);
+        Assert.Contains("--optimizer: 'sgd' is not adamw or ranger", err);
+        (code, _, err) = Run("bench", P("train.csv"), "--label", "default", "--modes", "multimodal", "--fgm", "-1");
+        Assert.Equal(2, code);
+        Assert.Contains("--fgm: must not be negative", err);
     }
 
     [Fact]

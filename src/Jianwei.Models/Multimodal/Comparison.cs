@@ -28,6 +28,11 @@ public sealed record ComparisonOptions
     public EncoderConfig Encoder { get; init; } = new MultimodalLearnerOptions().Encoder;
     /// <summary>Pieces per text column (the best preset's, by default).</summary>
     public int TextBudget { get; init; } = new MultimodalLearnerOptions().TextBudget;
+    /// <summary>
+    /// Fine-tuning of the multimodal modes (regularizers, optimizer, losses); its seed is replaced by the
+    /// fold's. With R-Drop on, the unlabeled rows also get the consistency term.
+    /// </summary>
+    public MultimodalFineTuneOptions FineTune { get; init; } = new() { MaxEpochs = 8, Patience = 2 };
     /// <summary>Chinese segmenter for vocabulary training and whole-word masking, or null.</summary>
     public ChineseSegmenter? Segmenter { get; init; }
     /// <summary>Progress lines, or null.</summary>
@@ -106,6 +111,9 @@ public static class Comparison
             }).Run();
             coPretrained[key] = model.CopyState();
         }
+
+        var unlabeledRows = unlabeled is not null && data is not null && options.FineTune.ConsistencyWeight > 0
+            ? data.Transform(unlabeled, Enumerable.Range(0, unlabeled.RowCount).ToArray()) : null;
 
         Dictionary<string, float[]>? textPretrained = null;
         if (options.Modes.Any(m => m is "text-pretrained" or "late-fusion"))
@@ -205,7 +213,7 @@ public static class Comparison
                     if (start is not null) model.RestoreState(start);
                     MultimodalRows Pick(int[] rows) => new(Slice(allRows!.Table, rows), rows.Select(r => allRows.Text[r]).ToList());
                     model.Fit(Pick(fit), fit.Select(r => y[r]).ToList(), Pick(valid), valid.Select(r => y[r]).ToList(),
-                              new MultimodalFineTuneOptions { MaxEpochs = 8, Patience = 2, Seed = (ulong)fold.Index });
+                              options.FineTune with { Seed = (ulong)fold.Index }, unlabeledRows);
                     return (model.PredictProbability(Pick(valid)), model.PredictProbability(Pick(fold.Test)));
                 }
                 (double[], double[]) MultimodalStack()
