@@ -17,7 +17,8 @@ namespace Jianwei.Bench;
 /// fine-tune a classifier on ChnSentiCorp with 5-fold CV — each pretrained encoder and the same
 /// architecture from scratch, with one recipe.
 /// <c>bench pretrain [SHARED_DIR] [--minutes M] [--objectives mlm,electra,mpnet] [--out DIR] [--epochs E] [--lr R]
-/// [--fold-limit N] [--norm post|pre|rezero] [--reuse]</c> (<c>--reuse</c>: fine-tune the encoders a previous run saved under --out)
+/// [--fold-limit N] [--train-rows N] [--norm post|pre|rezero] [--reuse]</c> (<c>--reuse</c>: fine-tune the encoders a previous run saved under --out;
+/// <c>--train-rows</c>: fine-tune on a stratified sample of N rows of each training fold — few labels, where pretraining should matter most)
 /// prints one JSON object per model and a Markdown table.
 /// </summary>
 internal static class PretrainBench
@@ -32,6 +33,7 @@ internal static class PretrainBench
         int epochs = int.Parse(Option(args, "--epochs") ?? "2", CultureInfo.InvariantCulture);
         float fineTuneRate = float.Parse(Option(args, "--lr") ?? "5e-4", CultureInfo.InvariantCulture);
         int foldLimit = int.Parse(Option(args, "--fold-limit") ?? "5", CultureInfo.InvariantCulture);
+        int? trainRows = Option(args, "--train-rows") is { } tr ? int.Parse(tr, CultureInfo.InvariantCulture) : null;
         var norm = (Option(args, "--norm") ?? "post") switch
         {
             "post" => NormPlacement.Post, "pre" => NormPlacement.Pre, "rezero" => NormPlacement.ReZero,
@@ -107,7 +109,8 @@ internal static class PretrainBench
                 var encoder = new TransformerEncoder(config, new Rng(100 + (ulong)fold.Index));
                 if (dir is not null) BertCheckpoint.LoadInto(encoder, dir);
                 var classifier = new SequenceClassifier(encoder, special.Pad, new Rng(200 + (ulong)fold.Index));
-                classifier.Fit(fold.Train.Select(i => sequences[i]).ToList(), fold.Train.Select(i => htlLabels[i]).ToList(),
+                var trainIndex = trainRows is { } n ? StratifiedSample(fold.Train, htlLabels, n, 300 + (ulong)fold.Index) : fold.Train;
+                classifier.Fit(trainIndex.Select(i => sequences[i]).ToList(), trainIndex.Select(i => htlLabels[i]).ToList(),
                                new FineTuneOptions { Epochs = epochs, LearningRate = fineTuneRate, Seed = (ulong)fold.Index });
                 var p = classifier.PredictProbabilities(fold.Test.Select(i => sequences[i]).ToList());
                 aucs.Add(Metrics.RocAuc(p.Select(v => (double)v).ToArray(), fold.Test.Select(i => htlLabels[i]).ToArray()));
@@ -119,18 +122,36 @@ internal static class PretrainBench
                 ["config"] = "pretrain", ["encoder"] = name, ["pretrain_minutes"] = dir is null ? 0 : Math.Round(seconds / 60, 1), ["pretrain_steps"] = steps,
                 ["masked_accuracy"] = scores is null ? null : Math.Round(scores.MaskedAccuracy, 4),
                 ["pseudo_perplexity"] = scores is null ? null : Math.Round(scores.PseudoPerplexity, 1),
-                ["auc"] = Math.Round(mean, 4), ["auc_std"] = Math.Round(std, 4), ["fine_tune_seconds"] = Math.Round(fineTuneClock.Elapsed.TotalSeconds, 0),
+                ["auc"] = Math.Round(mean, 4), ["auc_std"] = Math.Round(std, 4), ["fine_tune_seconds"] = Math.Round(fineTuneClock.Elapsed.TotalSeconds, 0), ["train_rows_per_fold"] = trainRows,
             };
             rows.Add(row);
             Console.WriteLine(JsonSerializer.Serialize(row));
         }
         Console.WriteLine();
-        Console.WriteLine($"| encoder | pretraining | masked-token acc. | pseudo-perplexity | ChnSentiCorp ROC-AUC ({(foldLimit >= folds.Count ? $"{folds.Count}-fold" : $"{Math.Min(foldLimit, folds.Count)} of {folds.Count} folds")}) |");
+        string protocol = (foldLimit >= folds.Count ? $"{folds.Count}-fold" : $"{Math.Min(foldLimit, folds.Count)} of {folds.Count} folds")
+                          + (trainRows is { } rowsPerFold ? $", {rowsPerFold} training rows per fold" : "");
+        Console.WriteLine($"| encoder | pretraining | masked-token acc. | pseudo-perplexity | ChnSentiCorp ROC-AUC ({protocol}) |");
         Console.WriteLine("|---|---:|---:|---:|---:|");
         foreach (var r in rows)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {r["encoder"]} | {r["pretrain_minutes"]} min, {r["pretrain_steps"]} steps | {r["masked_accuracy"] ?? "–"} | {r["pseudo_perplexity"] ?? "–"} | {r["auc"]:F4} ± {r["auc_std"]:F4} |"));
         return 0;
+    }
+
+    /// <summary>n of the rows, each class in its share, shuffled by <paramref name="seed"/>: the same sample for every encoder.</summary>
+    private static int[] StratifiedSample(IReadOnlyList<int> rows, int[] labels, int n, ulong seed)
+    {
+        if (n >= rows.Count) return rows.ToArray();
+        var rng = new Rng(seed);
+        int positives = rows.Count(r => labels[r] == 1);
+        int wantPositives = (int)Math.Round((double)n * positives / rows.Count);
+        int[] Shuffled(int label)
+        {
+            var pick = rows.Where(r => labels[r] == label).ToArray();
+            for (int i = pick.Length - 1; i > 0; i--) { int j = rng.NextInt(i + 1); (pick[i], pick[j]) = (pick[j], pick[i]); }
+            return pick;
+        }
+        return [.. Shuffled(1).Take(wantPositives), .. Shuffled(0).Take(n - wantPositives)];
     }
 
     private static string? Option(string[] args, string name)

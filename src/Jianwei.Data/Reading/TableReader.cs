@@ -135,6 +135,15 @@ internal sealed class CsvTableReader : TableReader
     /// <summary>The underlying reader, for typed access to the current record's raw UTF-8 fields.</summary>
     internal CsvReader Csv => _csv;
 
+    /// <summary>
+    /// Field <paramref name="index"/> of the current record as a string; false when its bytes are not
+    /// valid UTF-8 (the reader hands out UTF-8 whatever the file's encoding). See <see cref="FieldDecoder"/>
+    /// for why this beats <c>CsvReader.GetString</c> followed by a check for U+FFFD.
+    /// </summary>
+    internal bool TryDecodeField(int index, out string value) => _decoder.TryDecode(index, _csv.GetSpan(index), out value);
+
+    private readonly FieldDecoder _decoder = new();
+
     /// <summary>Advances without materializing fields (the typed reader decodes what it needs).</summary>
     internal bool ReadRaw()
     {
@@ -158,11 +167,7 @@ internal sealed class CsvTableReader : TableReader
             var fields = new string[n];
             int bad = -1;
             for (int i = 0; i < n; i++)
-            {
-                // Invalid bytes decode to U+FFFD: check the bytes only then (see TypedRowReader).
-                fields[i] = _csv.GetString(i);
-                if (fields[i].Contains('\uFFFD') && !System.Text.Unicode.Utf8.IsValid(_csv.GetRawSpan(i))) { bad = i; break; }
-            }
+                if (!TryDecodeField(i, out fields[i])) { bad = i; break; }
             if (bad >= 0)
             {
                 const string problem = "bytes that are not valid in the file's encoding (set the encoding, e.g. GB18030, if the file is not UTF-8).";

@@ -78,10 +78,7 @@ public sealed class TypedRowReader : IDisposable
             else
             {
                 if (i >= csv.FieldCount) { Strings[_slot[c]] = null; continue; }
-                var s = csv.GetString(i);
-                // Decoding turns invalid bytes into U+FFFD; only then are the bytes checked (a genuine,
-                // correctly encoded U+FFFD passes). Validating every field up front costs as much as decoding.
-                if (s.Contains('\uFFFD') && !System.Text.Unicode.Utf8.IsValid(csv.GetRawSpan(i)))
+                if (!_csv.TryDecodeField(i, out var s))
                     throw new DataFormatException(_reader.Source, LineNumber, Columns[c].Name, "bytes that are not valid in the file's encoding.");
                 Strings[_slot[c]] = _parser.IsMissing(s) ? null : s;
             }
@@ -110,6 +107,7 @@ public sealed class TypedRowReader : IDisposable
     /// leading currency sign (¥446.6, $12). Anything else (thousands separators, accounting
     /// negatives, padding) returns false and goes through <see cref="ValueParser.TryParseNumber"/>.
     /// </summary>
+    [System.Runtime.CompilerServices.SkipLocalsInit]
     private static bool TryParseUtf8Number(ReadOnlySpan<byte> field, out double value)
     {
         scoped ReadOnlySpan<byte> raw = field;
@@ -121,9 +119,9 @@ public sealed class TypedRowReader : IDisposable
         else if (raw.StartsWith(FullWidthYen)) raw = raw[FullWidthYen.Length..];
         else if (!raw.IsEmpty && raw[0] == (byte)'$') raw = raw[1..];
         if (raw.IsEmpty) return false;
-        Span<byte> ungrouped = stackalloc byte[raw.Length];
         if (raw.Contains((byte)','))
         {
+            Span<byte> ungrouped = stackalloc byte[40];
             // Thousands separators only in well-formed groups of three before the point (1,234,567.8).
             int n = 0, sinceComma = -1, point = raw.IndexOf((byte)'.');
             int intEnd = point < 0 ? raw.Length : point;
