@@ -33,6 +33,7 @@ internal static class BenchCommand
         var html = new Option<FileInfo?>("--html") { Description = "write the results table as HTML here" };
         var budget = new Option<double>("--budget") { Description = "minutes of self-supervised pretraining (co-pretraining) at most", DefaultValueFactory = _ => 5 };
         var schemaFile = new Option<FileInfo?>("--schema") { Description = "a schema file pinning roles and types" };
+        var textBudget = new Option<int>("--text-budget") { Description = "transformer modes: tokens kept per text column (longer texts are cut)", DefaultValueFactory = _ => new ComparisonOptions().TextBudget };
         // Fine-tuning of the multimodal modes: measure a trick by running the same command with and without it.
         var optimizer = new Option<string>("--optimizer") { Description = "multimodal fine-tuning optimizer: adamw or ranger", DefaultValueFactory = _ => "adamw" };
         var freezeEpochs = new Option<int>("--freeze-epochs") { Description = "multimodal fine-tuning: epochs that train only the head first", DefaultValueFactory = _ => 0 };
@@ -51,7 +52,7 @@ internal static class BenchCommand
               jianwei bench companies.csv --label default --unlabeled unlabeled.csv --json results.json
               jianwei bench loans.csv --label status --positive bad --modes lr,xgb,multimodal --folds 3
               jianwei bench companies.csv --label default --modes multimodal,multimodal-no-cells --fgm 0.5 --rdrop 1
-            """) { data, label, positive, unlabeled, modes, folds, seed, json, html, budget, schemaFile, optimizer, freezeEpochs, fgm, rdrop, contrastive, metricLoss };
+            """) { data, label, positive, unlabeled, modes, folds, seed, json, html, budget, schemaFile, textBudget, optimizer, freezeEpochs, fgm, rdrop, contrastive, metricLoss };
         cmd.SetAction(parse =>
         {
             var file = parse.GetValue(data)!;
@@ -75,6 +76,7 @@ internal static class BenchCommand
             {
                 Modes = modeList, Folds = parse.GetValue(folds), Seed = parse.GetValue(seed), PretrainBudget = TimeSpan.FromMinutes(parse.GetValue(budget)),
                 Segmenter = dict is null ? null : ChineseSegmenter.Load(dict), Log = stderr,
+                TextBudget = parse.GetValue(textBudget) is >= 1 and var tb ? tb : throw new UserErrorException("--text-budget: at least 1 token."),
                 FineTune = new ComparisonOptions().FineTune with
                 {
                     Optimizer = parse.GetValue(optimizer)!.ToLowerInvariant() switch

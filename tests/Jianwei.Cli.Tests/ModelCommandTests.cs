@@ -105,6 +105,9 @@ public sealed class ModelCommandTests : IDisposable
         (code, _, err) = Run("bench", P("train.csv"), "--label", "default", "--modes", "multimodal", "--fgm", "-1");
         Assert.Equal(2, code);
         Assert.Contains("--fgm: must not be negative", err);
+        (code, _, err) = Run("bench", P("train.csv"), "--label", "default", "--modes", "text", "--text-budget", "0");
+        Assert.Equal(2, code);
+        Assert.Contains("--text-budget: at least 1 token", err);
     }
 
     [Fact]
