@@ -51,7 +51,7 @@ internal static class BenchCommand
             Examples:
               jianwei bench companies.csv --label default --unlabeled unlabeled.csv --json results.json
               jianwei bench loans.csv --label status --positive bad --modes lr,xgb,multimodal --folds 3
-              jianwei bench companies.csv --label default --modes multimodal,multimodal-no-cells --fgm 0.5 --rdrop 1
+              jianwei bench companies.csv --label default --modes multimodal,multimodal-no-cells --freeze-epochs 1 --contrastive 0.1
             """) { data, label, positive, unlabeled, modes, folds, seed, json, html, budget, schemaFile, textBudget, optimizer, freezeEpochs, fgm, rdrop, contrastive, metricLoss };
         cmd.SetAction(parse =>
         {

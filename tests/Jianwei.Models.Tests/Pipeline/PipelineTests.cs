@@ -141,7 +141,14 @@ public class PipelineTests
         var curves = bundle.Training["curves"]!;
         Assert.NotEmpty(curves["co_pretraining_loss"]!.AsArray());
         Assert.InRange(curves["fine_tuning_validation_auc"]!.AsArray().Count, 1, 3);
-        Assert.True(bundle.Metrics["roc_auc"] > 0.6, $"validation ROC-AUC {bundle.Metrics["roc_auc"]:F3}");
+        Assert.InRange(bundle.Metrics["roc_auc"], 0, 1);
+        // Beats chance on 4,000 companies it never saw. The bundle's own validation AUC rests on 240 rows
+        // with ~17 defaults (standard error ≈ 0.07), too few to hold a threshold against. Here the
+        // standard error is ≈ 0.017: this tiny model scores about 0.60, and 0.55 is three of them from
+        // both that and chance.
+        var (fresh, _, freshLabels, _) = Data(4000, seed: 5);
+        double freshAuc = Evaluation.Metrics.RocAuc(bundle.Model.Predict(fresh, Enumerable.Range(0, 4000).ToArray()), freshLabels);
+        Assert.True(freshAuc > 0.55, $"ROC-AUC on fresh companies {freshAuc:F3} (validation {bundle.Metrics["roc_auc"]:F3})");
 
         var dir = Path.Combine(Path.GetDirectoryName(path)!, "bundle");
         bundle.Save(dir);
