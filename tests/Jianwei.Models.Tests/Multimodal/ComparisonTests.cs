@@ -17,9 +17,10 @@ public class ComparisonTests
         SmeDataset.WriteCsv(Path.Combine(dir, "u.csv"), ds.Unlabeled, withLabel: false);
         var table = RawTable.Load(path);
         var schema = SchemaInference.Infer(table, "default", "1");
+        var log = new StringWriter();
         var options = new ComparisonOptions
         {
-            Folds = 2, PretrainBudget = TimeSpan.FromSeconds(3), TextBudget = 12,
+            Log = log, Folds = 2, PretrainBudget = TimeSpan.FromSeconds(3), TextBudget = 12,
             Encoder = new EncoderConfig { HiddenSize = 32, Layers = 1, Heads = 2, IntermediateSize = 64, MaxPositions = 128 },
         };
         var results = Comparison.Run(table, schema, options, RawTable.Load(Path.Combine(dir, "u.csv")));
@@ -30,6 +31,10 @@ public class ComparisonTests
             Assert.InRange(r.Accuracy, 0, 1);
             Assert.Equal(2, r.Folds);
         });
+        // multimodal-stack stacks the very models multimodal fine-tuned, and its time counts theirs.
+        Assert.Contains("multimodal-stack: fold 1/2 reuses the fine-tuned multimodal model", log.ToString());
+        Assert.Contains("multimodal-stack: fold 2/2 reuses the fine-tuned multimodal model", log.ToString());
+        Assert.True(results.Single(r => r.Mode == "multimodal-stack").Seconds >= results.Single(r => r.Mode == "multimodal").Seconds);
         // The learners that read the table well beat chance even at this size.
         Assert.True(results.Single(r => r.Mode == "lr").Auc > 0.55);
         Assert.Contains("unknown mode", Assert.Throws<ArgumentException>(() => Comparison.Run(table, schema, options with { Modes = ["lr", "warp"] })).Message);
