@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Jianwei.Data;
 using Jianwei.Models.Multimodal;
+using Jianwei.Models.Training;
 using Jianwei.Tensors.Serialization;
 using Jianwei.Text;
 
@@ -40,6 +41,9 @@ internal static class BenchCommand
         var fgm = new Option<float>("--fgm") { Description = "multimodal fine-tuning: FGM adversarial radius ε on the embeddings (0: off)", DefaultValueFactory = _ => 0 };
         var rdrop = new Option<float>("--rdrop") { Description = "multimodal fine-tuning: R-Drop consistency weight α, also on --unlabeled rows (0: off)", DefaultValueFactory = _ => 0 };
         var contrastive = new Option<float>("--contrastive") { Description = "multimodal fine-tuning: weight of the auxiliary metric loss (0: off)", DefaultValueFactory = _ => 0 };
+        var headLayers = new Option<int>("--head-layers") { Description = "multimodal modes: layers whose [CLS] the classification head reads (1: the last only; 2: the last two, layers concatenated)", DefaultValueFactory = _ => 1 };
+        var dropoutSchedule = new Option<string>("--dropout-schedule") { Description = "multimodal fine-tuning: constant, early (dropout for the first --dropout-epochs only), late (only after them) or curriculum (rising over them)", DefaultValueFactory = _ => "constant" };
+        var dropoutEpochs = new Option<double>("--dropout-epochs") { Description = "the dropout schedule's epochs", DefaultValueFactory = _ => 1 };
         var metricLoss = new Option<string>("--metric-loss") { Description = "that metric loss: supcon (supervised contrastive) or triplet (batch-hard)", DefaultValueFactory = _ => "supcon" };
         var cmd = new Command("bench", """
             Run the comparison the method was published with, on your data, same folds for every mode:
@@ -52,7 +56,7 @@ internal static class BenchCommand
               jianwei bench companies.csv --label default --unlabeled unlabeled.csv --json results.json
               jianwei bench loans.csv --label status --positive bad --modes lr,xgb,multimodal --folds 3
               jianwei bench companies.csv --label default --modes multimodal,multimodal-no-cells --freeze-epochs 1 --contrastive 0.1
-            """) { data, label, positive, unlabeled, modes, folds, seed, json, html, budget, schemaFile, textBudget, optimizer, freezeEpochs, fgm, rdrop, contrastive, metricLoss };
+            """) { data, label, positive, unlabeled, modes, folds, seed, json, html, budget, schemaFile, textBudget, optimizer, freezeEpochs, fgm, rdrop, contrastive, metricLoss, headLayers, dropoutSchedule, dropoutEpochs };
         cmd.SetAction(parse =>
         {
             var file = parse.GetValue(data)!;
@@ -77,6 +81,8 @@ internal static class BenchCommand
                 Modes = modeList, Folds = parse.GetValue(folds), Seed = parse.GetValue(seed), PretrainBudget = TimeSpan.FromMinutes(parse.GetValue(budget)),
                 Segmenter = dict is null ? null : ChineseSegmenter.Load(dict), Log = stderr,
                 TextBudget = parse.GetValue(textBudget) is >= 1 and var tb ? tb : throw new UserErrorException("--text-budget: at least 1 token."),
+                HeadLayers = parse.GetValue(headLayers) is var hl && hl >= 1 && hl <= new ComparisonOptions().Encoder.Layers ? hl
+                    : throw new UserErrorException($"--head-layers: between 1 and the encoder's {new ComparisonOptions().Encoder.Layers} layers."),
                 FineTune = new ComparisonOptions().FineTune with
                 {
                     Optimizer = parse.GetValue(optimizer)!.ToLowerInvariant() switch
@@ -88,6 +94,12 @@ internal static class BenchCommand
                     AdversarialEpsilon = NonNegative(parse.GetValue(fgm), "--fgm"),
                     ConsistencyWeight = NonNegative(parse.GetValue(rdrop), "--rdrop"),
                     ContrastiveWeight = NonNegative(parse.GetValue(contrastive), "--contrastive"),
+                    DropoutSchedule = parse.GetValue(dropoutSchedule)!.ToLowerInvariant() switch
+                    {
+                        "constant" => DropoutSchedule.Constant, "early" => DropoutSchedule.Early, "late" => DropoutSchedule.Late, "curriculum" => DropoutSchedule.Curriculum,
+                        var other => throw new UserErrorException($"--dropout-schedule: '{other}' is not constant, early, late or curriculum."),
+                    },
+                    DropoutScheduleEpochs = parse.GetValue(dropoutEpochs) is > 0 and var de ? de : throw new UserErrorException("--dropout-epochs: must be positive."),
                     Contrastive = parse.GetValue(metricLoss)!.ToLowerInvariant() switch
                     {
                         "supcon" => ContrastiveKind.SupervisedContrastive, "triplet" => ContrastiveKind.Triplet,

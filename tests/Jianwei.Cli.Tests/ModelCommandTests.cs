@@ -108,6 +108,12 @@ public sealed class ModelCommandTests : IDisposable
         (code, _, err) = Run("bench", P("train.csv"), "--label", "default", "--modes", "text", "--text-budget", "0");
         Assert.Equal(2, code);
         Assert.Contains("--text-budget: at least 1 token", err);
+        (code, _, err) = Run("bench", P("train.csv"), "--label", "default", "--modes", "multimodal", "--head-layers", "3");
+        Assert.Equal(2, code);
+        Assert.Contains("--head-layers: between 1 and the encoder's 2 layers", err);
+        (code, _, err) = Run("bench", P("train.csv"), "--label", "default", "--modes", "multimodal", "--dropout-schedule", "sometimes");
+        Assert.Equal(2, code);
+        Assert.Contains("--dropout-schedule: 'sometimes' is not constant, early, late or curriculum", err);
     }
 
     [Fact]

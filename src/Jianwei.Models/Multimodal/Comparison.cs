@@ -28,6 +28,8 @@ public sealed record ComparisonOptions
     public EncoderConfig Encoder { get; init; } = new MultimodalLearnerOptions().Encoder;
     /// <summary>Pieces per text column (the best preset's, by default).</summary>
     public int TextBudget { get; init; } = new MultimodalLearnerOptions().TextBudget;
+    /// <summary>Layers whose [CLS] the multimodal head reads (1: the last only), as <see cref="MultimodalLearnerOptions.HeadLayers"/>.</summary>
+    public int HeadLayers { get; init; } = 1;
     /// <summary>
     /// Fine-tuning of the multimodal modes (regularizers, optimizer, losses); its seed is replaced by the
     /// fold's. With R-Drop on, the unlabeled rows also get the consistency term.
@@ -102,7 +104,7 @@ public static class Comparison
             if (coPretrained.ContainsKey(key)) continue;
             var (losses, encoder) = Variant(key, options.Encoder);
             log?.WriteLine($"co-pretraining{(key == "multimodal" ? "" : $" ({key})")} on {everything.RowCount:N0} rows (labels unused) for up to {options.PretrainBudget.TotalMinutes:0.#} min ...");
-            var model = new MultimodalTransformer(encoder with { VocabSize = data!.Vocabulary.Count }, data, new Rng((ulong)options.Seed));
+            var model = new MultimodalTransformer(encoder with { VocabSize = data!.Vocabulary.Count }, data, new Rng((ulong)options.Seed), headLayers: options.HeadLayers);
             var rows = everything == table ? allRows! : data.Transform(everything, Enumerable.Range(0, everything.RowCount).ToArray());
             new Trainer(model.CoPretrainingTask(rows, 32, losses, (ulong)options.Seed), new TrainerOptions
             {
@@ -215,7 +217,7 @@ public static class Comparison
                 }
                 (double[], double[]) MultimodalMode(Dictionary<string, float[]>? start, EncoderConfig encoder)
                 {
-                    var model = new MultimodalTransformer(encoder with { VocabSize = data!.Vocabulary.Count }, data, new Rng((ulong)(options.Seed + fold.Index)));
+                    var model = new MultimodalTransformer(encoder with { VocabSize = data!.Vocabulary.Count }, data, new Rng((ulong)(options.Seed + fold.Index)), headLayers: options.HeadLayers);
                     if (start is not null) model.RestoreState(start);
                     MultimodalRows Pick(int[] rows) => new(Slice(allRows!.Table, rows), rows.Select(r => allRows.Text[r]).ToList());
                     model.Fit(Pick(fit), fit.Select(r => y[r]).ToList(), Pick(valid), valid.Select(r => y[r]).ToList(),

@@ -19,6 +19,8 @@ public sealed record MultimodalLearnerOptions
     public EncoderConfig Encoder { get; init; } = new() { HiddenSize = 64, Layers = 2, Heads = 4, IntermediateSize = 256, MaxPositions = 512 };
     /// <summary>Pieces per text column.</summary>
     public int TextBudget { get; init; } = 48;
+    /// <summary>Layers whose [CLS] the classification head reads besides the last layer's poolings (1: the last only; at most the encoder's layers).</summary>
+    public int HeadLayers { get; init; } = 1;
     /// <summary>WordPiece vocabulary size trained on the texts.</summary>
     public int VocabularySize { get; init; } = 8000;
     /// <summary>Wall-clock budget of co-pretraining (zero: none, the model starts from scratch).</summary>
@@ -92,7 +94,7 @@ public sealed class MultimodalLearner
     {
         var selfSupervised = fitRows.Concat(unlabeledRows).ToArray();
         var data = MultimodalData.Fit(table, schema, selfSupervised, segmenter: options.Segmenter, vocabularySize: options.VocabularySize, budgetPerColumn: options.TextBudget);
-        var model = new MultimodalTransformer(options.Encoder with { VocabSize = data.Vocabulary.Count }, data, new Rng((ulong)options.Seed));
+        var model = new MultimodalTransformer(options.Encoder with { VocabSize = data.Vocabulary.Count }, data, new Rng((ulong)options.Seed), headLayers: options.HeadLayers);
         var pretrainingCurve = new List<(double, double)>();
         if (options.PretrainBudget > TimeSpan.Zero)
         {
@@ -122,7 +124,7 @@ public sealed class MultimodalLearner
         foreach (var fold in folds)
         {
             options.Progress?.WriteLine($"fine-tuning fold {fold.Index + 1}/{folds.Count} ...");
-            var foldModel = models.Count == 0 ? model : new MultimodalTransformer(options.Encoder with { VocabSize = data.Vocabulary.Count }, data, new Rng((ulong)options.Seed));
+            var foldModel = models.Count == 0 ? model : new MultimodalTransformer(options.Encoder with { VocabSize = data.Vocabulary.Count }, data, new Rng((ulong)options.Seed), headLayers: options.HeadLayers);
             foldModel.RestoreState(start);
             int[] train = fold.Train.Select(i => fitRows[i]).ToArray(), stop = fold.Test.Select(i => fitRows[i]).ToArray();
             foldModel.Fit(data.Transform(table, train), train.Select(r => labels[r]).ToList(), data.Transform(table, stop), stop.Select(r => labels[r]).ToList(),

@@ -75,6 +75,10 @@ public sealed record MultimodalFineTuneOptions
     public float ContrastiveTemperature { get; init; } = 0.1f;
     /// <summary>Margin of the triplet loss (distances between unit vectors, 0..2).</summary>
     public float TripletMargin { get; init; } = 0.5f;
+    /// <summary>How dropout rates change over fine-tuning (the model keeps its configured rates afterwards).</summary>
+    public DropoutSchedule DropoutSchedule { get; init; } = DropoutSchedule.Constant;
+    /// <summary>The schedule's N: epochs with dropout (early), without (late), or of the rise (curriculum).</summary>
+    public double DropoutScheduleEpochs { get; init; } = 1;
     /// <summary>When set, the weights are written here (safetensors, atomically) at every better validation ROC-AUC.</summary>
     public string? CheckpointPath { get; init; }
     /// <summary>Seed for batches and dropout.</summary>
@@ -104,12 +108,26 @@ public enum ContrastiveKind
 }
 
 /// <summary>
+/// A batch of rows through the encoder: the last layer's hidden states, the key mask, and the [CLS]
+/// states of the lower layers the classification head also reads.
+/// </summary>
+/// <param name="Hidden">The last layer [b, n, H].</param>
+/// <param name="KeyMask">1 on real positions, 0 on padding [b, n].</param>
+/// <param name="LowerCls">[CLS] of the head's layers below the last, lowest first, side by side [b, (k − 1)·H]; null when the head reads the last layer only.</param>
+public readonly record struct EncodedBatch(Tensor Hidden, Tensor KeyMask, Tensor? LowerCls)
+{
+    /// <summary>The hidden states and the key mask (what co-pretraining reads).</summary>
+    public void Deconstruct(out Tensor hidden, out Tensor keyMask) { hidden = Hidden; keyMask = KeyMask; }
+}
+
+/// <summary>
 /// The multimodal transformer: one encoder reads a whole row — [CLS], one token per table cell (the
 /// feature tokenizer), then the tokens of each text column (tag, pieces, [SEP]). Co-pretraining
 /// (self-supervised, on labeled and unlabeled rows) joins masked-token modelling on the text,
 /// masked-cell modelling on the table (a masked category is classified, a masked number's quantile
 /// bin is predicted; missing cells are never targets) and row–text matching (is this text the row's
-/// own?). Fine-tuning reads [CLS] with mean, max and attention poolings of the last layer.
+/// own?). Fine-tuning reads [CLS] with mean, max and attention poolings of the last layer, and
+/// optionally the [CLS] of lower layers too (layers concatenated).
 /// </summary>
 public sealed class MultimodalTransformer : Module
 {
@@ -124,14 +142,23 @@ public sealed class MultimodalTransformer : Module
     private readonly Dropout _dropout;
     private readonly bool[] _isIndicator;
     private readonly int _numeric, _bins;
+
+    /// <summary>Layers whose [CLS] the classification head reads: 1 is the last only; k adds the k − 1 below it.</summary>
+    public int HeadLayers { get; }
     private readonly IReadOnlyList<int> _categorySizes;
     private readonly SpecialTokens _special;
 
-    /// <summary>Creates the model for <paramref name="data"/>'s features and vocabulary.</summary>
-    public MultimodalTransformer(EncoderConfig config, MultimodalData data, Rng rng, int numericBins = 16)
+    /// <summary>
+    /// Creates the model for <paramref name="data"/>'s features and vocabulary; the classification head
+    /// reads the [CLS] of the last <paramref name="headLayers"/> layers besides the poolings.
+    /// </summary>
+    public MultimodalTransformer(EncoderConfig config, MultimodalData data, Rng rng, int numericBins = 16, int headLayers = 1)
     {
         if (config.VocabSize != data.Vocabulary.Count)
             throw new ArgumentException($"encoder vocabulary {config.VocabSize} differs from the data's {data.Vocabulary.Count}.");
+        if (headLayers < 1 || headLayers > config.Layers)
+            throw new ArgumentOutOfRangeException(nameof(headLayers), headLayers, $"the head reads between 1 and the encoder's {config.Layers} layers.");
+        HeadLayers = headLayers;
         _special = data.Special;
         _numeric = data.Features.NumericCount;
         _isIndicator = [.. data.Features.NumericIsIndicator];
@@ -146,7 +173,7 @@ public sealed class MultimodalTransformer : Module
             Enumerable.Range(0, _numeric).Select(_ => new DenseLayer(h, numericBins, rng)).Concat(_categorySizes.Select(size => new DenseLayer(h, size, rng)))));
         _matching = RegisterModule("matching", new DenseLayer(h, 1, rng));
         _attentionPool = RegisterModule("attention_pool", new DenseLayer(h, 1, rng));
-        _hidden = RegisterModule("head_hidden", new DenseLayer(4 * h, h, rng));
+        _hidden = RegisterModule("head_hidden", new DenseLayer((3 + headLayers) * h, h, rng));   // see Pooled
         _output = RegisterModule("head_output", new DenseLayer(h, 1, rng));
         _dropout = RegisterModule("head_dropout", new Dropout(config.HiddenDropout, rng.Fork()));
     }
@@ -155,14 +182,15 @@ public sealed class MultimodalTransformer : Module
     public int CellCount => Cells.Features;
 
     /// <summary>
-    /// Hidden states [b, 1 + cells + text − 1, H] and the key mask of rows order[start..start+count):
+    /// Rows order[start..start+count) through the encoder: hidden states [b, 1 + cells + text − 1, H] —
     /// [CLS], the cells (masked where <paramref name="maskedCells"/> says), then the text after its [CLS]
-    /// (<paramref name="textIds"/> replaces the rows' own text ids when given: corrupted or swapped text).
+    /// (<paramref name="textIds"/> replaces the rows' own text ids when given: corrupted or swapped text) —
+    /// with the key mask and the lower layers' [CLS] the head reads.
     /// </summary>
-    public (Tensor Hidden, Tensor KeyMask) Encode(MultimodalRows rows, int[] order, int start, int count, bool[]? maskedCells = null, int[][]? textIds = null)
+    public EncodedBatch Encode(MultimodalRows rows, int[] order, int start, int count, bool[]? maskedCells = null, int[][]? textIds = null)
     {
         var (embedded, keyMask) = Embed(rows, order, start, count, maskedCells, textIds);
-        return (EncodeEmbedded(embedded, keyMask), keyMask);
+        return EncodeEmbedded(embedded, keyMask);
     }
 
     /// <summary>
@@ -189,22 +217,29 @@ public sealed class MultimodalTransformer : Module
         return (x, Tensor.Wrap(mask, count, n));
     }
 
-    /// <summary>Runs the encoder layers over embedded input [b, n, E] with key mask [b, n]: hidden states [b, n, H].</summary>
-    public Tensor EncodeEmbedded(Tensor embedded, Tensor keyMask)
+    /// <summary>Runs the encoder layers over embedded input [b, n, E] with key mask [b, n]: hidden states [b, n, H] and what the head reads.</summary>
+    public EncodedBatch EncodeEmbedded(Tensor embedded, Tensor keyMask)
     {
         int b = embedded.Dim(0), n = embedded.Dim(1);
-        return Bert.Encode(embedded, new EncoderInputs { Ids = new IntTensor(new int[b * n], b, n), KeyMask = keyMask });
+        var layers = Bert.EncodeLayers(embedded, new EncoderInputs { Ids = new IntTensor(new int[b * n], b, n), KeyMask = keyMask }, HeadLayers);
+        var lowerCls = HeadLayers == 1 ? null
+            : Tensor.Concat(1, layers.Take(HeadLayers - 1).Select(TransformerEncoder.FirstToken).ToArray());   // [b, (k − 1)·H]
+        return new EncodedBatch(layers[^1], keyMask, lowerCls);
     }
 
-    /// <summary>Classification logits [b]: [CLS], mean, max and attention pooling → dense → GELU → dense.</summary>
-    public Tensor Logits(Tensor hidden, Tensor keyMask) => Head(Pooled(hidden, keyMask));
+    /// <summary>Classification logits [b]: [CLS], mean, max and attention pooling (and lower layers' [CLS]) → dense → GELU → dense.</summary>
+    public Tensor Logits(EncodedBatch batch) => Head(Pooled(batch));
 
-    /// <summary>The classifier on pooled rows [b, 4H]: dropout → dense → GELU → dropout → dense, logits [b].</summary>
+    /// <summary>The classifier on pooled rows [b, (3 + k)·H]: dropout → dense → GELU → dropout → dense, logits [b].</summary>
     private Tensor Head(Tensor pooled) => _output.Forward(_dropout.Forward(_hidden.Forward(_dropout.Forward(pooled)).Gelu())).Reshape(pooled.Dim(0));
 
-    /// <summary>The row representation [b, 4H]: [CLS] (straight from the last layer), mean, max and attention pooling.</summary>
-    public Tensor Pooled(Tensor hidden, Tensor keyMask)
+    /// <summary>
+    /// The row representation [b, (3 + k)·H]: [CLS] (straight from the last layer), mean, max and attention
+    /// pooling of the last layer, then the [CLS] of the k − 1 layers below it (k = <see cref="HeadLayers"/>).
+    /// </summary>
+    public Tensor Pooled(EncodedBatch batch)
     {
+        var (hidden, keyMask) = batch;
         int b = hidden.Dim(0), n = hidden.Dim(1), h = hidden.Dim(2);
         var m = keyMask.Reshape(b, n, 1);
         var cls = TransformerEncoder.FirstToken(hidden);                                      // [b, H]
@@ -212,7 +247,8 @@ public sealed class MultimodalTransformer : Module
         var max = (hidden + (m - 1f) * 1e4f).Max(1);                                          // padding can never win
         var scores = _attentionPool.Forward(hidden).Reshape(b, n) + (keyMask - 1f) * 1e4f;    // [b, n]
         var attended = (scores.Softmax().Reshape(b, n, 1) * hidden).Sum(1);                   // [b, H]
-        return Tensor.Concat(1, cls, mean, max, attended);                                   // [b, 4H]
+        return batch.LowerCls is null ? Tensor.Concat(1, cls, mean, max, attended)              // [b, 4H]
+                                      : Tensor.Concat(1, cls, mean, max, attended, batch.LowerCls);   // [b, (3 + k)·H]
     }
 
     // ---- co-pretraining -----------------------------------------------------------------------
@@ -375,7 +411,8 @@ public sealed class MultimodalTransformer : Module
     /// optional frozen-encoder start, and early stopping on validation ROC-AUC; the best epoch's weights
     /// are kept (and written to <see cref="MultimodalFineTuneOptions.CheckpointPath"/> when set). The
     /// regularizers of <paramref name="options"/> — FGM, R-Drop consistency (also on
-    /// <paramref name="unlabeled"/> rows), a contrastive or triplet term — join the loss when their weight is set.
+    /// <paramref name="unlabeled"/> rows), a contrastive or triplet term — join the loss when their weight is set,
+    /// and a dropout schedule (early, late, curriculum) scales every dropout rate by epoch.
     /// </summary>
     public void Fit(MultimodalRows train, IReadOnlyList<int> labels, MultimodalRows validation, IReadOnlyList<int> validationLabels,
                     MultimodalFineTuneOptions options, MultimodalRows? unlabeled = null)
@@ -415,6 +452,7 @@ public sealed class MultimodalTransformer : Module
         TrainingLossCurve.Clear();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var bar = options.Progress is null ? null : new ProgressBar(options.Progress, "fine-tune");
+        var dropout = new DropoutScheduler(this, options.DropoutSchedule, options.DropoutScheduleEpochs);
         try
         {
             for (int epoch = 0; epoch < options.MaxEpochs && sinceBest < options.Patience; epoch++)
@@ -433,24 +471,24 @@ public sealed class MultimodalTransformer : Module
                     using var scope = new TensorScope();
                     ReseedRandom(Rng.Mix(options.Seed ^ 0xF17E, (ulong)step));
                     float multiplier = LearningRateSchedules.WarmupLinear(step, warmup, total);
+                    dropout.Apply(epoch + (double)s / train.Count);
                     foreach (var g in optimizer.Groups) g.LearningRate = g.BaseLearningRate * multiplier;
                     var y = Enumerable.Range(s, count).Select(i => (float)labels[order[i]]).ToArray();
-                    var (hidden, keyMask) = Encode(train, order, s, count);
-                    var pooled = Pooled(hidden, keyMask);                                             // [b, 4H]
+                    var encoded = Encode(train, order, s, count);
+                    var pooled = Pooled(encoded);                                                     // [b, (3 + k)·H]
                     var logits = Head(pooled);                                                        // [b]
                     var loss = Loss(logits, y, options);
                     if (options.ConsistencyWeight > 0)
                     {
                         // R-Drop: the same rows again under fresh dropout masks; both passes learn the labels.
-                        var (hidden2, _) = Encode(train, order, s, count);
-                        var logits2 = Logits(hidden2, keyMask);
+                        var logits2 = Logits(Encode(train, order, s, count));
                         loss = (loss + Loss(logits2, y, options)) * 0.5f + SymmetricKl(logits, logits2) * options.ConsistencyWeight;
                         if (unlabeledOrder is not null)
                         {
                             int u = (int)((long)batches * count % unlabeledOrder.Length), uc = Math.Min(count, unlabeledOrder.Length - u);
-                            var (hu1, mu) = Encode(unlabeled!, unlabeledOrder, u, uc);
-                            var (hu2, _) = Encode(unlabeled!, unlabeledOrder, u, uc);
-                            loss = loss + SymmetricKl(Logits(hu1, mu), Logits(hu2, mu)) * options.ConsistencyWeight;
+                            var first = Logits(Encode(unlabeled!, unlabeledOrder, u, uc));
+                            var second = Logits(Encode(unlabeled!, unlabeledOrder, u, uc));
+                            loss = loss + SymmetricKl(first, second) * options.ConsistencyWeight;
                         }
                     }
                     if (options.ContrastiveWeight > 0 && y.Distinct().Count() > 1)
@@ -463,8 +501,7 @@ public sealed class MultimodalTransformer : Module
                     {
                         // FGM: one more pass at the embeddings pushed uphill along their gradient; its gradient adds to the clean one.
                         var restore = PerturbAlongGradient(embeddings, options.AdversarialEpsilon);
-                        var (hiddenAdv, maskAdv) = Encode(train, order, s, count);
-                        Loss(Logits(hiddenAdv, maskAdv), y, options).Backward();
+                        Loss(Logits(Encode(train, order, s, count)), y, options).Backward();
                         restore();
                     }
                     GradientClipping.ClipGradNorm(TrainableParameters(), 1f);
@@ -487,6 +524,7 @@ public sealed class MultimodalTransformer : Module
         finally
         {
             foreach (var p in backbone) p.RequiresGrad = true;
+            dropout.Restore();
         }
         bar?.Finish();
         if (bestState is not null) RestoreState(bestState);
@@ -619,8 +657,7 @@ public sealed class MultimodalTransformer : Module
             {
                 int count = Math.Min(batchSize, rows.Count - s);
                 using var scope = new TensorScope();
-                var (hidden, keyMask) = Encode(rows, order, s, count);
-                var logits = Logits(hidden, keyMask).Data;
+                var logits = Logits(Encode(rows, order, s, count)).Data;
                 for (int i = 0; i < count; i++) p[order[s + i]] = 1 / (1 + Math.Exp(-logits[i]));
             }
             return p;
@@ -660,8 +697,8 @@ public sealed class MultimodalTransformer : Module
                 var (x0, _) = Embed(rows, [row], 0, 1, Enumerable.Repeat(true, CellCount).ToArray(), [masked]);
                 n = x.Dim(1); e = x.Dim(2);
                 input = x.Data.ToArray(); baseline = x0.Data.ToArray(); mask = keyMask.Data.ToArray();
-                logit = Logits(EncodeEmbedded(x, keyMask), keyMask).Item();
-                baseLogit = Logits(EncodeEmbedded(x0, keyMask), keyMask).Item();
+                logit = Logits(EncodeEmbedded(x, keyMask)).Item();
+                baseLogit = Logits(EncodeEmbedded(x0, keyMask)).Item();
             }
             // x_k = x′ + αₖ (x − x′), αₖ = (k + ½) / steps, all in one batch.
             var path = new float[steps * n * e];
@@ -673,7 +710,7 @@ public sealed class MultimodalTransformer : Module
             var points = Tensor.Wrap(path, steps, n, e);                                                       // [steps, n, E]
             points.RequiresGrad = true;
             var stepMask = Tensor.Wrap(Enumerable.Range(0, steps).SelectMany(_ => mask).ToArray(), steps, n);
-            Logits(EncodeEmbedded(points, stepMask), stepMask).SumAll().Backward();
+            Logits(EncodeEmbedded(points, stepMask)).SumAll().Backward();
             var grad = points.Grad!.Data;
             var positions = new float[n];
             for (int p = 0; p < n; p++)
@@ -701,7 +738,12 @@ public sealed class MultimodalTransformer : Module
         Directory.CreateDirectory(directory);
         data.Save(directory);
         SafetensorsWriter.Save(Path.Combine(directory, BertCheckpoint.WeightsFile), StateDict(),
-            metadata: new Dictionary<string, string> { ["format"] = "jianwei-multimodal", ["numeric_bins"] = _bins.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            metadata: new Dictionary<string, string>
+            {
+                ["format"] = "jianwei-multimodal",
+                ["numeric_bins"] = _bins.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["head_layers"] = HeadLayers.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            });
         AtomicFile.WriteAllText(Path.Combine(directory, BertCheckpoint.ConfigFile), Bert.Config.ToJson());
     }
 
@@ -712,7 +754,8 @@ public sealed class MultimodalTransformer : Module
         var config = BertCheckpoint.ReadConfig(directory);
         var file = SafetensorsFile.Load(Path.Combine(directory, BertCheckpoint.WeightsFile));
         int bins = file.Metadata.TryGetValue("numeric_bins", out var b) ? int.Parse(b, System.Globalization.CultureInfo.InvariantCulture) : 16;
-        var model = new MultimodalTransformer(config, data, new Rng(0), bins);
+        int headLayers = file.Metadata.TryGetValue("head_layers", out var k) ? int.Parse(k, System.Globalization.CultureInfo.InvariantCulture) : 1;   // files from before the option read the last layer only
+        var model = new MultimodalTransformer(config, data, new Rng(0), bins, headLayers);
         model.LoadStateDict(file.ToStateDict());
         model.Eval();
         return (model, data);

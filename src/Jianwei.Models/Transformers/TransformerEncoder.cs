@@ -292,15 +292,28 @@ public sealed class TransformerEncoder : Module
     public Tensor Embed(EncoderInputs inputs) => Embeddings.Forward(inputs);
 
     /// <summary>Runs the blocks over embedded tokens [b, n, E] (from <see cref="Embed"/> or built elsewhere) → hidden states [b, n, H].</summary>
-    public Tensor Encode(Tensor embedded, EncoderInputs inputs)
+    public Tensor Encode(Tensor embedded, EncoderInputs inputs) => EncodeLayers(embedded, inputs, 1)[^1];
+
+    /// <summary>
+    /// Runs the blocks and returns the outputs of the last <paramref name="lastLayers"/> layers, lowest
+    /// first, each [b, n, H]; the last is <see cref="Encode"/>'s result. A pre-LN model's final norm is
+    /// applied to each of them, so every returned layer is on the same scale.
+    /// </summary>
+    public IReadOnlyList<Tensor> EncodeLayers(Tensor embedded, EncoderInputs inputs, int lastLayers)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(lastLayers, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(lastLayers, Config.Layers);
         var x = EmbeddingsProject is null ? embedded : EmbeddingsProject.Forward(embedded);   // [b, n, H]
         IntTensor? rotary = null;
         if (Config.Positions == PositionEncoding.Rotary)
             rotary = inputs.Positions ?? DefaultPositions(x.Dim(0), x.Dim(1));
+        var outputs = new List<Tensor>(lastLayers);
         for (int layer = 0; layer < Config.Layers; layer++)
+        {
             x = Encoder.Layer[Config.WeightSetOf(layer)].Forward(x, inputs, rotary);
-        return Encoder.FinalNorm is null ? x : Encoder.FinalNorm.Forward(x);
+            if (layer >= Config.Layers - lastLayers) outputs.Add(Encoder.FinalNorm is null ? x : Encoder.FinalNorm.Forward(x));
+        }
+        return outputs;
     }
 
     /// <summary>Hidden states [b, n, H].</summary>

@@ -96,8 +96,12 @@ public sealed class BatchNorm : Module
 /// <summary>Inverted dropout, active only in training mode.</summary>
 public sealed class Dropout(float p, Rng rng) : Module
 {
-    /// <summary>Drop probability.</summary>
-    public float P { get; } = p;
+    /// <summary>Drop probability, in [0, 1); settable so that training can schedule it.</summary>
+    public float P
+    {
+        get;
+        set => field = value is >= 0f and < 1f ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "dropout probability must be in [0, 1).");
+    } = p;
 
     /// <summary>Applies dropout in training; identity in evaluation.</summary>
     public Tensor Forward(Tensor x) => Tensor.Dropout(x, P, IsTraining, rng);

@@ -1,5 +1,6 @@
 using Jianwei.Data;
 using Jianwei.Models.Multimodal;
+using Jianwei.Models.Training;
 using Jianwei.Models.Transformers;
 using Jianwei.Tensors;
 using Jianwei.Tensors.Serialization;
@@ -141,6 +142,50 @@ public class FineTuningTests
     {
         VocabSize = data.Vocabulary.Count, HiddenSize = 32, Layers = 2, Heads = 2, IntermediateSize = 64, MaxPositions = 256, HiddenDropout = 0.1f,
     };
+
+    [Theory]
+    [InlineData(DropoutSchedule.Constant, 2.0, 0.0, 1f)]
+    [InlineData(DropoutSchedule.Constant, 2.0, 5.0, 1f)]
+    [InlineData(DropoutSchedule.Early, 2.0, 1.99, 1f)]
+    [InlineData(DropoutSchedule.Early, 2.0, 2.0, 0f)]
+    [InlineData(DropoutSchedule.Late, 2.0, 0.0, 0f)]
+    [InlineData(DropoutSchedule.Late, 2.0, 2.5, 1f)]
+    [InlineData(DropoutSchedule.Curriculum, 2.0, 0.0, 0f)]
+    [InlineData(DropoutSchedule.Curriculum, 2.0, 0.5, 0.25f)]
+    [InlineData(DropoutSchedule.Curriculum, 2.0, 3.0, 1f)]
+    public void DropoutScheduleFactorsAreAsDefined(DropoutSchedule schedule, double epochs, double progress, float factor) =>
+        Assert.Equal(factor, DropoutScheduler.Factor(schedule, epochs, progress));
+
+    /// <summary>
+    /// A late schedule keeps every dropout off for its first epochs, so one such epoch must train exactly
+    /// as a copy of the model built without dropout; afterwards the configured rates are back.
+    /// </summary>
+    [Fact]
+    public void LateDropoutEpochTrainsExactlyAsNoDropoutAndRatesComeBack()
+    {
+        var (table, schema, y) = Sme(300);
+        var split = DataSplits.StratifiedTrainValidTest(y, 0.2, 0, seed: 0);
+        var data = MultimodalData.Fit(table, schema, split.Train, vocabularySize: 800, budgetPerColumn: 12);
+        var train = data.Transform(table, split.Train);
+        var valid = data.Transform(table, split.Validation);
+        var scheduled = new MultimodalTransformer(Config(data), data, new Rng(2));
+        var without = new MultimodalTransformer(Config(data) with { HiddenDropout = 0f }, data, new Rng(3));
+        without.RestoreState(scheduled.CopyState());
+        var options = new MultimodalFineTuneOptions { MaxEpochs = 1, LearningRate = 1e-2f, Seed = 4 };
+        scheduled.Fit(train, split.Train.Select(r => y[r]).ToList(), valid, split.Validation.Select(r => y[r]).ToList(),
+                      options with { DropoutSchedule = DropoutSchedule.Late, DropoutScheduleEpochs = 1 });
+        without.Fit(train, split.Train.Select(r => y[r]).ToList(), valid, split.Validation.Select(r => y[r]).ToList(), options);
+        var a = scheduled.CopyState(); var b = without.CopyState();
+        Assert.All(a, kv => Assert.True(kv.Value.SequenceEqual(b[kv.Key]), $"{kv.Key} differs"));
+        var rates = scheduled.NamedModules().Select(m => m.Module).OfType<Jianwei.Tensors.Nn.Dropout>().Select(d => d.P).ToList();
+        Assert.True(rates.Count >= 4, $"{rates.Count} dropout layers");
+        Assert.All(rates, p => Assert.Equal(0.1f, p));
+
+        // The same epoch with the configured dropout does train differently (the comparison can fail).
+        var constant = new MultimodalTransformer(Config(data), data, new Rng(2));             // the same start as the scheduled model
+        constant.Fit(train, split.Train.Select(r => y[r]).ToList(), valid, split.Validation.Select(r => y[r]).ToList(), options);
+        Assert.Contains(constant.CopyState(), kv => !kv.Value.SequenceEqual(b[kv.Key]));
+    }
 
     [Fact]
     public void FrozenEpochTrainsOnlyTheHead()

@@ -74,24 +74,56 @@ public class MultimodalTests
         return (table, schema);
     }
 
-    [Fact]
-    public void PoolingHeadGivesOneLogitPerRowAndIgnoresPadding()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void PoolingHeadGivesOneLogitPerRowAndIgnoresPadding(int headLayers)
     {
         var (table, schema) = WorkedExample();
         var all = Enumerable.Range(0, 4).ToArray();
         var data = MultimodalData.Fit(table, schema, all, vocabularySize: 60);
         var rows = data.Transform(table, all);
-        var model = new MultimodalTransformer(Config(data), data, new Rng(4));
+        var model = new MultimodalTransformer(Config(data), data, new Rng(4), headLayers: headLayers);
         model.Eval();
-        var (hidden, mask) = model.Encode(rows, all, 0, 4);
-        Assert.Equal(new[] { 4, 1 + model.CellCount + rows.Text.Max(t => t.Length) - 1, 32 }, hidden.Shape.ToArray());
-        var together = model.Logits(hidden, mask).ToArray();
+        var encoded = model.Encode(rows, all, 0, 4);
+        Assert.Equal(new[] { 4, 1 + model.CellCount + rows.Text.Max(t => t.Length) - 1, 32 }, encoded.Hidden.Shape.ToArray());
+        var together = model.Logits(encoded).ToArray();
         Assert.Equal(4, together.Length);
         for (int i = 0; i < 4; i++)   // alone (no padding) equals within the padded batch
+            Assert.Equal(together[i], model.Logits(model.Encode(rows, [i], 0, 1)).Item(), 4);
+
+        // [CLS], mean, max, attention pooling, then the lower layers' [CLS]: layer 1 of 2 when the head reads two.
+        var pooled = model.Pooled(encoded);
+        Assert.Equal(new[] { 4, (3 + headLayers) * 32 }, pooled.Shape.ToArray());
+        var (embedded, keyMask) = model.Embed(rows, all, 0, 4);
+        var layers = model.Bert.EncodeLayers(embedded, new EncoderInputs { Ids = new IntTensor(new int[embedded.Dim(0) * embedded.Dim(1)], embedded.Dim(0), embedded.Dim(1)), KeyMask = keyMask }, 2);
+        Assert.Equal(layers[1].ToArray(), encoded.Hidden.ToArray());
+        if (headLayers == 1) Assert.Null(encoded.LowerCls);
+        else
         {
-            var (h1, m1) = model.Encode(rows, [i], 0, 1);
-            Assert.Equal(together[i], model.Logits(h1, m1).Item(), 4);
+            var lowerCls = TransformerEncoder.FirstToken(layers[0]).ToArray();
+            Assert.Equal(lowerCls, encoded.LowerCls!.ToArray());
+            var p = pooled.ToArray();
+            for (int r = 0; r < 4; r++)
+                Assert.Equal(lowerCls.AsSpan(r * 32, 32).ToArray(), p.AsSpan(r * 5 * 32 + 4 * 32, 32).ToArray());
         }
+    }
+
+    [Fact]
+    public void HeadLayersAreBoundedByTheEncoderAndSurviveSaving()
+    {
+        var (table, schema) = WorkedExample();
+        var all = Enumerable.Range(0, 4).ToArray();
+        var data = MultimodalData.Fit(table, schema, all, vocabularySize: 60);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new MultimodalTransformer(Config(data), data, new Rng(4), headLayers: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new MultimodalTransformer(Config(data), data, new Rng(4), headLayers: 3));
+        var model = new MultimodalTransformer(Config(data), data, new Rng(4), headLayers: 2);
+        var dir = Path.Combine(Path.GetTempPath(), $"jianwei-mm-head-{Guid.NewGuid():N}");
+        model.Save(dir, data);
+        var (again, againData) = MultimodalTransformer.Load(dir);
+        Assert.Equal(2, again.HeadLayers);
+        Assert.Equal(model.PredictProbability(data.Transform(table, all)), again.PredictProbability(againData.Transform(table, all)));
+        Directory.Delete(dir, true);
     }
 
     [Fact]

@@ -64,6 +64,32 @@ public class EncoderOptionTests
         }
     }
 
+    /// <summary>
+    /// Layer k's output is what an encoder cut after layer k computes: the same weights with fewer
+    /// layers is the independent reference (and, pre-LN, the same final norm on each).
+    /// </summary>
+    [Theory]
+    [InlineData(NormPlacement.Post)]
+    [InlineData(NormPlacement.Pre)]
+    public void EncodeLayersReturnsWhatShallowerEncodersComputeLowestFirst(NormPlacement norm)
+    {
+        var deep = new TransformerEncoder(Small with { Norm = norm }, new Rng(9));
+        deep.Eval();
+        var inputs = Batch(keyMask: Tensor.FromArray([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0], 2, 9));
+        var layers = deep.EncodeLayers(deep.Embed(inputs), inputs, 3);                  // layers 2, 3 and 4 of 4
+        Assert.Equal(3, layers.Count);
+        for (int depth = 2; depth <= 4; depth++)
+        {
+            var shallow = new TransformerEncoder(Small with { Norm = norm, Layers = depth }, new Rng(10));
+            shallow.RestoreState(deep.CopyState());                                          // its names are a subset of the deep one's
+            shallow.Eval();
+            Assert.Equal(shallow.Forward(inputs).ToArray(), layers[depth - 2].ToArray());
+        }
+        Assert.Equal(deep.Forward(inputs).ToArray(), layers[^1].ToArray());
+        Assert.Throws<ArgumentOutOfRangeException>(() => deep.EncodeLayers(deep.Embed(inputs), inputs, 5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => deep.EncodeLayers(deep.Embed(inputs), inputs, 0));
+    }
+
     [Fact]
     public void RotaryEncoderSeesOnlyRelativePositions()
     {
