@@ -76,13 +76,14 @@ internal static class BenchCommand
             if (parse.GetValue(folds) < 2) throw new UserErrorException("--folds: at least 2.");
             var modeList = parse.GetValue(modes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var dict = ChineseSegmenter.FindDictionary();
+            int encoderLayers = new ComparisonOptions().Encoder.Layers;
             var options = new ComparisonOptions
             {
                 Modes = modeList, Folds = parse.GetValue(folds), Seed = parse.GetValue(seed), PretrainBudget = TimeSpan.FromMinutes(parse.GetValue(budget)),
                 Segmenter = dict is null ? null : ChineseSegmenter.Load(dict), Log = stderr,
                 TextBudget = parse.GetValue(textBudget) is >= 1 and var tb ? tb : throw new UserErrorException("--text-budget: at least 1 token."),
-                HeadLayers = parse.GetValue(headLayers) is var hl && hl >= 1 && hl <= new ComparisonOptions().Encoder.Layers ? hl
-                    : throw new UserErrorException($"--head-layers: between 1 and the encoder's {new ComparisonOptions().Encoder.Layers} layers."),
+                HeadLayers = parse.GetValue(headLayers) is var hl && hl >= 1 && hl <= encoderLayers ? hl
+                    : throw new UserErrorException($"--head-layers: between 1 and the encoder's {encoderLayers} layers."),
                 FineTune = new ComparisonOptions().FineTune with
                 {
                     Optimizer = parse.GetValue(optimizer)!.ToLowerInvariant() switch

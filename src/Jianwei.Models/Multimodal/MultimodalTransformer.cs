@@ -135,6 +135,8 @@ public sealed class MultimodalTransformer : Module
     public TransformerEncoder Bert { get; }
     /// <summary>"feature_tokenizer".</summary>
     public FeatureTokenizer Cells { get; }
+    /// <summary>Layers whose [CLS] the classification head reads: 1 is the last only; k adds the k − 1 below it.</summary>
+    public int HeadLayers { get; }
     private readonly LayerNorm _cellNorm;
     private readonly MaskedLmHead _mlm;
     private readonly ModuleList<DenseLayer> _cellHeads;
@@ -142,9 +144,6 @@ public sealed class MultimodalTransformer : Module
     private readonly Dropout _dropout;
     private readonly bool[] _isIndicator;
     private readonly int _numeric, _bins;
-
-    /// <summary>Layers whose [CLS] the classification head reads: 1 is the last only; k adds the k − 1 below it.</summary>
-    public int HeadLayers { get; }
     private readonly IReadOnlyList<int> _categorySizes;
     private readonly SpecialTokens _special;
 
