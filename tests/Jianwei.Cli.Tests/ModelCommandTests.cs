@@ -96,24 +96,21 @@ public sealed class ModelCommandTests : IDisposable
         foreach (var mode in new[] { "lr", "xgb" })
             foreach (var key in new[] { "auc", "auc_std", "pr_auc", "ks", "accuracy", "seconds" })
                 Assert.True(json.GetProperty("modes").GetProperty(mode).TryGetProperty(key, out _), $"{mode}.{key} missing");
-        (code, _, err) = Run("bench", P("train.csv"), "--label", "default", "--modes", "lr,warp");
-        Assert.Equal(2, code);
-        Assert.Contains("unknown mode 'warp'", err);
-        (code, _, err) = Run("bench", P("train.csv"), "--label", "default", "--modes", "multimodal", "--optimizer", "sgd");
-        Assert.Equal(2, code);
-        Assert.Contains("--optimizer: 'sgd' is not adamw or ranger", err);
-        (code, _, err) = Run("bench", P("train.csv"), "--label", "default", "--modes", "multimodal", "--fgm", "-1");
-        Assert.Equal(2, code);
-        Assert.Contains("--fgm: must not be negative", err);
-        (code, _, err) = Run("bench", P("train.csv"), "--label", "default", "--modes", "text", "--text-budget", "0");
-        Assert.Equal(2, code);
-        Assert.Contains("--text-budget: at least 1 token", err);
-        (code, _, err) = Run("bench", P("train.csv"), "--label", "default", "--modes", "multimodal", "--head-layers", "3");
-        Assert.Equal(2, code);
-        Assert.Contains("--head-layers: between 1 and the encoder's 2 layers", err);
-        (code, _, err) = Run("bench", P("train.csv"), "--label", "default", "--modes", "multimodal", "--dropout-schedule", "sometimes");
-        Assert.Equal(2, code);
-        Assert.Contains("--dropout-schedule: 'sometimes' is not constant, early, late or curriculum", err);
+        // Each bad option exits 2 with a message naming it.
+        foreach (var (message, args) in new (string, string[])[]
+        {
+            ("unknown mode 'warp'", ["--modes", "lr,warp"]),
+            ("--optimizer: 'sgd' is not adamw or ranger", ["--modes", "multimodal", "--optimizer", "sgd"]),
+            ("--fgm: must not be negative", ["--modes", "multimodal", "--fgm", "-1"]),
+            ("--text-budget: at least 1 token", ["--modes", "text", "--text-budget", "0"]),
+            ("--head-layers: between 1 and the encoder's 2 layers", ["--modes", "multimodal", "--head-layers", "3"]),
+            ("--dropout-schedule: 'sometimes' is not constant, early, late or curriculum", ["--modes", "multimodal", "--dropout-schedule", "sometimes"]),
+        })
+        {
+            (code, _, err) = Run(["bench", P("train.csv"), "--label", "default", .. args]);
+            Assert.Equal(2, code);
+            Assert.Contains(message, err);
+        }
     }
 
     [Fact]
