@@ -96,6 +96,19 @@ public static class Comparison
             data = MultimodalData.Fit(everything, schema, Enumerable.Range(0, everything.RowCount).ToArray(), segmenter: options.Segmenter, budgetPerColumn: options.TextBudget);
             allRows = data.Transform(table, Enumerable.Range(0, table.RowCount).ToArray());
         }
+        // The text-only modes read the same texts through the same model, head and fine-tuning with
+        // the table's columns set aside, so they differ from the multimodal modes only in what they read.
+        MultimodalData? textData = null;
+        MultimodalRows? textRows = null;
+        if (options.Modes.Any(m => m is "text" or "text-pretrained"))
+        {
+            var textOnly = schema with
+            {
+                Columns = schema.Columns.Select(c => c.Role == ColumnRole.Feature && c.Type != ColumnType.Text ? c with { Role = ColumnRole.Ignore } : c).ToList(),
+            };
+            textData = MultimodalData.Fit(everything, textOnly, [], vocabulary: data!.Vocabulary, budgetPerColumn: options.TextBudget);
+            textRows = new MultimodalRows(textData.Features.Transform(table, Enumerable.Range(0, table.RowCount).ToArray()), allRows!.Text);
+        }
         // Co-pretrained weights per variant (the plain one is shared by multimodal and multimodal-stack).
         var coPretrained = new Dictionary<string, Dictionary<string, float[]>>();
         foreach (var mode in options.Modes.Where(m => m is "multimodal" or "multimodal-stack" || Ablations.Contains(m)))
@@ -188,13 +201,15 @@ public static class Comparison
                 }
                 (double[], double[]) TextMode(Dictionary<string, float[]>? start)
                 {
-                    var seqs = allRows!.Text.Select(t => new TokenSequence(t.InputIds, t.WordIds)).ToList();
-                    var encoder = new TransformerEncoder(options.Encoder with { VocabSize = data!.Vocabulary.Count }, new Rng((ulong)(options.Seed + fold.Index)));
-                    if (start is not null) encoder.RestoreState(start);
-                    var classifier = new SequenceClassifier(encoder, data.Special.Pad, new Rng(7));
-                    classifier.Fit(fit.Select(r => seqs[r]).ToList(), fit.Select(r => y[r]).ToList(), new FineTuneOptions { Epochs = 3, LearningRate = 5e-4f, Seed = (ulong)fold.Index });
-                    return (classifier.PredictProbabilities(valid.Select(r => seqs[r]).ToList()).Select(v => (double)v).ToArray(),
-                            classifier.PredictProbabilities(fold.Test.Select(r => seqs[r]).ToList()).Select(v => (double)v).ToArray());
+                    // The multimodal model over a table without columns: [CLS] and the texts, the same head,
+                    // early stopping and fine-tuning options; the pretrained start is its encoder's weights.
+                    var model = new MultimodalTransformer(options.Encoder with { VocabSize = data!.Vocabulary.Count }, textData!, new Rng((ulong)(options.Seed + fold.Index)), headLayers: options.HeadLayers);
+                    if (start is not null) model.Bert.RestoreState(start);
+                    MultimodalRows Pick(int[] rows) => new(Slice(textRows!.Table, rows), rows.Select(r => textRows.Text[r]).ToList());
+                    var unlabeledText = unlabeledRows is null ? null : new MultimodalRows(new TokenInputs([], [], unlabeledRows.Count, 1), unlabeledRows.Text);
+                    model.Fit(Pick(fit), fit.Select(r => y[r]).ToList(), Pick(valid), valid.Select(r => y[r]).ToList(),
+                              options.FineTune with { Seed = (ulong)fold.Index }, unlabeledText);
+                    return (model.PredictProbability(Pick(valid)), model.PredictProbability(Pick(fold.Test)));
                 }
                 (double[], double[]) LateFusionMode()
                 {

@@ -211,6 +211,7 @@ public sealed class MultimodalTransformer : Module
             mask.AsSpan(i * n + 1 + f, text[i].Length - 1).Fill(1f);                  // text after [CLS]
         }
         var textEmbedded = Bert.Embed(new EncoderInputs { Ids = new IntTensor(ids, count, t) });   // [b, t, E]
+        if (f == 0) return (textEmbedded, Tensor.Wrap(mask, count, n));                        // texts only: [b, t, E]
         var cells = _cellNorm.Forward(Cells.Forward(rows.Table, order, start, count, maskedCells));  // [b, f, E]
         var x = Tensor.Concat(1, textEmbedded.Slice(1, 0, 1), cells, textEmbedded.Slice(1, 1, t - 1)); // [b, 1 + f + t − 1, E]
         return (x, Tensor.Wrap(mask, count, n));
@@ -294,9 +295,10 @@ public sealed class MultimodalTransformer : Module
                     : rows.Table.Categorical[r * cats + (j - _numeric)]);
             }
         }
-        // Half the rows read another row's text (a random partner, never themselves).
+        // Half the rows read another row's text (a random partner, never themselves); a table without
+        // cells has nothing to match, so every row keeps its own.
         var source = Enumerable.Range(0, count).ToArray();
-        if (count > 1)
+        if (count > 1 && f > 0)
             for (int i = 0; i < count; i++)
                 if (rng.NextDouble() < 0.5)
                 {
@@ -363,7 +365,8 @@ public sealed class MultimodalTransformer : Module
             }
             Add("masked_cells", cellLoss!, options.CellWeight);
         }
-        if (count > 1 && options.MatchingWeight > 0)
+        // Without table cells there is nothing for a text to match.
+        if (count > 1 && f > 0 && options.MatchingWeight > 0)
             Add("row_text_matching", Tensor.BinaryCrossEntropyWithLogits(_matching.Forward(TransformerEncoder.FirstToken(hidden)).Reshape(count), Tensor.FromArray(matched, count)), options.MatchingWeight);
         return new PretrainingLoss(total ?? throw new InvalidOperationException("every co-pretraining loss has weight 0."), parts);
     }

@@ -1,5 +1,6 @@
 using Jianwei.Data;
 using Jianwei.Models.Multimodal;
+using Jianwei.Models.Pretraining;
 using Jianwei.Models.Training;
 using Jianwei.Models.Transformers;
 using Jianwei.Tensors;
@@ -61,6 +62,37 @@ public class MultimodalTests
             for (int i = 0; i < 16; i++) { total++; if (plan.TextSource[i] != i) negatives++; Assert.InRange(plan.TextSource[i], 0, 15); }
         }
         Assert.InRange(negatives / (double)total, 0.4, 0.6);
+    }
+
+    [Fact]
+    public void ATableWithoutCellsReadsItsTextsAloneAndCoPretrainsWithMlmOnly()
+    {
+        // The worked example with income and sector set aside: [CLS] and the note, nothing in between.
+        var (table, schema) = WorkedExample();
+        var textOnly = schema with { Columns = schema.Columns.Select(c => c.Type == ColumnType.Text ? c : c with { Role = ColumnRole.Ignore }).ToList() };
+        var all = Enumerable.Range(0, 4).ToArray();
+        var data = MultimodalData.Fit(table, textOnly, all, vocabularySize: 60);
+        var rows = data.Transform(table, all);
+        var model = new MultimodalTransformer(Config(data), data, new Rng(1));
+        Assert.Equal(0, model.CellCount);
+        var (embedded, keyMask) = model.Embed(rows, all, 0, 4);
+        int longest = rows.Text.Max(t => t.Length);
+        Assert.Equal([4, longest, Config(data).EffectiveEmbeddingSize], embedded.ShapeArray);
+        // The key mask is the texts' own: [CLS] and pieces, padding after.
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < longest; j++) Assert.Equal(j < rows.Text[i].Length ? 1f : 0f, keyMask.Data[i * longest + j]);
+        // Every row reads its own text (nothing to match it with), so the only loss is MLM.
+        var plan = model.Plan(rows, all, 0, 4, new CoPretrainingOptions(), new Rng(2));
+        Assert.Equal(all, plan.TextSource);
+        Assert.Empty(plan.CellTargets);
+        var loss = model.CoPretrainingLoss(rows, all, 0, 4, new CoPretrainingOptions { TextMasking = new MaskingOptions { Rate = 0.5 } }, new Rng(3));
+        Assert.Equal(["text_mlm"], loss.Parts.Keys);
+        // Same weights with the cells present: the text positions move by the cell count, so the two differ.
+        var withCells = MultimodalData.Fit(table, schema, all, vocabularySize: 60);
+        Assert.Equal(withCells.Vocabulary.Count, data.Vocabulary.Count);
+        var full = new MultimodalTransformer(Config(withCells), withCells, new Rng(1));
+        Assert.Equal(3, full.CellCount);
+        Assert.Equal(longest + 3, full.Embed(withCells.Transform(table, all), all, 0, 4).Embedded.Dim(1));
     }
 
     private static (RawTable, TableSchema) Sme(int n, int seed = 5)
