@@ -18,9 +18,6 @@ namespace Jianwei.Cli;
 /// </summary>
 internal static class BenchCommand
 {
-    private static T NonNegative<T>(T value, string option) where T : System.Numerics.INumber<T>
-        => T.IsNegative(value) ? throw new UserErrorException($"{option}: must not be negative.") : value;
-
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var data = new Argument<FileInfo>("DATA") { Description = "labeled table with at least one text column" };
@@ -35,16 +32,6 @@ internal static class BenchCommand
         var budget = new Option<double>("--budget") { Description = "minutes of self-supervised pretraining (co-pretraining) at most", DefaultValueFactory = _ => 5 };
         var schemaFile = new Option<FileInfo?>("--schema") { Description = "a schema file pinning roles and types" };
         var textBudget = new Option<int>("--text-budget") { Description = "transformer modes: tokens kept per text column (longer texts are cut)", DefaultValueFactory = _ => new ComparisonOptions().TextBudget };
-        // Fine-tuning of the multimodal modes: measure a trick by running the same command with and without it.
-        var optimizer = new Option<string>("--optimizer") { Description = "multimodal fine-tuning optimizer: adamw or ranger", DefaultValueFactory = _ => "adamw" };
-        var freezeEpochs = new Option<int>("--freeze-epochs") { Description = "multimodal fine-tuning: epochs that train only the head first", DefaultValueFactory = _ => 0 };
-        var fgm = new Option<float>("--fgm") { Description = "multimodal fine-tuning: FGM adversarial radius ε on the embeddings (0: off)", DefaultValueFactory = _ => 0 };
-        var rdrop = new Option<float>("--rdrop") { Description = "multimodal fine-tuning: R-Drop consistency weight α, also on --unlabeled rows (0: off)", DefaultValueFactory = _ => 0 };
-        var contrastive = new Option<float>("--contrastive") { Description = "multimodal fine-tuning: weight of the auxiliary metric loss (0: off)", DefaultValueFactory = _ => 0 };
-        var headLayers = new Option<int>("--head-layers") { Description = "multimodal modes: layers whose [CLS] the classification head reads (1: the last only; 2: the last two, layers concatenated)", DefaultValueFactory = _ => 1 };
-        var dropoutSchedule = new Option<string>("--dropout-schedule") { Description = "multimodal fine-tuning: constant, early (dropout for the first --dropout-epochs only), late (only after them) or curriculum (rising over them)", DefaultValueFactory = _ => "constant" };
-        var dropoutEpochs = new Option<double>("--dropout-epochs") { Description = "the dropout schedule's epochs", DefaultValueFactory = _ => 1 };
-        var metricLoss = new Option<string>("--metric-loss") { Description = "that metric loss: supcon (supervised contrastive) or triplet (batch-hard)", DefaultValueFactory = _ => "supcon" };
         var cmd = new Command("bench", """
             Run the comparison the method was published with, on your data, same folds for every mode:
             logistic regression, XGBoost (table + TF-IDF terms), their stack, TabNet, a text-only
@@ -56,7 +43,10 @@ internal static class BenchCommand
               jianwei bench companies.csv --label default --unlabeled unlabeled.csv --json results.json
               jianwei bench loans.csv --label status --positive bad --modes lr,xgb,multimodal --folds 3
               jianwei bench companies.csv --label default --modes multimodal,multimodal-no-cells --freeze-epochs 1 --contrastive 0.1
-            """) { data, label, positive, unlabeled, modes, folds, seed, json, html, budget, schemaFile, textBudget, optimizer, freezeEpochs, fgm, rdrop, contrastive, metricLoss, headLayers, dropoutSchedule, dropoutEpochs };
+            """) { data, label, positive, unlabeled, modes, folds, seed, json, html, budget, schemaFile, textBudget };
+        // Fine-tuning tricks: measure one by running the same command with and without it.
+        var fineTuning = new FineTuningOptions("text and multimodal");
+        fineTuning.AddTo(cmd);
         cmd.SetAction(parse =>
         {
             var file = parse.GetValue(data)!;
@@ -82,31 +72,8 @@ internal static class BenchCommand
                 Modes = modeList, Folds = parse.GetValue(folds), Seed = parse.GetValue(seed), PretrainBudget = TimeSpan.FromMinutes(parse.GetValue(budget)),
                 Segmenter = dict is null ? null : ChineseSegmenter.Load(dict), Log = stderr,
                 TextBudget = parse.GetValue(textBudget) is >= 1 and var tb ? tb : throw new UserErrorException("--text-budget: at least 1 token."),
-                HeadLayers = parse.GetValue(headLayers) is var hl && hl >= 1 && hl <= encoderLayers ? hl
-                    : throw new UserErrorException($"--head-layers: between 1 and the encoder's {encoderLayers} layers."),
-                FineTune = new ComparisonOptions().FineTune with
-                {
-                    Optimizer = parse.GetValue(optimizer)!.ToLowerInvariant() switch
-                    {
-                        "adamw" => FineTuneOptimizer.AdamW, "ranger" => FineTuneOptimizer.Ranger,
-                        var other => throw new UserErrorException($"--optimizer: '{other}' is not adamw or ranger."),
-                    },
-                    FreezeEpochs = NonNegative(parse.GetValue(freezeEpochs), "--freeze-epochs"),
-                    AdversarialEpsilon = NonNegative(parse.GetValue(fgm), "--fgm"),
-                    ConsistencyWeight = NonNegative(parse.GetValue(rdrop), "--rdrop"),
-                    ContrastiveWeight = NonNegative(parse.GetValue(contrastive), "--contrastive"),
-                    DropoutSchedule = parse.GetValue(dropoutSchedule)!.ToLowerInvariant() switch
-                    {
-                        "constant" => DropoutSchedule.Constant, "early" => DropoutSchedule.Early, "late" => DropoutSchedule.Late, "curriculum" => DropoutSchedule.Curriculum,
-                        var other => throw new UserErrorException($"--dropout-schedule: '{other}' is not constant, early, late or curriculum."),
-                    },
-                    DropoutScheduleEpochs = parse.GetValue(dropoutEpochs) is > 0 and var de ? de : throw new UserErrorException("--dropout-epochs: must be positive."),
-                    Contrastive = parse.GetValue(metricLoss)!.ToLowerInvariant() switch
-                    {
-                        "supcon" => ContrastiveKind.SupervisedContrastive, "triplet" => ContrastiveKind.Triplet,
-                        var other => throw new UserErrorException($"--metric-loss: '{other}' is not supcon or triplet."),
-                    },
-                },
+                HeadLayers = fineTuning.HeadLayers(parse, encoderLayers),
+                FineTune = fineTuning.Apply(parse, new ComparisonOptions().FineTune),
             };
             List<ModeResult> results;
             try { results = Comparison.Run(table, schema, options, extra); }

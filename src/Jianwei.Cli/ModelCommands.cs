@@ -57,7 +57,10 @@ internal static class ModelCommands
               jianwei train loans.csv --label status --positive bad --preset fast --out model
               jianwei train loans.csv --label default --schema schema.json --out model --json
               jianwei train companies.csv --label default --preset best --unlabeled more.csv --budget 5 --out model
+              jianwei train companies.csv --label default --preset best --optimizer ranger --fgm 0.5 --out model
             """) { data, label, positive, output, preset, schemaFile, seed, unlabeled, budget, json };
+        var fineTuning = new FineTuningOptions("best preset: multimodal");
+        fineTuning.AddTo(cmd);
         cmd.SetAction(parse =>
         {
             var file = parse.GetValue(data)!;
@@ -79,7 +82,12 @@ internal static class ModelCommands
             }
             catch (DataFormatException e) { throw new UserErrorException(e.Message); }
             ModelBundle bundle;
-            try { bundle = ModelBundle.Train(table, schema, file.FullName, new BundleTrainingOptions { Preset = presetValue, Seed = parse.GetValue(seed), Multimodal = MultimodalDefaults(parse.GetValue(budget)) }, stderr); }
+            var multimodal = MultimodalDefaults(parse.GetValue(budget));
+            multimodal = multimodal with
+            {
+                HeadLayers = fineTuning.HeadLayers(parse, multimodal.Encoder.Layers), FineTune = fineTuning.Apply(parse, multimodal.FineTune),
+            };
+            try { bundle = ModelBundle.Train(table, schema, file.FullName, new BundleTrainingOptions { Preset = presetValue, Seed = parse.GetValue(seed), Multimodal = multimodal }, stderr); }
             catch (DataFormatException e) { throw new UserErrorException(e.Message); }
             using (bundle)
             {

@@ -114,6 +114,34 @@ public sealed class ModelCommandTests : IDisposable
     }
 
     [Fact]
+    public void TrainPassesFineTuningOptionsToTheBestPresetAndRecordsThem()
+    {
+        var (code, _, err) = Run("train", P("train.csv"), "--label", "default", "--out", P("tricks"), "--preset", "best", "--budget", "0.03",
+                                 "--head-layers", "2", "--freeze-epochs", "1", "--optimizer", "ranger", "--dropout-schedule", "early", "--dropout-epochs", "2");
+        Assert.True(code == 0, err);
+        var tuning = JsonDocument.Parse(File.ReadAllText(P("tricks/manifest.json"))).RootElement.GetProperty("training").GetProperty("fine_tuning");
+        Assert.Equal("ranger", tuning.GetProperty("optimizer").GetString());
+        Assert.Equal(1, tuning.GetProperty("freeze_epochs").GetInt32());
+        Assert.Equal("early", tuning.GetProperty("dropout_schedule").GetString());
+        Assert.Equal(2, tuning.GetProperty("dropout_schedule_epochs").GetDouble());
+        Assert.Equal("none", tuning.GetProperty("metric_loss").GetString());
+        // The head that was trained is the head that was saved: the last two layers' [CLS].
+        var multimodal = Directory.GetFiles(P("tricks"), "model.safetensors", SearchOption.AllDirectories).Single();
+        Assert.Equal(2, Jianwei.Models.Multimodal.MultimodalTransformer.Load(Path.GetDirectoryName(multimodal)!).Model.HeadLayers);
+        foreach (var (message, args) in new (string, string[])[]
+        {
+            ("--head-layers: between 1 and the encoder's 2 layers", ["--head-layers", "0"]),
+            ("--metric-loss: 'cosine' is not supcon or triplet", ["--metric-loss", "cosine"]),
+        })
+        {
+            (code, _, err) = Run(["train", P("train.csv"), "--label", "default", "--out", P("never"), "--preset", "best", .. args]);
+            Assert.Equal(2, code);
+            Assert.Contains(message, err);
+            Assert.False(Directory.Exists(P("never")));
+        }
+    }
+
+    [Fact]
     public void PretrainWritesAHuggingFaceEncoderAndResumes()
     {
         var (code, output, err) = Run("pretrain", P("train.csv"), "--text", "profile,recruitment", "--out", P("enc"), "--minutes", "0.05", "--vocab-size", "800");

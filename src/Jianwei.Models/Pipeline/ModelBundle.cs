@@ -109,17 +109,33 @@ public sealed class ModelBundle : IDisposable
         var y = valid.Select(r => labels[r]).ToArray();
         var best = Evaluation.Metrics.BestF1(p, y);
         var metrics = Summarize(p, y, best.Threshold);
+        var training = new JsonObject
+        {
+            ["preset"] = options.Preset.ToString().ToLowerInvariant(), ["learner"] = LearnerName(modelOptions.Learner),
+            ["train_rows"] = train.Length, ["validation_rows"] = valid.Length, ["unlabeled_rows"] = selfSupervised ? unlabeledRows.Length : 0,
+            ["seed"] = options.Seed, ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
+            ["source"] = Path.GetFileName(sourcePath), ["curves"] = model.Curves,
+        };
+        if (selfSupervised) training["fine_tuning"] = FineTuningSettings(modelOptions.Multimodal);
         return new ModelBundle
         {
             Schema = schema, Threshold = best.Threshold, Model = model, Metrics = metrics, Created = DateTime.UtcNow,
             DataFingerprint = Fingerprint(sourcePath),
-            Training = new JsonObject
-            {
-                ["preset"] = options.Preset.ToString().ToLowerInvariant(), ["learner"] = LearnerName(modelOptions.Learner),
-                ["train_rows"] = train.Length, ["validation_rows"] = valid.Length, ["unlabeled_rows"] = selfSupervised ? unlabeledRows.Length : 0,
-                ["seed"] = options.Seed, ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
-                ["source"] = Path.GetFileName(sourcePath), ["curves"] = model.Curves,
-            },
+            Training = training,
+        };
+    }
+
+    /// <summary>The multimodal fine-tuning settings a manifest records, so a bundle says how it was trained.</summary>
+    private static JsonObject FineTuningSettings(MultimodalLearnerOptions options)
+    {
+        var f = options.FineTune;
+        return new JsonObject
+        {
+            ["optimizer"] = f.Optimizer.ToString().ToLowerInvariant(), ["learning_rate"] = f.LearningRate, ["max_epochs"] = f.MaxEpochs, ["patience"] = f.Patience,
+            ["freeze_epochs"] = f.FreezeEpochs, ["fgm_epsilon"] = f.AdversarialEpsilon, ["rdrop_weight"] = f.ConsistencyWeight,
+            ["metric_loss"] = f.ContrastiveWeight > 0 ? f.Contrastive.ToString().ToLowerInvariant() : "none", ["metric_loss_weight"] = f.ContrastiveWeight,
+            ["dropout_schedule"] = f.DropoutSchedule.ToString().ToLowerInvariant(), ["dropout_schedule_epochs"] = f.DropoutScheduleEpochs,
+            ["head_layers"] = options.HeadLayers,
         };
     }
 

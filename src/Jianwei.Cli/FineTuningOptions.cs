@@ -1,0 +1,71 @@
+using System.CommandLine;
+using Jianwei.Models.Multimodal;
+using Jianwei.Models.Training;
+
+namespace Jianwei.Cli;
+
+/// <summary>
+/// The transformer fine-tuning options that <c>jianwei bench</c> (text and multimodal modes) and
+/// <c>jianwei train --preset best</c> share: optimizer, frozen start, FGM, R-Drop, metric loss, the
+/// head's layers and the dropout schedule. Defaults leave every trick off, as the library does.
+/// </summary>
+internal sealed class FineTuningOptions
+{
+    private readonly Option<string> _optimizer, _metricLoss, _dropoutSchedule;
+    private readonly Option<int> _freezeEpochs, _headLayers;
+    private readonly Option<float> _fgm, _rdrop, _contrastive;
+    private readonly Option<double> _dropoutEpochs;
+
+    /// <param name="what">Whose fine-tuning the descriptions name, e.g. "text and multimodal".</param>
+    public FineTuningOptions(string what)
+    {
+        _optimizer = new("--optimizer") { Description = $"{what} fine-tuning optimizer: adamw or ranger", DefaultValueFactory = _ => "adamw" };
+        _freezeEpochs = new("--freeze-epochs") { Description = $"{what} fine-tuning: epochs that train only the head first", DefaultValueFactory = _ => 0 };
+        _fgm = new("--fgm") { Description = $"{what} fine-tuning: FGM adversarial radius ε on the embeddings (0: off)", DefaultValueFactory = _ => 0 };
+        _rdrop = new("--rdrop") { Description = $"{what} fine-tuning: R-Drop consistency weight α, also on --unlabeled rows (0: off)", DefaultValueFactory = _ => 0 };
+        _contrastive = new("--contrastive") { Description = $"{what} fine-tuning: weight of the auxiliary metric loss (0: off)", DefaultValueFactory = _ => 0 };
+        _metricLoss = new("--metric-loss") { Description = "that metric loss: supcon (supervised contrastive) or triplet (batch-hard)", DefaultValueFactory = _ => "supcon" };
+        _headLayers = new("--head-layers") { Description = $"{what}: layers whose [CLS] the classification head reads (1: the last only; 2: the last two, layers concatenated)", DefaultValueFactory = _ => 1 };
+        _dropoutSchedule = new("--dropout-schedule") { Description = $"{what} fine-tuning: constant, early (dropout for the first --dropout-epochs only), late (only after them) or curriculum (rising over them)", DefaultValueFactory = _ => "constant" };
+        _dropoutEpochs = new("--dropout-epochs") { Description = "the dropout schedule's epochs", DefaultValueFactory = _ => 1 };
+    }
+
+    /// <summary>Adds the options to <paramref name="command"/>.</summary>
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { _optimizer, _freezeEpochs, _fgm, _rdrop, _contrastive, _metricLoss, _headLayers, _dropoutSchedule, _dropoutEpochs })
+            command.Options.Add(option);
+    }
+
+    /// <summary>The head's layers, checked against an encoder of <paramref name="encoderLayers"/> layers.</summary>
+    public int HeadLayers(ParseResult parse, int encoderLayers) => parse.GetValue(_headLayers) is var k && k >= 1 && k <= encoderLayers ? k
+        : throw new UserErrorException($"--head-layers: between 1 and the encoder's {encoderLayers} layers.");
+
+    /// <summary><paramref name="defaults"/> with the options given; a bad value is an error naming its option.</summary>
+    public MultimodalFineTuneOptions Apply(ParseResult parse, MultimodalFineTuneOptions defaults) => defaults with
+    {
+        Optimizer = parse.GetValue(_optimizer)!.ToLowerInvariant() switch
+        {
+            "adamw" => FineTuneOptimizer.AdamW, "ranger" => FineTuneOptimizer.Ranger,
+            var other => throw new UserErrorException($"--optimizer: '{other}' is not adamw or ranger."),
+        },
+        FreezeEpochs = NonNegative(parse.GetValue(_freezeEpochs), "--freeze-epochs"),
+        AdversarialEpsilon = NonNegative(parse.GetValue(_fgm), "--fgm"),
+        ConsistencyWeight = NonNegative(parse.GetValue(_rdrop), "--rdrop"),
+        ContrastiveWeight = NonNegative(parse.GetValue(_contrastive), "--contrastive"),
+        Contrastive = parse.GetValue(_metricLoss)!.ToLowerInvariant() switch
+        {
+            "supcon" => ContrastiveKind.SupervisedContrastive, "triplet" => ContrastiveKind.Triplet,
+            var other => throw new UserErrorException($"--metric-loss: '{other}' is not supcon or triplet."),
+        },
+        DropoutSchedule = parse.GetValue(_dropoutSchedule)!.ToLowerInvariant() switch
+        {
+            "constant" => DropoutSchedule.Constant, "early" => DropoutSchedule.Early, "late" => DropoutSchedule.Late, "curriculum" => DropoutSchedule.Curriculum,
+            var other => throw new UserErrorException($"--dropout-schedule: '{other}' is not constant, early, late or curriculum."),
+        },
+        DropoutScheduleEpochs = parse.GetValue(_dropoutEpochs) is > 0 and var epochs ? epochs : throw new UserErrorException("--dropout-epochs: must be positive."),
+    };
+
+    private static T NonNegative<T>(T value, string option) where T : System.Numerics.INumber<T>
+        => T.IsNegative(value) ? throw new UserErrorException($"{option}: must not be negative.") : value;
+}
