@@ -30,12 +30,16 @@ internal sealed class FineTuningOptions
         _dropoutEpochs = new("--dropout-epochs") { Description = "the dropout schedule's epochs", DefaultValueFactory = _ => 1 };
     }
 
+    private Option[] All => [_optimizer, _freezeEpochs, _fgm, _rdrop, _contrastive, _metricLoss, _headLayers, _dropoutSchedule, _dropoutEpochs];
+
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _optimizer, _freezeEpochs, _fgm, _rdrop, _contrastive, _metricLoss, _headLayers, _dropoutSchedule, _dropoutEpochs })
-            command.Options.Add(option);
+        foreach (var option in All) command.Options.Add(option);
     }
+
+    /// <summary>The options given on the command line (or by a config file), by name.</summary>
+    public IReadOnlyList<string> Given(ParseResult parse) => All.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
 
     /// <summary>The head's layers, checked against an encoder of <paramref name="encoderLayers"/> layers.</summary>
     public int HeadLayers(ParseResult parse, int encoderLayers) => parse.GetValue(_headLayers) is var k && k >= 1 && k <= encoderLayers ? k

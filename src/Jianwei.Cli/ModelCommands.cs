@@ -82,6 +82,8 @@ internal static class ModelCommands
             }
             catch (DataFormatException e) { throw new UserErrorException(e.Message); }
             ModelBundle bundle;
+            if (presetValue != Preset.Best && fineTuning.Given(parse) is [_, ..] ignored)
+                stderr.WriteLine($"note: {string.Join(", ", ignored)} fine-tune the best preset's transformer; the {presetValue.ToString().ToLowerInvariant()} preset has none, so they are ignored.");
             var multimodal = MultimodalDefaults(parse.GetValue(budget));
             multimodal = multimodal with
             {

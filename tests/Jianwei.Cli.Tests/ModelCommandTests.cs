@@ -139,6 +139,13 @@ public sealed class ModelCommandTests : IDisposable
             Assert.Contains(message, err);
             Assert.False(Directory.Exists(P("never")));
         }
+        // Other presets have no transformer: the options are ignored, and said to be.
+        (code, _, err) = Run("train", P("train.csv"), "--label", "default", "--out", P("fast"), "--preset", "fast", "--fgm", "0.5", "--head-layers", "2");
+        Assert.True(code == 0, err);
+        Assert.Contains("note: --fgm, --head-layers fine-tune the best preset's transformer; the fast preset has none, so they are ignored.", err);
+        (code, _, err) = Run("train", P("train.csv"), "--label", "default", "--out", P("fast2"), "--preset", "fast");
+        Assert.True(code == 0, err);
+        Assert.DoesNotContain("note:", err);
     }
 
     [Fact]
