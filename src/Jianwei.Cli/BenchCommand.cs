@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Json;
 using Jianwei.Data;
 using Jianwei.Models.Multimodal;
-using Jianwei.Models.Training;
 using Jianwei.Tensors.Serialization;
 using Jianwei.Text;
 
