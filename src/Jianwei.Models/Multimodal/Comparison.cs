@@ -107,7 +107,7 @@ public static class Comparison
                 Columns = schema.Columns.Select(c => c.Role == ColumnRole.Feature && c.Type != ColumnType.Text ? c with { Role = ColumnRole.Ignore } : c).ToList(),
             };
             textData = MultimodalData.Fit(everything, textOnly, [], vocabulary: data!.Vocabulary, budgetPerColumn: options.TextBudget);
-            textRows = new MultimodalRows(textData.Features.Transform(table, Enumerable.Range(0, table.RowCount).ToArray()), allRows!.Text);
+            textRows = TextsOnly(allRows!);
         }
         // Co-pretrained weights per variant (the plain one is shared by multimodal and multimodal-stack).
         var coPretrained = new Dictionary<string, Dictionary<string, float[]>>();
@@ -206,9 +206,8 @@ public static class Comparison
                     var model = new MultimodalTransformer(options.Encoder with { VocabSize = data!.Vocabulary.Count }, textData!, new Rng((ulong)(options.Seed + fold.Index)), headLayers: options.HeadLayers);
                     if (start is not null) model.Bert.RestoreState(start);
                     MultimodalRows Pick(int[] rows) => new(Slice(textRows!.Table, rows), rows.Select(r => textRows.Text[r]).ToList());
-                    var unlabeledText = unlabeledRows is null ? null : new MultimodalRows(new TokenInputs([], [], unlabeledRows.Count, 1), unlabeledRows.Text);
                     model.Fit(Pick(fit), fit.Select(r => y[r]).ToList(), Pick(valid), valid.Select(r => y[r]).ToList(),
-                              options.FineTune with { Seed = (ulong)fold.Index }, unlabeledText);
+                              options.FineTune with { Seed = (ulong)fold.Index }, unlabeledRows is null ? null : TextsOnly(unlabeledRows));
                     return (model.PredictProbability(Pick(valid)), model.PredictProbability(Pick(fold.Test)));
                 }
                 (double[], double[]) LateFusionMode()
@@ -270,6 +269,9 @@ public static class Comparison
     }
 
     private static double Std(List<double> v) { double m = v.Average(); return v.Count < 2 ? 0 : Math.Sqrt(v.Sum(x => (x - m) * (x - m)) / (v.Count - 1)); }
+
+    /// <summary>The same rows' texts under a table without columns.</summary>
+    private static MultimodalRows TextsOnly(MultimodalRows rows) => new(new TokenInputs([], [], rows.Count), rows.Text);
 
     private static TokenInputs Slice(TokenInputs t, int[] rows)
     {
