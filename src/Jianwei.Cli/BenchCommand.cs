@@ -12,7 +12,7 @@ namespace Jianwei.Cli;
 
 /// <summary>
 /// <c>jianwei bench DATA --label COL [--positive V] [--unlabeled FILE] [--modes a,b] [--folds K] [--seed S]
-/// [--json FILE] [--html FILE] [--budget MIN]</c>: the published comparison on any dataset, same folds
+/// [--json FILE] [--html FILE] [--budget MIN | --pretrain-steps N]</c>: the published comparison on any dataset, same folds
 /// for every mode.
 /// </summary>
 internal static class BenchCommand
@@ -29,6 +29,7 @@ internal static class BenchCommand
         var json = new Option<FileInfo?>("--json") { Description = "write the results as JSON here" };
         var html = new Option<FileInfo?>("--html") { Description = "write the results table as HTML here" };
         var budget = new Option<double>("--budget") { Description = "minutes of self-supervised pretraining (co-pretraining) at most", DefaultValueFactory = _ => 5 };
+        var pretrainSteps = new Option<int>("--pretrain-steps") { Description = "steps of each self-supervised pretraining instead of --budget: the same scores on any machine (0: --budget decides)", DefaultValueFactory = _ => 0 };
         var schemaFile = new Option<FileInfo?>("--schema") { Description = "a schema file pinning roles and types" };
         var textBudget = new Option<int>("--text-budget") { Description = "transformer modes: tokens kept per text column (longer texts are cut)", DefaultValueFactory = _ => new ComparisonOptions().TextBudget };
         var cmd = new Command("bench", """
@@ -42,7 +43,7 @@ internal static class BenchCommand
               jianwei bench companies.csv --label default --unlabeled unlabeled.csv --json results.json
               jianwei bench loans.csv --label status --positive bad --modes lr,xgb,multimodal --folds 3
               jianwei bench companies.csv --label default --modes multimodal,multimodal-no-cells --freeze-epochs 1 --contrastive 0.1
-            """) { data, label, positive, unlabeled, modes, folds, seed, json, html, budget, schemaFile, textBudget };
+            """) { data, label, positive, unlabeled, modes, folds, seed, json, html, budget, pretrainSteps, schemaFile, textBudget };
         // Fine-tuning tricks: measure one by running the same command with and without it.
         var fineTuning = new FineTuningOptions("text and multimodal");
         fineTuning.AddTo(cmd);
@@ -69,6 +70,7 @@ internal static class BenchCommand
             var options = new ComparisonOptions
             {
                 Modes = modeList, Folds = parse.GetValue(folds), Seed = parse.GetValue(seed), PretrainBudget = TimeSpan.FromMinutes(parse.GetValue(budget)),
+                PretrainSteps = parse.GetValue(pretrainSteps) is >= 0 and var ps ? ps : throw new UserErrorException("--pretrain-steps: 0 (use --budget) or more."),
                 Segmenter = dict is null ? null : ChineseSegmenter.Load(dict), Log = stderr,
                 TextBudget = parse.GetValue(textBudget) is >= 1 and var tb ? tb : throw new UserErrorException("--text-budget: at least 1 token."),
                 HeadLayers = fineTuning.HeadLayers(parse, encoderLayers),

@@ -103,6 +103,7 @@ public sealed class ModelCommandTests : IDisposable
             ("--optimizer: 'sgd' is not adamw or ranger", ["--modes", "multimodal", "--optimizer", "sgd"]),
             ("--fgm: must not be negative", ["--modes", "multimodal", "--fgm", "-1"]),
             ("--text-budget: at least 1 token", ["--modes", "text", "--text-budget", "0"]),
+            ("--pretrain-steps: 0 (use --budget) or more", ["--modes", "multimodal", "--pretrain-steps", "-1"]),
             ("--head-layers: between 1 and the encoder's 2 layers", ["--modes", "multimodal", "--head-layers", "3"]),
             ("--dropout-schedule: 'sometimes' is not constant, early, late or curriculum", ["--modes", "multimodal", "--dropout-schedule", "sometimes"]),
         })

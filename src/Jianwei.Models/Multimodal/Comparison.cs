@@ -24,6 +24,12 @@ public sealed record ComparisonOptions
     public int Seed { get; init; }
     /// <summary>Wall-clock cap of each self-supervised pretraining (the rest of a mode is not capped).</summary>
     public TimeSpan PretrainBudget { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>
+    /// Steps of each self-supervised pretraining instead of <see cref="PretrainBudget"/> (0: the budget
+    /// decides). A budget's step count follows the machine's speed, and with it the learning-rate
+    /// schedule and every later score; a step count gives the same scores on any machine.
+    /// </summary>
+    public int PretrainSteps { get; init; }
     /// <summary>Encoder size of the transformer modes (the best preset's, by default).</summary>
     public EncoderConfig Encoder { get; init; } = new MultimodalLearnerOptions().Encoder;
     /// <summary>Pieces per text column (the best preset's, by default).</summary>
@@ -85,6 +91,14 @@ public static class Comparison
         var y = table.Rows.Select(r => r[li].Trim() == schema.PositiveClass ? 1 : 0).ToArray();
         var folds = DataSplits.StratifiedKFold(y, options.Folds, options.Seed);
         var log = options.Log;
+        string Length() => options.PretrainSteps > 0 ? $"{options.PretrainSteps:N0} steps" : $"up to {options.PretrainBudget.TotalMinutes:0.#} min";
+        TrainerOptions Pretraining(string label) => new()
+        {
+            MaxSteps = options.PretrainSteps > 0 ? options.PretrainSteps : 1_000_000, TimeBudget = options.PretrainSteps > 0 ? null : options.PretrainBudget,
+            CalibrationSteps = 30, WarmupSteps = 100, LearningRate = 1e-3f, Seed = (ulong)options.Seed, Progress = log, Label = label, LogEvery = 50,
+        };
+        void Report(string name, TrainingResult r) => log?.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{name}: {r.Steps:N0} steps in {r.Seconds:F0} s, loss {(r.Log.Count > 0 ? r.Log[0].Loss : double.NaN):F2} → {(r.Log.Count > 0 ? r.Log[^1].Loss : double.NaN):F2}"));
 
         // Label-free preparation shared by the transformer modes: vocabulary, cell encoders, pretraining.
         MultimodalData? data = null;
@@ -97,10 +111,11 @@ public static class Comparison
             allRows = data.Transform(table, Enumerable.Range(0, table.RowCount).ToArray());
         }
         // The text-only modes read the same texts through the same model, head and fine-tuning with
-        // the table's columns set aside, so they differ from the multimodal modes only in what they read.
+        // the table's columns set aside, so they differ from the multimodal modes only in what they read;
+        // late fusion's text model is the text-pretrained mode's.
         MultimodalData? textData = null;
         MultimodalRows? textRows = null;
-        if (options.Modes.Any(m => m is "text" or "text-pretrained"))
+        if (options.Modes.Any(m => m is "text" or "text-pretrained" or "late-fusion"))
         {
             var textOnly = schema with
             {
@@ -109,6 +124,7 @@ public static class Comparison
             textData = MultimodalData.Fit(everything, textOnly, [], vocabulary: data!.Vocabulary, budgetPerColumn: options.TextBudget);
             textRows = TextsOnly(allRows!);
         }
+        MultimodalRows TextRows(int[] rows) => new(Slice(textRows!.Table, rows), rows.Select(r => textRows.Text[r]).ToList());
         // Co-pretrained weights per variant (the plain one is shared by multimodal and multimodal-stack).
         var coPretrained = new Dictionary<string, Dictionary<string, float[]>>();
         foreach (var mode in options.Modes.Where(m => m is "multimodal" or "multimodal-stack" || Ablations.Contains(m)))
@@ -116,14 +132,11 @@ public static class Comparison
             string key = mode == "multimodal-stack" ? "multimodal" : mode;
             if (coPretrained.ContainsKey(key)) continue;
             var (losses, encoder) = Variant(key, options.Encoder);
-            log?.WriteLine($"co-pretraining{(key == "multimodal" ? "" : $" ({key})")} on {everything.RowCount:N0} rows (labels unused) for up to {options.PretrainBudget.TotalMinutes:0.#} min ...");
+            string name = "co-pretraining" + (key == "multimodal" ? "" : $" ({key})");
+            log?.WriteLine($"{name} on {everything.RowCount:N0} rows (labels unused) for {Length()} ...");
             var model = new MultimodalTransformer(encoder with { VocabSize = data!.Vocabulary.Count }, data, new Rng((ulong)options.Seed), headLayers: options.HeadLayers);
             var rows = everything == table ? allRows! : data.Transform(everything, Enumerable.Range(0, everything.RowCount).ToArray());
-            new Trainer(model.CoPretrainingTask(rows, 32, losses, (ulong)options.Seed), new TrainerOptions
-            {
-                MaxSteps = 1_000_000, TimeBudget = options.PretrainBudget, CalibrationSteps = 30, WarmupSteps = 100, LearningRate = 1e-3f,
-                Seed = (ulong)options.Seed, Progress = log, Label = "co-pretrain", LogEvery = 50,
-            }).Run();
+            Report(name, new Trainer(model.CoPretrainingTask(rows, 32, losses, (ulong)options.Seed), Pretraining("co-pretrain")).Run());
             coPretrained[key] = model.CopyState();
         }
 
@@ -135,17 +148,13 @@ public static class Comparison
         {
             // The text-only encoder, pretrained with MLM (whole words) on the same rows' texts — the
             // comparison's "text model pretrained apart from the table".
-            log?.WriteLine($"pretraining the text-only encoder (MLM) on {everything.RowCount:N0} rows' texts for up to {options.PretrainBudget.TotalMinutes:0.#} min ...");
+            log?.WriteLine($"pretraining the text-only encoder (MLM) on {everything.RowCount:N0} rows' texts for {Length()} ...");
             var rows = everything == table ? allRows! : data!.Transform(everything, Enumerable.Range(0, everything.RowCount).ToArray());
             var corpus = new TokenCorpus(rows.Text.Select(t => new TokenSequence(t.InputIds, t.WordIds)).ToList(), data!.Special);
             var (ptTrain, ptValid) = corpus.Split(0.02, (ulong)options.Seed);
             var masking = new MaskingOptions();
             var mlm = new MaskedLanguageModel(options.Encoder with { VocabSize = data.Vocabulary.Count }, data.Special, masking, new Rng((ulong)options.Seed));
-            new Trainer(new PretrainingTask(mlm, ptTrain, ptValid, 32, masking, (ulong)options.Seed, pseudoPerplexitySequences: 0), new TrainerOptions
-            {
-                MaxSteps = 1_000_000, TimeBudget = options.PretrainBudget, CalibrationSteps = 30, WarmupSteps = 100, LearningRate = 1e-3f,
-                Seed = (ulong)options.Seed, Progress = log, Label = "text MLM", LogEvery = 50,
-            }).Run();
+            Report("text MLM", new Trainer(new PretrainingTask(mlm, ptTrain, ptValid, 32, masking, (ulong)options.Seed, pseudoPerplexitySequences: 0), Pretraining("text MLM")).Run());
             textPretrained = ((BertForMaskedLM)mlm.Model).Bert.CopyState();
         }
 
@@ -201,33 +210,32 @@ public static class Comparison
                 }
                 (double[], double[]) TextMode(Dictionary<string, float[]>? start)
                 {
+                    var model = FineTunedTextModel(start);
+                    return (model.PredictProbability(TextRows(valid)), model.PredictProbability(TextRows(fold.Test)));
+                }
+                MultimodalTransformer FineTunedTextModel(Dictionary<string, float[]>? start)
+                {
                     // The multimodal model over a table without columns: [CLS] and the texts, the same head,
                     // early stopping and fine-tuning options; the pretrained start is its encoder's weights.
                     var model = new MultimodalTransformer(options.Encoder with { VocabSize = data!.Vocabulary.Count }, textData!, new Rng((ulong)(options.Seed + fold.Index)), headLayers: options.HeadLayers);
                     if (start is not null) model.Bert.RestoreState(start);
-                    MultimodalRows Pick(int[] rows) => new(Slice(textRows!.Table, rows), rows.Select(r => textRows.Text[r]).ToList());
-                    model.Fit(Pick(fit), fit.Select(r => y[r]).ToList(), Pick(valid), valid.Select(r => y[r]).ToList(),
+                    model.Fit(TextRows(fit), fit.Select(r => y[r]).ToList(), TextRows(valid), valid.Select(r => y[r]).ToList(),
                               options.FineTune with { Seed = (ulong)fold.Index }, unlabeledRows is null ? null : TextsOnly(unlabeledRows));
-                    return (model.PredictProbability(Pick(valid)), model.PredictProbability(Pick(fold.Test)));
+                    return model;
                 }
                 (double[], double[]) LateFusionMode()
                 {
-                    // Apart: the text model (from the text-only pretrained encoder) and the table's FT-Transformer, each on the labels.
-                    var seqs = allRows!.Text.Select(t => new TokenSequence(t.InputIds, t.WordIds)).ToList();
-                    var encoder = new TransformerEncoder(options.Encoder with { VocabSize = data!.Vocabulary.Count }, new Rng((ulong)(options.Seed + fold.Index)));
-                    encoder.RestoreState(textPretrained!);
-                    new SequenceClassifier(encoder, data.Special.Pad, new Rng(7))
-                        .Fit(fit.Select(r => seqs[r]).ToList(), fit.Select(r => y[r]).ToList(), new FineTuneOptions { Epochs = 3, LearningRate = 5e-4f, Seed = (ulong)fold.Index });
+                    // Apart: the text-pretrained mode's text model (fine-tuned on the labels) and the table's FT-Transformer.
+                    var text = FineTunedTextModel(textPretrained);
                     var features = TokenFeatures.Fit(table, schema, fit);
                     TokenInputs fitTable = features.Transform(table, fit), validTable = features.Transform(table, valid);
                     var ft = new FtTransformer(features.NumericCount, features.CategorySizes, new FtTransformerOptions { Seed = options.Seed + fold.Index, MaxEpochs = 30, Patience = 5 });
                     ft.Fit(fitTable, fit.Select(r => y[r]).ToArray(), validTable, valid.Select(r => y[r]).ToArray());
                     // Then joined under one head and fine-tuned together.
-                    var fused = new LateFusion(encoder, ft, data.Special.Pad, new Rng((ulong)(11 + fold.Index)));
-                    fused.Fit(fit.Select(r => seqs[r]).ToList(), fitTable, fit.Select(r => y[r]).ToList(), valid.Select(r => seqs[r]).ToList(), validTable,
-                              valid.Select(r => y[r]).ToList(), epochs: 3, seed: (ulong)fold.Index);
-                    return (fused.PredictProbability(valid.Select(r => seqs[r]).ToList(), validTable),
-                            fused.PredictProbability(fold.Test.Select(r => seqs[r]).ToList(), features.Transform(table, fold.Test)));
+                    var fused = new LateFusion(text, ft, new Rng((ulong)(11 + fold.Index)));
+                    fused.Fit(TextRows(fit), fitTable, fit.Select(r => y[r]).ToList(), TextRows(valid), validTable, valid.Select(r => y[r]).ToList(),
+                              epochs: 3, seed: (ulong)fold.Index);
+                    return (fused.PredictProbability(TextRows(valid), validTable), fused.PredictProbability(TextRows(fold.Test), features.Transform(table, fold.Test)));
                 }
                 (double[], double[]) MultimodalMode(Dictionary<string, float[]>? start, EncoderConfig encoder)
                 {

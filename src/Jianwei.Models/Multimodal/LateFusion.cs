@@ -1,8 +1,6 @@
 using Jianwei.Evaluation;
 using Jianwei.Models.Features;
 using Jianwei.Models.Neural;
-using Jianwei.Models.Pretraining;
-using Jianwei.Models.Transformers;
 using Jianwei.Tensors;
 using Jianwei.Tensors.Nn;
 using Jianwei.Tensors.Optim;
@@ -12,48 +10,56 @@ namespace Jianwei.Models.Multimodal;
 
 /// <summary>
 /// Late fusion, the baseline the co-pretrained model is measured against: a text model and a table
-/// model trained separately (each on its own labels-only task), then joined — the text encoder's
-/// pooled [CLS] and the FT-Transformer's [CLS] representation concatenated into a new head — and
-/// fine-tuned together, encoders at a tenth of the head's learning rate, early-stopped on validation
-/// ROC-AUC.
+/// model trained separately (each on its own labels-only task), then joined — the text model's pooled
+/// row representation ([CLS], mean, max and attention pooling of a texts-only
+/// <see cref="MultimodalTransformer"/>) and the FT-Transformer's [CLS] representation concatenated
+/// into a new head — and fine-tuned together, both models at a tenth of the head's learning rate,
+/// keeping the epoch with the best validation ROC-AUC.
 /// </summary>
 public sealed class LateFusion : Module
 {
-    private readonly TransformerEncoder _text;
+    private readonly MultimodalTransformer _text;
     private readonly FtTransformer _table;
     private readonly DenseLayer _hidden, _output;
     private readonly Dropout _dropout;
-    private readonly int _padId;
 
-    /// <summary>Joins a (fine-tuned) text encoder and a (trained) FT-Transformer under a fresh head.</summary>
-    public LateFusion(TransformerEncoder text, FtTransformer table, int padId, Rng rng)
+    /// <summary>
+    /// Joins a (fine-tuned) texts-only multimodal model — one built on a table without cells — and a
+    /// (trained) FT-Transformer under a fresh head.
+    /// </summary>
+    public LateFusion(MultimodalTransformer text, FtTransformer table, Rng rng)
     {
+        if (text.CellCount != 0)
+            throw new ArgumentException($"late fusion's text model reads texts only; this one also reads {text.CellCount} table cells.", nameof(text));
         _text = RegisterModule("text", text);
         _table = RegisterModule("table", table);
-        int h = text.Config.HiddenSize, d = table.Options.Dim;
-        _hidden = RegisterModule("head_hidden", new DenseLayer(h + d, h, rng));
+        int h = text.Bert.Config.HiddenSize;
+        _hidden = RegisterModule("head_hidden", new DenseLayer(text.PooledSize + table.Options.Dim, h, rng));
         _output = RegisterModule("head_output", new DenseLayer(h, 1, rng));
-        _dropout = RegisterModule("head_dropout", new Dropout(text.Config.HiddenDropout, rng.Fork()));
-        _padId = padId;
+        _dropout = RegisterModule("head_dropout", new Dropout(text.Bert.Config.HiddenDropout, rng.Fork()));
     }
 
     /// <summary>Validation ROC-AUC after each epoch of the last <see cref="Fit"/>.</summary>
     public List<double> ValidationCurve { get; } = new();
 
-    private Tensor Logits(IReadOnlyList<TokenSequence> text, TokenInputs table, int[] order, int start, int count)
+    private Tensor Logits(MultimodalRows text, TokenInputs table, int[] order, int start, int count)
     {
-        var batch = TokenCorpus.MakeBatch(Enumerable.Range(start, count).Select(i => text[order[i]]).ToList(), _padId);
-        var textPart = _text.Pool(_text.Forward(new EncoderInputs { Ids = batch.Ids, KeyMask = batch.KeyMask }));   // [b, H]
-        var tablePart = _table.Represent(table, order, start, count);                                           // [b, d]
-        var joined = Tensor.Concat(1, textPart, tablePart);                                                      // [b, H + d]
+        var textPart = _text.Pooled(_text.Encode(text, order, start, count));                   // [b, (3 + k)·H]
+        var tablePart = _table.Represent(table, order, start, count);                           // [b, d]
+        var joined = Tensor.Concat(1, textPart, tablePart);                                   // [b, (3 + k)·H + d]
         return _output.Forward(_dropout.Forward(_hidden.Forward(_dropout.Forward(joined)).Gelu())).Reshape(count);
     }
 
-    /// <summary>Joint fine-tuning with AdamW (head at <paramref name="learningRate"/>, both encoders at a tenth), keeping the best validation epoch.</summary>
-    public void Fit(IReadOnlyList<TokenSequence> text, TokenInputs table, IReadOnlyList<int> labels,
-                    IReadOnlyList<TokenSequence> validationText, TokenInputs validationTable, IReadOnlyList<int> validationLabels,
-                    int epochs = 3, int batchSize = 32, float learningRate = 5e-4f, ulong seed = 0)
+    /// <summary>
+    /// Joint fine-tuning with AdamW (head at <paramref name="learningRate"/>, both models at a tenth),
+    /// keeping the best validation epoch. <paramref name="text"/> holds the rows' texts (a table without
+    /// cells), <paramref name="table"/> the same rows' cells.
+    /// </summary>
+    public void Fit(MultimodalRows text, TokenInputs table, IReadOnlyList<int> labels, MultimodalRows validationText, TokenInputs validationTable,
+                    IReadOnlyList<int> validationLabels, int epochs = 3, int batchSize = 32, float learningRate = 5e-4f, ulong seed = 0)
     {
+        if (text.Count != table.Rows || text.Count != labels.Count)
+            throw new ArgumentException($"texts ({text.Count}), table rows ({table.Rows}) and labels ({labels.Count}) must be the same rows.");
         var encoderParameters = _text.Parameters().Concat(_table.Parameters()).ToHashSet();
         var optimizer = new AdamW([
             new ParamGroup(encoderParameters, learningRate / 10, 0.01f),
@@ -66,10 +72,11 @@ public sealed class LateFusion : Module
         {
             Train();
             new Rng(Rng.Mix(seed, (ulong)epoch)).Shuffle<int>(order);
-            for (int s = 0; s < order.Length; s += batchSize)
+            for (int s = 0, step = 0; s < order.Length; s += batchSize, step++)
             {
                 int count = Math.Min(batchSize, order.Length - s);
                 using var scope = new TensorScope();
+                ReseedRandom(Rng.Mix(seed ^ 0xF05E, (ulong)(epoch * order.Length + step)));
                 var y = Enumerable.Range(s, count).Select(i => (float)labels[order[i]]).ToArray();
                 optimizer.ZeroGrad();
                 Tensor.BinaryCrossEntropyWithLogits(Logits(text, table, order, s, count), Tensor.FromArray(y, count)).Backward();
@@ -84,21 +91,21 @@ public sealed class LateFusion : Module
     }
 
     /// <summary>Probabilities for every row, in order.</summary>
-    public double[] PredictProbability(IReadOnlyList<TokenSequence> text, TokenInputs table, int batchSize = 64)
+    public double[] PredictProbability(MultimodalRows text, TokenInputs table, int batchSize = 64)
     {
         bool wasTraining = IsTraining;
         Eval();
         try
         {
             using var noGrad = GradMode.NoGrad();
-            var order = Enumerable.Range(0, text.Count).ToArray();
+            var order = Enumerable.Range(0, text.Count).OrderBy(i => text.Text[i].Length).ToArray();   // little padding
             var p = new double[text.Count];
             for (int s = 0; s < text.Count; s += batchSize)
             {
                 int count = Math.Min(batchSize, text.Count - s);
                 using var scope = new TensorScope();
                 var logits = Logits(text, table, order, s, count).Data;
-                for (int i = 0; i < count; i++) p[s + i] = 1 / (1 + Math.Exp(-logits[i]));
+                for (int i = 0; i < count; i++) p[order[s + i]] = 1 / (1 + Math.Exp(-logits[i]));
             }
             return p;
         }

@@ -172,13 +172,16 @@ public sealed class MultimodalTransformer : Module
             Enumerable.Range(0, _numeric).Select(_ => new DenseLayer(h, numericBins, rng)).Concat(_categorySizes.Select(size => new DenseLayer(h, size, rng)))));
         _matching = RegisterModule("matching", new DenseLayer(h, 1, rng));
         _attentionPool = RegisterModule("attention_pool", new DenseLayer(h, 1, rng));
-        _hidden = RegisterModule("head_hidden", new DenseLayer((3 + headLayers) * h, h, rng));   // see Pooled
+        _hidden = RegisterModule("head_hidden", new DenseLayer(PooledSize, h, rng));
         _output = RegisterModule("head_output", new DenseLayer(h, 1, rng));
         _dropout = RegisterModule("head_dropout", new Dropout(config.HiddenDropout, rng.Fork()));
     }
 
     /// <summary>Cell tokens per row.</summary>
     public int CellCount => Cells.Features;
+
+    /// <summary>Width of the pooled row representation the head reads, (3 + <see cref="HeadLayers"/>)·H (see <see cref="Pooled"/>).</summary>
+    public int PooledSize => (3 + HeadLayers) * Bert.Config.HiddenSize;
 
     /// <summary>
     /// Rows order[start..start+count) through the encoder: hidden states [b, 1 + cells + text − 1, H] —

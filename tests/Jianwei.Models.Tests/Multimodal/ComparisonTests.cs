@@ -77,6 +77,30 @@ public class ComparisonTests
     }
 
     [Fact]
+    public void PretrainingForAStepCountRunsThoseStepsAndRepeatsItsScores()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"jianwei-steps-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        var path = Path.Combine(dir, "c.csv");
+        SmeDataset.WriteCsv(path, SmeDataGenerator.Generate(new SmeDataOptions(Seed: 9, Labeled: 240, Unlabeled: 0, Language: "en")).Labeled, withLabel: true);
+        var table = RawTable.Load(path);
+        var options = new ComparisonOptions
+        {
+            Folds = 2, PretrainSteps = 7, PretrainBudget = TimeSpan.FromMilliseconds(1), TextBudget = 10, Modes = ["text-pretrained", "multimodal"],
+            Encoder = new EncoderConfig { HiddenSize = 32, Layers = 1, Heads = 2, IntermediateSize = 64, MaxPositions = 128 },
+            FineTune = new MultimodalFineTuneOptions { MaxEpochs = 2, Patience = 1 },
+        };
+        var first = new StringWriter();
+        var a = Comparison.Run(table, SchemaInference.Infer(table, "default", "1"), options with { Log = first });
+        var b = Comparison.Run(table, SchemaInference.Infer(table, "default", "1"), options);
+        // The steps asked for, not what a millisecond allows, for both pretrainings.
+        Assert.Contains("co-pretraining: 7 steps", first.ToString());
+        Assert.Contains("text MLM: 7 steps", first.ToString());
+        Assert.Equal(a.Select(r => (r.Mode, r.Auc, r.PrAuc)), b.Select(r => (r.Mode, r.Auc, r.PrAuc)));
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
     public void AblationsChangeOnlyWhatTheyNameAndRunOnRequest()
     {
         var encoder = new EncoderConfig { HiddenSize = 32, Layers = 1, Heads = 2, IntermediateSize = 64, MaxPositions = 128 };
