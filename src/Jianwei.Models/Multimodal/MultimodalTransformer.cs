@@ -298,10 +298,11 @@ public sealed class MultimodalTransformer : Module
                     : rows.Table.Categorical[r * cats + (j - _numeric)]);
             }
         }
-        // Half the rows read another row's text (a random partner, never themselves); a table without
-        // cells has nothing to match, so every row keeps its own.
+        // Half the rows read another row's text (a random partner, never themselves). A table without
+        // cells has nothing to match, and without the matching loss nothing would learn from a swap (the
+        // masked cells and text would only be predicted beside a stranger's), so then every row keeps its own.
         var source = Enumerable.Range(0, count).ToArray();
-        if (count > 1 && f > 0)
+        if (count > 1 && f > 0 && options.MatchingWeight > 0)
             for (int i = 0; i < count; i++)
                 if (rng.NextDouble() < 0.5)
                 {

@@ -62,6 +62,9 @@ public class MultimodalTests
             for (int i = 0; i < 16; i++) { total++; if (plan.TextSource[i] != i) negatives++; Assert.InRange(plan.TextSource[i], 0, 15); }
         }
         Assert.InRange(negatives / (double)total, 0.4, 0.6);
+        // Without the matching loss (the no-matching ablation) every row reads its own text.
+        for (int trial = 0; trial < 10; trial++)
+            Assert.Equal(Enumerable.Range(0, 16), model.Plan(rows, all, trial, 16, new CoPretrainingOptions { MatchingWeight = 0 }, rng).TextSource);
     }
 
     [Fact]
