@@ -163,6 +163,8 @@ public static class Comparison
         // (same start, data and seed, so the second would only repeat the first): its predictions and
         // the seconds it took, which the second mode's time includes.
         var fineTuned = new Dictionary<int, (double[] Valid, double[] Test, double Seconds)>();
+        // Likewise the text-pretrained mode's model on each fold, which late fusion starts from: its weights and seconds.
+        var textFineTuned = new Dictionary<int, (Dictionary<string, float[]> State, double Seconds)>();
         foreach (var mode in options.Modes)
         {
             double reusedSeconds = 0;
@@ -179,8 +181,8 @@ public static class Comparison
                     "xgb" => Tabular(TabularLearner.Boosting),
                     "stack" => Tabular(TabularLearner.Stack),
                     "tabnet" => TabNetMode(),
-                    "text" => TextMode(null),
-                    "text-pretrained" => TextMode(textPretrained),
+                    "text" => TextMode(FineTunedTextModel(null)),
+                    "text-pretrained" => TextMode(PretrainedTextModel()),
                     "late-fusion" => LateFusionMode(),
                     "multimodal-scratch" => MultimodalMode(null, options.Encoder),
                     "multimodal" => CoPretrainedMultimodal(),
@@ -208,25 +210,37 @@ public static class Comparison
                     net.Fit(fitInputs, fit.Select(r => y[r]).ToArray(), validInputs, valid.Select(r => y[r]).ToArray());
                     return (net.PredictProbability(validInputs).Select(v => (double)v).ToArray(), net.PredictProbability(features.Transform(table, fold.Test)).Select(v => (double)v).ToArray());
                 }
-                (double[], double[]) TextMode(Dictionary<string, float[]>? start)
-                {
-                    var model = FineTunedTextModel(start);
-                    return (model.PredictProbability(TextRows(valid)), model.PredictProbability(TextRows(fold.Test)));
-                }
+                (double[], double[]) TextMode(MultimodalTransformer model) => (model.PredictProbability(TextRows(valid)), model.PredictProbability(TextRows(fold.Test)));
+                MultimodalTransformer NewTextModel() => new(options.Encoder with { VocabSize = data!.Vocabulary.Count }, textData!, new Rng((ulong)(options.Seed + fold.Index)), headLayers: options.HeadLayers);
                 MultimodalTransformer FineTunedTextModel(Dictionary<string, float[]>? start)
                 {
                     // The multimodal model over a table without columns: [CLS] and the texts, the same head,
                     // early stopping and fine-tuning options; the pretrained start is its encoder's weights.
-                    var model = new MultimodalTransformer(options.Encoder with { VocabSize = data!.Vocabulary.Count }, textData!, new Rng((ulong)(options.Seed + fold.Index)), headLayers: options.HeadLayers);
+                    var model = NewTextModel();
                     if (start is not null) model.Bert.RestoreState(start);
                     model.Fit(TextRows(fit), fit.Select(r => y[r]).ToList(), TextRows(valid), valid.Select(r => y[r]).ToList(),
                               options.FineTune with { Seed = (ulong)fold.Index }, unlabeledRows is null ? null : TextsOnly(unlabeledRows));
                     return model;
                 }
+                MultimodalTransformer PretrainedTextModel()
+                {
+                    if (textFineTuned.TryGetValue(fold.Index, out var done))
+                    {
+                        var reused = NewTextModel();
+                        reused.RestoreState(done.State);
+                        reusedSeconds += done.Seconds;
+                        log?.WriteLine($"{mode}: fold {fold.Index + 1}/{folds.Count} reuses the fine-tuned text-pretrained model ({done.Seconds:F0} s, counted in this mode's time)");
+                        return reused;
+                    }
+                    var started = Stopwatch.StartNew();
+                    var model = FineTunedTextModel(textPretrained);
+                    textFineTuned[fold.Index] = (model.CopyState(), started.Elapsed.TotalSeconds);
+                    return model;
+                }
                 (double[], double[]) LateFusionMode()
                 {
                     // Apart: the text-pretrained mode's text model (fine-tuned on the labels) and the table's FT-Transformer.
-                    var text = FineTunedTextModel(textPretrained);
+                    var text = PretrainedTextModel();
                     var features = TokenFeatures.Fit(table, schema, fit);
                     TokenInputs fitTable = features.Transform(table, fit), validTable = features.Transform(table, valid);
                     var ft = new FtTransformer(features.NumericCount, features.CategorySizes, new FtTransformerOptions { Seed = options.Seed + fold.Index, MaxEpochs = 30, Patience = 5 });
