@@ -7,13 +7,13 @@ namespace Jianwei.Cli;
 /// <summary>
 /// The transformer fine-tuning options that <c>jianwei bench</c> (text and multimodal modes) and
 /// <c>jianwei train --preset best</c> share: optimizer, frozen start, FGM, R-Drop, metric loss, the
-/// head's layers and the dropout schedule. Defaults leave every trick off, as the library does.
+/// head's layers, the dropout schedule and a moving average of the weights. Defaults leave every trick off, as the library does.
 /// </summary>
 internal sealed class FineTuningOptions
 {
     private readonly Option<string> _optimizer, _metricLoss, _dropoutSchedule;
     private readonly Option<int> _freezeEpochs, _headLayers;
-    private readonly Option<float> _fgm, _rdrop, _contrastive;
+    private readonly Option<float> _fgm, _rdrop, _contrastive, _ema;
     private readonly Option<double> _dropoutEpochs;
 
     /// <param name="what">Whose fine-tuning the descriptions name, e.g. "text and multimodal".</param>
@@ -28,9 +28,10 @@ internal sealed class FineTuningOptions
         _headLayers = new("--head-layers") { Description = $"{what}: layers whose [CLS] the classification head reads (1: the last only; 2: the last two, layers concatenated)", DefaultValueFactory = _ => 1 };
         _dropoutSchedule = new("--dropout-schedule") { Description = $"{what} fine-tuning: constant, early (dropout for the first --dropout-epochs only), late (only after them) or curriculum (rising over them)", DefaultValueFactory = _ => "constant" };
         _dropoutEpochs = new("--dropout-epochs") { Description = "the dropout schedule's epochs", DefaultValueFactory = _ => 1 };
+        _ema = new("--ema") { Description = $"{what} fine-tuning: decay of a moving average of the weights, which is then validated and kept (0: off; 0.998 ≈ the last 500 steps)", DefaultValueFactory = _ => 0 };
     }
 
-    private Option[] All => [_optimizer, _freezeEpochs, _fgm, _rdrop, _contrastive, _metricLoss, _headLayers, _dropoutSchedule, _dropoutEpochs];
+    private Option[] All => [_optimizer, _freezeEpochs, _fgm, _rdrop, _contrastive, _metricLoss, _headLayers, _dropoutSchedule, _dropoutEpochs, _ema];
 
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
@@ -68,6 +69,7 @@ internal sealed class FineTuningOptions
             var other => throw new UserErrorException($"--dropout-schedule: '{other}' is not constant, early, late or curriculum."),
         },
         DropoutScheduleEpochs = parse.GetValue(_dropoutEpochs) is > 0 and var epochs ? epochs : throw new UserErrorException("--dropout-epochs: must be positive."),
+        WeightAverageDecay = parse.GetValue(_ema) is >= 0 and < 1 and var decay ? decay : throw new UserErrorException("--ema: a decay in [0, 1) (0: off)."),
     };
 
     private static T NonNegative<T>(T value, string option) where T : System.Numerics.INumber<T>

@@ -118,7 +118,8 @@ public sealed class ModelCommandTests : IDisposable
     public void TrainPassesFineTuningOptionsToTheBestPresetAndRecordsThem()
     {
         var (code, _, err) = Run("train", P("train.csv"), "--label", "default", "--out", P("tricks"), "--preset", "best", "--budget", "0.03",
-                                 "--head-layers", "2", "--freeze-epochs", "1", "--optimizer", "ranger", "--dropout-schedule", "early", "--dropout-epochs", "2");
+                                 "--head-layers", "2", "--freeze-epochs", "1", "--optimizer", "ranger", "--dropout-schedule", "early", "--dropout-epochs", "2",
+                                 "--ema", "0.99");
         Assert.True(code == 0, err);
         var tuning = JsonDocument.Parse(File.ReadAllText(P("tricks/manifest.json"))).RootElement.GetProperty("training").GetProperty("fine_tuning");
         Assert.Equal("ranger", tuning.GetProperty("optimizer").GetString());
@@ -126,6 +127,7 @@ public sealed class ModelCommandTests : IDisposable
         Assert.Equal("early", tuning.GetProperty("dropout_schedule").GetString());
         Assert.Equal(2, tuning.GetProperty("dropout_schedule_epochs").GetDouble());
         Assert.Equal("none", tuning.GetProperty("metric_loss").GetString());
+        Assert.Equal(0.99, tuning.GetProperty("weight_average_decay").GetDouble(), 6);
         // The head that was trained is the head that was saved: the last two layers' [CLS].
         var multimodal = Directory.GetFiles(P("tricks"), "model.safetensors", SearchOption.AllDirectories).Single();
         Assert.Equal(2, Jianwei.Models.Multimodal.MultimodalTransformer.Load(Path.GetDirectoryName(multimodal)!).Model.HeadLayers);
@@ -133,6 +135,7 @@ public sealed class ModelCommandTests : IDisposable
         {
             ("--head-layers: between 1 and the encoder's 2 layers", ["--head-layers", "0"]),
             ("--metric-loss: 'cosine' is not supcon or triplet", ["--metric-loss", "cosine"]),
+            ("--ema: a decay in [0, 1) (0: off)", ["--ema", "1"]),
         })
         {
             (code, _, err) = Run(["train", P("train.csv"), "--label", "default", "--out", P("never"), "--preset", "best", .. args]);

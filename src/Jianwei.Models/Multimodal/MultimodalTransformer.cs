@@ -79,6 +79,11 @@ public sealed record MultimodalFineTuneOptions
     public DropoutSchedule DropoutSchedule { get; init; } = DropoutSchedule.Constant;
     /// <summary>The schedule's N: epochs with dropout (early), without (late), or of the rise (curriculum).</summary>
     public double DropoutScheduleEpochs { get; init; } = 1;
+    /// <summary>
+    /// Decay d of an exponential moving average of the weights over steps (0: off): validation, early
+    /// stopping and the kept model then use the average. 0.998 averages over roughly the last 500 steps.
+    /// </summary>
+    public float WeightAverageDecay { get; init; }
     /// <summary>When set, the weights are written here (safetensors, atomically) at every better validation ROC-AUC.</summary>
     public string? CheckpointPath { get; init; }
     /// <summary>Seed for batches and dropout.</summary>
@@ -459,6 +464,7 @@ public sealed class MultimodalTransformer : Module
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var bar = options.Progress is null ? null : new ProgressBar(options.Progress, "fine-tune");
         var dropout = new DropoutScheduler(this, options.DropoutSchedule, options.DropoutScheduleEpochs);
+        var average = options.WeightAverageDecay > 0 ? new WeightAverage(Parameters(), options.WeightAverageDecay) : null;
         try
         {
             for (int epoch = 0; epoch < options.MaxEpochs && sinceBest < options.Patience; epoch++)
@@ -512,19 +518,23 @@ public sealed class MultimodalTransformer : Module
                     }
                     GradientClipping.ClipGradNorm(TrainableParameters(), 1f);
                     optimizer.Step();
+                    average?.Update();
                     lossSum += loss.Item(); batches++;
                     bar?.Update(step + 1, total, clock.Elapsed, string.Create(System.Globalization.CultureInfo.InvariantCulture,
                         $"epoch {epoch + 1}{(frozen ? " (head only)" : "")} loss {lossSum / batches:0.0000}{(ValidationCurve.Count > 0 ? $" best val AUC {best:0.0000}" : "")}"));
                 }
                 TrainingLossCurve.Add(lossSum / Math.Max(1, batches));
-                double auc = Metrics.RocAuc(PredictProbability(validation), validationLabels);
-                ValidationCurve.Add(auc);
-                if (auc > best)
+                using (average?.Swap())   // with an average, it is what is validated and kept; training goes on from the live weights
                 {
-                    best = auc; sinceBest = 0; bestState = CopyState();
-                    if (options.CheckpointPath is not null) SafetensorsWriter.Save(options.CheckpointPath, StateDict());
+                    double auc = Metrics.RocAuc(PredictProbability(validation), validationLabels);
+                    ValidationCurve.Add(auc);
+                    if (auc > best)
+                    {
+                        best = auc; sinceBest = 0; bestState = CopyState();
+                        if (options.CheckpointPath is not null) SafetensorsWriter.Save(options.CheckpointPath, StateDict());
+                    }
+                    else sinceBest++;
                 }
-                else sinceBest++;
             }
         }
         finally

@@ -188,6 +188,29 @@ public class FineTuningTests
     }
 
     [Fact]
+    public void AveragedWeightsAreWhatIsValidatedAndKeptWhileTrainingGoesOnFromTheLiveOnes()
+    {
+        var (table, schema, y) = Sme(300);
+        var split = DataSplits.StratifiedTrainValidTest(y, 0.2, 0, seed: 0);
+        var data = MultimodalData.Fit(table, schema, split.Train, vocabularySize: 800, budgetPerColumn: 12);
+        var train = data.Transform(table, split.Train);
+        var valid = data.Transform(table, split.Validation);
+        var trainLabels = split.Train.Select(r => y[r]).ToList();
+        var validLabels = split.Validation.Select(r => y[r]).ToList();
+        var options = new MultimodalFineTuneOptions { MaxEpochs = 3, Patience = 3, LearningRate = 1e-2f, Seed = 4 };
+        var plain = new MultimodalTransformer(Config(data), data, new Rng(2));
+        plain.Fit(train, trainLabels, valid, validLabels, options);
+        var averaged = new MultimodalTransformer(Config(data), data, new Rng(2));
+        averaged.Fit(train, trainLabels, valid, validLabels, options with { WeightAverageDecay = 0.9f });
+        // Training never saw the average: every epoch's loss is the plain run's, bit for bit.
+        Assert.Equal(plain.TrainingLossCurve, averaged.TrainingLossCurve);
+        // What was validated is the average (other scores), and the kept model is the best one validated.
+        Assert.NotEqual(plain.ValidationCurve, averaged.ValidationCurve);
+        Assert.Equal(averaged.ValidationCurve.Max(), Evaluation.Metrics.RocAuc(averaged.PredictProbability(valid), validLabels), 12);
+        Assert.Equal(plain.ValidationCurve.Max(), Evaluation.Metrics.RocAuc(plain.PredictProbability(valid), validLabels), 12);
+    }
+
+    [Fact]
     public void FrozenEpochTrainsOnlyTheHead()
     {
         var (table, schema, y) = Sme(300);
