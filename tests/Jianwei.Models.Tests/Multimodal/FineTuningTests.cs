@@ -138,6 +138,16 @@ public class FineTuningTests
         return (table, SchemaInference.Infer(table, "default", "1"), table.Rows.Select(r => r[li] == "1" ? 1 : 0).ToArray());
     }
 
+    /// <summary>300 generated companies split 80/20, their model inputs and labels.</summary>
+    private static (MultimodalData Data, MultimodalRows Train, List<int> TrainLabels, MultimodalRows Valid, List<int> ValidLabels) Small()
+    {
+        var (table, schema, y) = Sme(300);
+        var split = DataSplits.StratifiedTrainValidTest(y, 0.2, 0, seed: 0);
+        var data = MultimodalData.Fit(table, schema, split.Train, vocabularySize: 800, budgetPerColumn: 12);
+        return (data, data.Transform(table, split.Train), split.Train.Select(r => y[r]).ToList(),
+                data.Transform(table, split.Validation), split.Validation.Select(r => y[r]).ToList());
+    }
+
     private static EncoderConfig Config(MultimodalData data) => new()
     {
         VocabSize = data.Vocabulary.Count, HiddenSize = 32, Layers = 2, Heads = 2, IntermediateSize = 64, MaxPositions = 256, HiddenDropout = 0.1f,
@@ -163,18 +173,13 @@ public class FineTuningTests
     [Fact]
     public void LateDropoutEpochTrainsExactlyAsNoDropoutAndRatesComeBack()
     {
-        var (table, schema, y) = Sme(300);
-        var split = DataSplits.StratifiedTrainValidTest(y, 0.2, 0, seed: 0);
-        var data = MultimodalData.Fit(table, schema, split.Train, vocabularySize: 800, budgetPerColumn: 12);
-        var train = data.Transform(table, split.Train);
-        var valid = data.Transform(table, split.Validation);
+        var (data, train, trainLabels, valid, validLabels) = Small();
         var scheduled = new MultimodalTransformer(Config(data), data, new Rng(2));
         var without = new MultimodalTransformer(Config(data) with { HiddenDropout = 0f }, data, new Rng(3));
         without.RestoreState(scheduled.CopyState());
         var options = new MultimodalFineTuneOptions { MaxEpochs = 1, LearningRate = 1e-2f, Seed = 4 };
-        scheduled.Fit(train, split.Train.Select(r => y[r]).ToList(), valid, split.Validation.Select(r => y[r]).ToList(),
-                      options with { DropoutSchedule = DropoutSchedule.Late, DropoutScheduleEpochs = 1 });
-        without.Fit(train, split.Train.Select(r => y[r]).ToList(), valid, split.Validation.Select(r => y[r]).ToList(), options);
+        scheduled.Fit(train, trainLabels, valid, validLabels, options with { DropoutSchedule = DropoutSchedule.Late, DropoutScheduleEpochs = 1 });
+        without.Fit(train, trainLabels, valid, validLabels, options);
         var a = scheduled.CopyState(); var b = without.CopyState();
         Assert.All(a, kv => Assert.True(kv.Value.SequenceEqual(b[kv.Key]), $"{kv.Key} differs"));
         var rates = scheduled.NamedModules().Select(m => m.Module).OfType<Jianwei.Tensors.Nn.Dropout>().Select(d => d.P).ToList();
@@ -183,20 +188,14 @@ public class FineTuningTests
 
         // The same epoch with the configured dropout does train differently (the comparison can fail).
         var constant = new MultimodalTransformer(Config(data), data, new Rng(2));             // the same start as the scheduled model
-        constant.Fit(train, split.Train.Select(r => y[r]).ToList(), valid, split.Validation.Select(r => y[r]).ToList(), options);
+        constant.Fit(train, trainLabels, valid, validLabels, options);
         Assert.Contains(constant.CopyState(), kv => !kv.Value.SequenceEqual(b[kv.Key]));
     }
 
     [Fact]
     public void AveragedWeightsAreWhatIsValidatedAndKeptWhileTrainingGoesOnFromTheLiveOnes()
     {
-        var (table, schema, y) = Sme(300);
-        var split = DataSplits.StratifiedTrainValidTest(y, 0.2, 0, seed: 0);
-        var data = MultimodalData.Fit(table, schema, split.Train, vocabularySize: 800, budgetPerColumn: 12);
-        var train = data.Transform(table, split.Train);
-        var valid = data.Transform(table, split.Validation);
-        var trainLabels = split.Train.Select(r => y[r]).ToList();
-        var validLabels = split.Validation.Select(r => y[r]).ToList();
+        var (data, train, trainLabels, valid, validLabels) = Small();
         var options = new MultimodalFineTuneOptions { MaxEpochs = 3, Patience = 3, LearningRate = 1e-2f, Seed = 4 };
         var plain = new MultimodalTransformer(Config(data), data, new Rng(2));
         plain.Fit(train, trainLabels, valid, validLabels, options);
@@ -213,13 +212,10 @@ public class FineTuningTests
     [Fact]
     public void FrozenEpochTrainsOnlyTheHead()
     {
-        var (table, schema, y) = Sme(300);
-        var split = DataSplits.StratifiedTrainValidTest(y, 0.2, 0, seed: 0);
-        var data = MultimodalData.Fit(table, schema, split.Train, vocabularySize: 800, budgetPerColumn: 12);
+        var (data, train, trainLabels, valid, validLabels) = Small();
         var model = new MultimodalTransformer(Config(data), data, new Rng(2));
         var before = model.CopyState();
-        model.Fit(data.Transform(table, split.Train), split.Train.Select(r => y[r]).ToList(), data.Transform(table, split.Validation), split.Validation.Select(r => y[r]).ToList(),
-                  new MultimodalFineTuneOptions { MaxEpochs = 1, FreezeEpochs = 1, LearningRate = 1e-2f });
+        model.Fit(train, trainLabels, valid, validLabels, new MultimodalFineTuneOptions { MaxEpochs = 1, FreezeEpochs = 1, LearningRate = 1e-2f });
         var after = model.CopyState();
         foreach (var (name, values) in before)
         {
