@@ -47,22 +47,21 @@ internal static class BenchCommand
         // Fine-tuning tricks: measure one by running the same command with and without it.
         var fineTuning = new FineTuningOptions("text and multimodal");
         fineTuning.AddTo(cmd);
+        var input = new InputOptions();
+        input.AddTo(cmd);
         cmd.SetAction(parse =>
         {
             var file = parse.GetValue(data)!;
-            var table = ModelCommands.LoadTable(file);
-            var extra = parse.GetValue(unlabeled) is FileInfo u ? ModelCommands.LoadTable(u) : null;
-            TableSchema schema;
-            try
-            {
-                schema = parse.GetValue(schemaFile) is FileInfo sf
-                    ? TableSchema.Load(sf.FullName) with { Label = parse.GetValue(label) }
-                    : SchemaInference.Infer(table, parse.GetValue(label), parse.GetValue(positive));
-                if (parse.GetValue(positive) is string p) schema = schema with { PositiveClass = p };
-                if (schema.Find(parse.GetValue(label)!) is null) throw new UserErrorException($"--label: the file has no column '{parse.GetValue(label)}'.");
-                if (schema.PositiveClass is null) throw new UserErrorException($"--positive: cannot tell which value of '{schema.Label}' is positive; name it.");
-            }
-            catch (DataFormatException e) { throw new UserErrorException(e.Message); }
+            OutputPaths.CheckFile(parse.GetValue(json), "--json");
+            OutputPaths.CheckFile(parse.GetValue(html), "--html");
+            var table = input.Load(parse, file);
+            var extra = parse.GetValue(unlabeled) is FileInfo u ? input.Load(parse, u) : null;
+            var schema = parse.GetValue(schemaFile) is FileInfo sf
+                ? TableSchema.Load(sf.FullName) with { Label = parse.GetValue(label) }
+                : SchemaInference.Infer(table, parse.GetValue(label), parse.GetValue(positive));
+            if (parse.GetValue(positive) is string p) schema = schema with { PositiveClass = p };
+            if (schema.Find(parse.GetValue(label)!) is null) throw new UserErrorException($"--label: the file has no column '{parse.GetValue(label)}'.");
+            if (schema.PositiveClass is null) throw new UserErrorException($"--positive: cannot tell which value of '{schema.Label}' is positive; name it.");
             if (parse.GetValue(folds) < 2) throw new UserErrorException("--folds: at least 2.");
             var modeList = parse.GetValue(modes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var dict = ChineseSegmenter.FindDictionary();
@@ -76,10 +75,14 @@ internal static class BenchCommand
                 HeadLayers = fineTuning.HeadLayers(parse, encoderLayers),
                 FineTune = fineTuning.Apply(parse, new ComparisonOptions().FineTune),
             };
-            List<ModeResult> results;
-            try { results = Comparison.Run(table, schema, options, extra); }
-            catch (ArgumentException e) { throw new UserErrorException("--modes: " + e.Message); }
-            catch (DataFormatException e) { throw new UserErrorException(e.Message); }
+            foreach (var m in modeList)
+                if (!Comparison.Modes.Contains(m) && !Comparison.Ablations.Contains(m))
+                    throw new UserErrorException($"--modes: unknown mode '{m}' (modes: {string.Join(", ", Comparison.Modes)}; ablations: {string.Join(", ", Comparison.Ablations)}).");
+            int li = table.IndexOf(schema.Label!);
+            int positives = table.Rows.Count(r => r[li].Trim() == schema.PositiveClass), negatives = table.RowCount - positives;
+            if (Math.Min(positives, negatives) < options.Folds)
+                throw new UserErrorException($"--folds: {options.Folds} stratified folds need at least {options.Folds} rows of each class; '{schema.Label}' has {positives:N0} positive and {negatives:N0} other rows.");
+            var results = Comparison.Run(table, schema, options, extra);
 
             stdout.WriteLine($"{file.Name}: {table.RowCount:N0} rows{(extra is null ? "" : $" + {extra.RowCount:N0} unlabeled")}, {options.Folds}-fold stratified CV (seed {options.Seed})");
             stdout.WriteLine();

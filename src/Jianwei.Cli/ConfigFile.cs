@@ -38,6 +38,7 @@ internal static class ConfigFile
         if (at < 0) return args;
         if (at + 1 >= args.Length) throw new UserErrorException($"{OptionName}: name the file.");
         string path = args[at + 1];
+        if (Directory.Exists(path)) throw new UserErrorException($"{OptionName}: {path}: is a directory; name a YAML or JSON file.");
         if (!File.Exists(path)) throw new UserErrorException($"{OptionName}: {path}: no such file.");
         var rest = args.Take(at).Concat(args.Skip(at + 2)).ToList();
         var given = rest.Where(a => a.StartsWith("--", StringComparison.Ordinal)).Select(a => a.Split('=')[0]).ToHashSet(StringComparer.Ordinal);

@@ -17,6 +17,9 @@ namespace Jianwei.Cli;
 /// </summary>
 internal static class DemoCommand
 {
+    /// <summary>The file that marks a folder as the demo's (so running the demo again may overwrite it).</summary>
+    public const string MarkerFile = "demo.json";
+
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var quick = new Option<bool>("--quick") { Description = "a smaller dataset (4,000 companies), seconds of co-pretraining: under two minutes" };
@@ -36,11 +39,13 @@ internal static class DemoCommand
         {
             var clock = Stopwatch.StartNew();
             bool isQuick = parse.GetValue(quick);
-            string root = parse.GetValue(outDir)!.FullName;
+            var presetValue = ModelCommands.ParsePreset(parse.GetValue(preset)!);
+            // The demo writes data/, model/ and report.html only into a new or empty folder, or one an earlier demo wrote.
+            string root = OwnedDirectory.Claim(parse.GetValue(outDir)!.FullName, MarkerFile, "jianwei-demo");
             string dataDir = Path.Combine(root, "data");
             Directory.CreateDirectory(dataDir);
-
-            var presetValue = ModelCommands.ParsePreset(parse.GetValue(preset)!);
+            string bundleDir = Path.Combine(root, "model");
+            ModelBundle.CheckReplaceable(bundleDir);
             int companies = isQuick ? 4_000 : 20_000, unlabeledCompanies = isQuick ? 4_000 : 50_000;
             stderr.WriteLine($"[1/4] generating {companies:N0} labeled + {unlabeledCompanies:N0} unlabeled companies (Chinese profiles, recruitment posts, registration changes) ...");
             var ds = SmeDataGenerator.Generate(new SmeDataOptions(Labeled: companies, Unlabeled: unlabeledCompanies));
@@ -79,7 +84,6 @@ internal static class DemoCommand
             }
 
             stderr.WriteLine($"[3/4] training the {presetValue.ToString().ToLowerInvariant()} bundle ...");
-            string bundleDir = Path.Combine(root, "model");
             var bundleClock = Stopwatch.StartNew();
             var multimodal = ModelCommands.MultimodalDefaults(isQuick ? 0.3 : 3);
             if (isQuick) multimodal = multimodal with { FineTune = multimodal.FineTune with { TimeBudget = TimeSpan.FromSeconds(40) } };

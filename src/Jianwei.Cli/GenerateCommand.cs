@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Jianwei.Data;
+using Jianwei.Tensors.Serialization;
 
 namespace Jianwei.Cli;
 
@@ -11,6 +12,9 @@ namespace Jianwei.Cli;
 /// </summary>
 internal static class GenerateCommand
 {
+    /// <summary>The file that marks a folder as generated data (so generating again may overwrite it).</summary>
+    public const string MarkerFile = "dataset.json";
+
     public static Command Create(TextWriter stdout)
     {
         var outDir = new Option<DirectoryInfo>("--out") { Description = "folder for labeled.csv and unlabeled.csv", DefaultValueFactory = _ => new DirectoryInfo("jianwei-data") };
@@ -33,8 +37,10 @@ internal static class GenerateCommand
             if (u < 0) throw new UserErrorException("--unlabeled cannot be negative.");
             var language = parse.GetValue(lang)!;
             if (language is not ("zh" or "en")) throw new UserErrorException($"--lang: '{language}' is not zh or en.");
+            // labeled.csv and unlabeled.csv are written only into a new or empty folder, or one generate wrote before.
+            var dir = OwnedDirectory.Claim(parse.GetValue(outDir)!.FullName, MarkerFile, "jianwei-generated-data");
             var ds = SmeDataGenerator.Generate(new SmeDataOptions(parse.GetValue(seed), n, u, language));
-            var (labeledPath, unlabeledPath) = ds.Write(parse.GetValue(outDir)!.FullName);
+            var (labeledPath, unlabeledPath) = ds.Write(dir);
             stdout.WriteLine($"wrote {labeledPath} ({n:N0} companies) and {unlabeledPath} ({u:N0} companies)");
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"default rate {ds.DefaultRate * 100:0.00}%; ROC-AUC of the true risk score {ds.TrueScoreAuc:0.0000} (the ceiling for any model)"));
             return 0;

@@ -30,17 +30,14 @@ internal static class InspectCommand
               jianwei inspect loans.csv --label default --schema-out schema.json
               jianwei inspect companies.jsonl --json
             """) { data, label, positive, schemaOut, json, skipBad };
+        var input = new InputOptions();
+        input.AddTo(cmd);
         cmd.SetAction(parse =>
         {
             var file = parse.GetValue(data)!;
-            RawTable table;
-            TableSchema schema;
-            try
-            {
-                table = RawTable.Load(file.FullName, new ReadOptions { SkipBadRows = parse.GetValue(skipBad) });
-                schema = SchemaInference.Infer(table, parse.GetValue(label), parse.GetValue(positive));
-            }
-            catch (DataFormatException e) { throw new UserErrorException(e.Message); }
+            OutputPaths.CheckFile(parse.GetValue(schemaOut), "--schema-out");
+            var table = input.Load(parse, file, parse.GetValue(skipBad));
+            var schema = SchemaInference.Infer(table, parse.GetValue(label), parse.GetValue(positive));
             var stats = ColumnStatistics.Compute(table, schema);
             var output = parse.GetValue(schemaOut);
             if (output is not null) schema.Save(output.FullName);

@@ -23,17 +23,7 @@ internal static class ModelCommands
 
     private static Option<bool> JsonOption() => new("--json") { Description = "print machine-readable JSON instead of text" };
 
-    internal static RawTable LoadTable(FileInfo file)
-    {
-        try { return RawTable.Load(file.FullName); }
-        catch (DataFormatException e) { throw new UserErrorException(e.Message); }
-    }
-
-    internal static ModelBundle LoadBundle(DirectoryInfo dir)
-    {
-        try { return ModelBundle.Load(dir.FullName); }
-        catch (Exception e) when (e is FormatException or DirectoryNotFoundException or FileNotFoundException or DataFormatException) { throw new UserErrorException(e.Message); }
-    }
+    internal static ModelBundle LoadBundle(DirectoryInfo dir) => ModelBundle.Load(dir.FullName);
 
     public static Command Train(TextWriter stdout, TextWriter stderr)
     {
@@ -47,6 +37,7 @@ internal static class ModelCommands
         var schemaFile = new Option<FileInfo?>("--schema") { Description = "a schema file (from jianwei inspect --schema-out) pinning roles and types" };
         var seed = new Option<int>("--seed") { Description = "seed of the validation split and the learners", DefaultValueFactory = _ => 0 };
         var json = JsonOption();
+        var input = new InputOptions();
         var cmd = new Command("train", """
             Train a model on a labeled table and write it as a bundle directory. A stratified 20 % of the
             rows is held out: its metrics go in the bundle's manifest, and the decision threshold is the
@@ -61,26 +52,28 @@ internal static class ModelCommands
             """) { data, label, positive, output, preset, schemaFile, seed, unlabeled, budget, json };
         var fineTuning = new FineTuningOptions("best preset: multimodal");
         fineTuning.AddTo(cmd);
+        input.AddTo(cmd);
         cmd.SetAction(parse =>
         {
             var file = parse.GetValue(data)!;
             var presetValue = ParsePreset(parse.GetValue(preset)!);
-            var table = LoadTable(file);
-            if (parse.GetValue(unlabeled) is FileInfo extra) table = WithUnlabeled(table, LoadTable(extra), parse.GetValue(label)!);
             if (parse.GetValue(budget) is < 0 or > 24 * 60) throw new UserErrorException("--budget: minutes between 0 and 1440.");
-            TableSchema schema;
-            try
-            {
-                var pinned = parse.GetValue(schemaFile);
-                schema = pinned is null
-                    ? SchemaInference.Infer(table, parse.GetValue(label), parse.GetValue(positive))
-                    : TableSchema.Load(pinned.FullName) with { Label = parse.GetValue(label) };
-                if (pinned is not null && parse.GetValue(positive) is string p) schema = schema with { PositiveClass = p };
-                if (schema.Find(parse.GetValue(label)!) is null) throw new UserErrorException($"--label: the file has no column '{parse.GetValue(label)}'.");
-                if (schema.PositiveClass is null) throw new UserErrorException($"--positive: cannot tell which value of '{schema.Label}' is positive; name it.");
-                schema.CheckHeader(table.Header, table.Source, needLabel: true);
-            }
-            catch (DataFormatException e) { throw new UserErrorException(e.Message); }
+            var dir = parse.GetValue(output)!;
+            ModelBundle.CheckReplaceable(dir.FullName);   // refuse a directory that is not ours before minutes of training
+            var table = input.Load(parse, file);
+            if (parse.GetValue(unlabeled) is FileInfo extra) table = WithUnlabeled(table, input.Load(parse, extra), parse.GetValue(label)!);
+            var pinned = parse.GetValue(schemaFile);
+            var schema = pinned is null
+                ? SchemaInference.Infer(table, parse.GetValue(label), parse.GetValue(positive))
+                : TableSchema.Load(pinned.FullName) with { Label = parse.GetValue(label) };
+            if (pinned is not null && parse.GetValue(positive) is string p) schema = schema with { PositiveClass = p };
+            if (schema.Find(parse.GetValue(label)!) is null) throw new UserErrorException($"--label: the file has no column '{parse.GetValue(label)}'.");
+            if (schema.PositiveClass is null) throw new UserErrorException($"--positive: cannot tell which value of '{schema.Label}' is positive; name it.");
+            schema.CheckHeader(table.Header, table.Source, needLabel: true);
+            var classes = SchemaInference.LabelClasses(table, schema.Label!, new ValueParser(schema.MissingMarkers));
+            if (classes.Count > 2 && parse.GetValue(positive) is null)
+                throw new UserErrorException($"{table.Source}: column '{schema.Label}': the label has {classes.Count} classes ({string.Join(", ", classes.Take(6))}{(classes.Count > 6 ? ", …" : "")}); "
+                                             + "a model predicts one class against the rest: name it with --positive (the other classes then count as negative).");
             ModelBundle bundle;
             if (presetValue != Preset.Best && fineTuning.Given(parse) is [_, ..] ignored)
                 stderr.WriteLine($"note: {string.Join(", ", ignored)} fine-tune the best preset's transformer; the {presetValue.ToString().ToLowerInvariant()} preset has none, so they are ignored.");
@@ -89,11 +82,9 @@ internal static class ModelCommands
             {
                 HeadLayers = fineTuning.HeadLayers(parse, multimodal.Encoder.Layers), FineTune = fineTuning.Apply(parse, multimodal.FineTune),
             };
-            try { bundle = ModelBundle.Train(table, schema, file.FullName, new BundleTrainingOptions { Preset = presetValue, Seed = parse.GetValue(seed), Multimodal = multimodal }, stderr); }
-            catch (DataFormatException e) { throw new UserErrorException(e.Message); }
+            bundle = ModelBundle.Train(table, schema, file.FullName, new BundleTrainingOptions { Preset = presetValue, Seed = parse.GetValue(seed), Multimodal = multimodal }, stderr);
             using (bundle)
             {
-                var dir = parse.GetValue(output)!;
                 bundle.Save(dir.FullName);
                 if (parse.GetValue(json))
                     stdout.WriteLine(JsonSerializer.Serialize(new { bundle = dir.FullName, threshold = bundle.Threshold, metrics = bundle.Metrics, training = bundle.Training }, Json));
@@ -154,13 +145,14 @@ internal static class ModelCommands
             Examples:
               jianwei predict model new_loans.csv --out scores.csv
             """) { bundleArg, data, output };
+        var input = new InputOptions();
+        input.AddTo(cmd);
         cmd.SetAction(parse =>
         {
+            OutputPaths.CheckFile(parse.GetValue(output), "--out");
             using var bundle = LoadBundle(parse.GetValue(bundleArg)!);
-            var table = LoadTable(parse.GetValue(data)!);
-            double[] p;
-            try { p = bundle.Score(table); }
-            catch (DataFormatException e) { throw new UserErrorException(e.Message); }
+            var table = input.Load(parse, parse.GetValue(data)!);
+            var p = bundle.Score(table);
             var idColumn = bundle.IdColumn is string id && table.IndexOf(id) >= 0 ? id : null;
             var sb = new StringBuilder();
             sb.Append(idColumn is null ? "" : Csv(idColumn) + ",").Append("probability,label\n");
@@ -196,22 +188,24 @@ internal static class ModelCommands
             Examples:
               jianwei evaluate model test.csv --label default --report report.html
             """) { bundleArg, data, label, report, json };
+        var input = new InputOptions();
+        input.AddTo(cmd);
         cmd.SetAction(parse =>
         {
+            OutputPaths.CheckFile(parse.GetValue(report), "--report");
             var bundleDir = parse.GetValue(bundleArg)!;
             using var bundle = LoadBundle(bundleDir);
             var file = parse.GetValue(data)!;
-            var table = LoadTable(file);
+            var table = input.Load(parse, file);
             string labelName = parse.GetValue(label) ?? bundle.Schema.Label!;
             int li = table.IndexOf(labelName);
             if (li < 0) throw new UserErrorException($"{file.FullName}: column '{labelName}': the label column is missing.");
             var parser = new ValueParser(bundle.Schema.MissingMarkers);
             var rows = Enumerable.Range(0, table.RowCount).Where(r => !parser.IsMissing(table.Rows[r][li])).ToArray();
+            CheckLabels(table, li, labelName, rows, bundle.Schema);
             var y = rows.Select(r => table.Rows[r][li].Trim() == bundle.Schema.PositiveClass ? 1 : 0).ToArray();
             if (y.Distinct().Count() < 2) throw new UserErrorException($"{file.FullName}: column '{labelName}': the label has a single class here (positive class '{bundle.Schema.PositiveClass}').");
-            double[] all;
-            try { all = bundle.Score(table); }
-            catch (DataFormatException e) { throw new UserErrorException(e.Message); }
+            var all = bundle.Score(table);
             var p = rows.Select(r => all[r]).ToArray();
             var metrics = ModelBundle.Summarize(p, y, bundle.Threshold);
             var reportFile = parse.GetValue(report);
@@ -230,6 +224,27 @@ internal static class ModelCommands
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// Refuses a label value the model was not trained on ("meh" among 0/1) with its line, instead of
+    /// counting it as negative. Bundles record their label's classes; for an older bundle without
+    /// them, a file whose label has more than two values is refused.
+    /// </summary>
+    private static void CheckLabels(RawTable table, int li, string labelName, int[] rows, TableSchema schema)
+    {
+        if (schema.LabelClasses is { Count: > 0 } known)
+        {
+            var set = new HashSet<string>(known, StringComparer.Ordinal);
+            foreach (int r in rows)
+                if (!set.Contains(table.Rows[r][li].Trim()))
+                    throw new DataFormatException(table.Source, table.Lines[r], labelName,
+                        $"'{table.Rows[r][li].Trim()}' is not a class the model was trained on ({string.Join(", ", known.Take(6))}{(known.Count > 6 ? ", …" : "")}).");
+            return;
+        }
+        var values = rows.Select(r => table.Rows[r][li].Trim()).Distinct().ToList();
+        if (values.Count > 2)
+            throw new DataFormatException(table.Source, null, labelName, $"the label has {values.Count} values ({string.Join(", ", values.Take(6))}); this bundle was trained on two classes and does not record them.");
     }
 
     /// <summary>The report of a bundle on labeled rows: metrics, plots, importance, explained sample rows, data summary.</summary>
@@ -269,16 +284,26 @@ internal static class ModelCommands
         };
     }
 
-    /// <summary>The manifest's training curves as chart series: co-pretraining loss by step, fine-tuning loss and validation ROC-AUC by epoch.</summary>
+    /// <summary>
+    /// The manifest's training curves as chart series: co-pretraining loss by step, fine-tuning loss and
+    /// validation ROC-AUC by epoch. A curve that is not a list of finite numbers (a hand-edited
+    /// manifest) is left out of the report rather than failing it.
+    /// </summary>
     private static List<Series> Curves(System.Text.Json.Nodes.JsonObject? curves)
     {
         var series = new List<Series>();
         if (curves is null) return series;
+        static double? Finite(System.Text.Json.Nodes.JsonNode? n) =>
+            n is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<double>(out double d) && double.IsFinite(d) ? d : null;
         if (curves["co_pretraining_loss"] is System.Text.Json.Nodes.JsonArray pre && pre.Count > 1)
-            series.Add(new Series("co-pretraining loss (by step)", pre.Select(v => v![0]!.GetValue<double>()).ToArray(), pre.Select(v => v![1]!.GetValue<double>()).ToArray(), "#1f77b4"));
+        {
+            var points = pre.Select(v => v is System.Text.Json.Nodes.JsonArray { Count: 2 } pair && Finite(pair[0]) is double x && Finite(pair[1]) is double y ? (x, y) : ((double, double)?)null).ToList();
+            if (points.All(q => q is not null))
+                series.Add(new Series("co-pretraining loss (by step)", points.Select(q => q!.Value.Item1).ToArray(), points.Select(q => q!.Value.Item2).ToArray(), "#1f77b4"));
+        }
         foreach (var (key, name, color) in new[] { ("fine_tuning_loss", "fine-tuning loss (by epoch)", "#d62728"), ("fine_tuning_validation_auc", "fine-tuning validation ROC-AUC (by epoch)", "#2ca02c") })
-            if (curves[key] is System.Text.Json.Nodes.JsonArray a && a.Count > 0)
-                series.Add(new Series(name, Enumerable.Range(1, a.Count).Select(i => (double)i).ToArray(), a.Select(v => v!.GetValue<double>()).ToArray(), color));
+            if (curves[key] is System.Text.Json.Nodes.JsonArray a && a.Count > 0 && a.Select(Finite).ToList() is var values && values.All(v => v is not null))
+                series.Add(new Series(name, Enumerable.Range(1, a.Count).Select(i => (double)i).ToArray(), values.Select(v => v!.Value).ToArray(), color));
         return series;
     }
 
@@ -298,19 +323,18 @@ internal static class ModelCommands
               jianwei explain model applicants.csv --rows 5
               jianwei explain model applicants.csv --json
             """) { bundleArg, data, top, limit, json };
+        var input = new InputOptions();
+        input.AddTo(cmd);
         cmd.SetAction(parse =>
         {
+            if (parse.GetValue(limit) < 1) throw new UserErrorException($"--rows: {parse.GetValue(limit)}; explain at least 1 row.");
+            if (parse.GetValue(top) < 1) throw new UserErrorException($"--top: {parse.GetValue(top)}; show at least 1 reason per row.");
             using var bundle = LoadBundle(parse.GetValue(bundleArg)!);
-            var table = LoadTable(parse.GetValue(data)!);
+            var table = input.Load(parse, parse.GetValue(data)!);
             var rows = Enumerable.Range(0, Math.Min(parse.GetValue(limit), table.RowCount)).ToArray();
-            double[] p; List<Reason[]> reasons;
-            try
-            {
-                bundle.Schema.CheckHeader(table.Header, table.Source, needLabel: false);
-                p = bundle.Model.Predict(table, rows);
-                reasons = bundle.Model.Explain(table, rows, parse.GetValue(top));
-            }
-            catch (DataFormatException e) { throw new UserErrorException(e.Message); }
+            bundle.Schema.CheckHeader(table.Header, table.Source, needLabel: false);
+            var p = bundle.Model.Predict(table, rows);
+            var reasons = bundle.Model.Explain(table, rows, parse.GetValue(top));
             int idIdx = bundle.IdColumn is string id ? table.IndexOf(id) : -1;
             string RowName(int r) => idIdx >= 0 ? table.Rows[r][idIdx] : $"line {table.Lines[r]}";
             if (parse.GetValue(json))

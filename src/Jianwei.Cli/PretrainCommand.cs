@@ -5,6 +5,7 @@ using Jianwei.Models.Pretraining;
 using Jianwei.Models.Training;
 using Jianwei.Models.Transformers;
 using Jianwei.Tensors;
+using Jianwei.Tensors.Serialization;
 using Jianwei.Text;
 
 namespace Jianwei.Cli;
@@ -16,6 +17,9 @@ namespace Jianwei.Cli;
 /// </summary>
 internal static class PretrainCommand
 {
+    /// <summary>The file that marks a directory as a pretraining run's (so a rerun may resume in it).</summary>
+    public const string MarkerFile = "pretraining.json";
+
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var data = new Argument<FileInfo>("DATA") { Description = "table whose text columns are the corpus (labels are not used)" };
@@ -39,20 +43,28 @@ internal static class PretrainCommand
               jianwei pretrain reviews.csv --text review --out enc --minutes 20
               jianwei pretrain companies.csv --text profile,recruitment,changes --objective electra --out enc
             """) { data, text, output, objective, minutes, vocabFile, vocabSize, preset, attention, norm, maxLength };
+        var input = new InputOptions();
+        input.AddTo(cmd);
         cmd.SetAction((parse, cancel) => Task.Run(() =>
         {
-            var table = ModelCommands.LoadTable(parse.GetValue(data)!);
+            // A pretraining directory is ours to resume only if an earlier pretrain wrote it (its marker, or the
+            // checkpoint state of runs from before the marker existed); any other non-empty directory is refused.
+            var dir = OwnedDirectory.Claim(parse.GetValue(output)!.FullName, MarkerFile, "jianwei-pretraining",
+                d => OwnedDirectory.MarkerKind(Path.Combine(d, "run", "checkpoints", "latest.json")) == "jianwei-trainer-1");
+            var table = input.Load(parse, parse.GetValue(data)!);
             var columns = parse.GetValue(text)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             foreach (var c in columns)
                 if (table.IndexOf(c) < 0) throw new UserErrorException($"--text: the file has no column '{c}'.");
             var texts = columns.SelectMany(c => table.Column(table.IndexOf(c))).ToList();
-            var dir = parse.GetValue(output)!.FullName;
-            Directory.CreateDirectory(dir);
             var dict = ChineseSegmenter.FindDictionary();
             var segmenter = dict is null ? null : ChineseSegmenter.Load(dict);
             string vocabPath = Path.Combine(dir, "vocab.txt");
             Vocabulary vocab;
-            if (parse.GetValue(vocabFile) is FileInfo vf) vocab = Vocabulary.Load(vf.FullName);
+            if (parse.GetValue(vocabFile) is FileInfo vf)
+            {
+                if (!vf.Exists) throw new UserErrorException($"--vocab: {vf.FullName}: file not found.");
+                vocab = Vocabulary.Load(vf.FullName);
+            }
             else if (File.Exists(vocabPath)) vocab = Vocabulary.Load(vocabPath);   // resuming: the same vocabulary
             else
             {
@@ -106,7 +118,7 @@ internal static class PretrainCommand
                 stdout.WriteLine($"stopped at step {result.Steps:N0}; checkpoint saved — run the same command to resume.");
                 return 130;
             }
-            obj.SaveEncoder(Path.Combine(dir, "encoder"), vocab);
+            AtomicDirectory.Replace(Path.Combine(dir, "encoder"), staging => obj.SaveEncoder(staging, vocab));
             var last = result.Evaluations[^1].Metrics;
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{obj.Name}: {result.Steps:N0} steps, {result.Tokens:N0} tokens in {result.Seconds / 60:0.0} min; held-out masked-token accuracy {last["masked_accuracy"]:0.0000}, pseudo-perplexity {last["pseudo_perplexity"]:0.0}"));

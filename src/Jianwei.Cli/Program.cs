@@ -5,7 +5,11 @@ namespace Jianwei.Cli;
 /// <summary>Entry point of the <c>jianwei</c> command.</summary>
 public static class Program
 {
-    /// <summary>Runs the command line; user errors exit with 2 and one line on standard error.</summary>
+    /// <summary>
+    /// Runs the command line. Exit codes: 0 done; 2 a problem with the input (a bad file, option,
+    /// bundle or output path), one line on standard error naming the file, line, column or field; 70
+    /// a bug in Jianwei, one line pointing to a crash report; 130 interrupted.
+    /// </summary>
     public static int Main(string[] args) => Run(args, Console.In, Console.Out, Console.Error);
 
     /// <summary>Runs with explicit streams (tests call this in-process).</summary>
@@ -27,32 +31,35 @@ public static class Program
         try
         {
             if (args.Length > 0 && root.Subcommands.FirstOrDefault(c => c.Name == args[0]) is Command chosen) args = ConfigFile.Expand(args, chosen);
-        }
-        catch (UserErrorException e)
-        {
-            stderr.WriteLine($"jianwei: {e.Message}");
-            return 2;
-        }
-        var parse = root.Parse(args);
-        if (parse.Errors.Count > 0)
-        {
-            foreach (var e in parse.Errors) stderr.WriteLine($"jianwei: {e.Message}");
-            return 2;
-        }
-        try
-        {
+            var parse = root.Parse(args);
+            if (parse.Errors.Count > 0)
+            {
+                foreach (var e in parse.Errors) stderr.WriteLine($"jianwei: {e.Message}");
+                return 2;
+            }
             return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
         }
-        catch (UserErrorException e)
+        catch (Exception e) when (Unwrap(e) is var inner && UserFacing.Describe(inner) is string message)
         {
-            stderr.WriteLine($"jianwei: {e.Message}");
-            return 2;
+            stderr.WriteLine($"jianwei: {message}");
+            return UserFacing.UserError;
         }
-        catch (Jianwei.Data.DataFormatException e)
+        catch (Exception e) when (Unwrap(e) is OperationCanceledException)
         {
-            stderr.WriteLine($"jianwei: {e.Message}");
-            return 2;
+            stderr.WriteLine("jianwei: interrupted.");
+            return UserFacing.Interrupted;
         }
+        catch (Exception e)
+        {
+            return UserFacing.ReportBug(Unwrap(e), args, stderr);
+        }
+    }
+
+    /// <summary>The one exception behind a parallel loop's or a task's wrapper.</summary>
+    private static Exception Unwrap(Exception e)
+    {
+        while (e is AggregateException { InnerExceptions.Count: > 0 } a) e = a.InnerExceptions[0];
+        return e;
     }
 }
 

@@ -12,6 +12,7 @@ internal static class ServeCommand
         var urls = new Option<string>("--urls") { Description = "where to listen (semicolon-separated)", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
         var maxBytes = new Option<long>("--max-request-bytes") { Description = "largest request body", DefaultValueFactory = _ => 4 * 1024 * 1024 };
         var verbose = new Option<bool>("--verbose") { Description = "log every request" };
+        var drain = new Option<double>("--drain-seconds") { Description = "on SIGTERM or Ctrl+C, answer new requests with 503 for this long before closing (load balancers move away)", DefaultValueFactory = _ => 1 };
         var cmd = new Command("serve", """
             Serve a bundle over HTTP: POST /v1/score (a row object, a list, or {"rows": [...], "explain": true}),
             GET /v1/schema, GET /healthz, GET /metrics (Prometheus). Concurrent requests are scored together.
@@ -20,11 +21,16 @@ internal static class ServeCommand
             Examples:
               jianwei serve model --urls http://127.0.0.1:8080
               curl -s localhost:8080/v1/score -d '{"registered_capital": 500, "industry": "retail", ...}'
-            """) { bundleArg, urls, maxBytes, verbose };
+            """) { bundleArg, urls, maxBytes, verbose, drain };
         cmd.SetAction(async (parse, cancel) =>
         {
-            using var bundle = ModelCommands.LoadBundle(parse.GetValue(bundleArg)!);
-            await using var server = new ScoringServer(bundle, new ServerOptions { MaxRequestBytes = parse.GetValue(maxBytes), Verbose = parse.GetValue(verbose) });
+            if (parse.GetValue(drain) is < 0 or > 600) throw new UserErrorException("--drain-seconds: between 0 and 600.");
+            if (parse.GetValue(maxBytes) < 1) throw new UserErrorException("--max-request-bytes: at least 1.");
+            using var bundle = ModelCommands.LoadBundle(parse.GetValue(bundleArg)!);   // an invalid bundle stops here, before the port opens
+            await using var server = new ScoringServer(bundle, new ServerOptions
+            {
+                MaxRequestBytes = parse.GetValue(maxBytes), Verbose = parse.GetValue(verbose), DrainTime = TimeSpan.FromSeconds(parse.GetValue(drain)),
+            });
             var addresses = parse.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             try
             {

@@ -27,6 +27,20 @@ public sealed record ServerOptions
     public int MaxBatchRows { get; init; } = 512;
     /// <summary>Write ASP.NET Core's request log to the console.</summary>
     public bool Verbose { get; init; }
+    /// <summary>
+    /// After a stop is asked for (SIGTERM, Ctrl+C), how long the server keeps answering — every new
+    /// request with 503 and <c>Connection: close</c>, so a client on a keep-alive connection gets an
+    /// answer and reconnects elsewhere instead of seeing the connection drop — before it stops listening.
+    /// </summary>
+    public TimeSpan DrainTime { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// How long a request body may stall before the request is answered 408 (Kestrel's minimum data
+    /// rate of 240 bytes/s applies after this grace), so a client that announces more bytes than it
+    /// sends cannot hold a connection. Kestrel needs more than one second.
+    /// </summary>
+    public TimeSpan BodyGracePeriod { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Where internal errors are logged in full (the client only learns that one happened).</summary>
+    public TextWriter? ErrorLog { get; init; }
 }
 
 /// <summary>
@@ -44,6 +58,7 @@ public sealed class ScoringServer : IAsyncDisposable
     private readonly Channel<Job> _queue = Channel.CreateUnbounded<Job>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _worker;
     private readonly ServerMetrics _metrics = new();
+    private volatile bool _draining;
     private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private sealed record Job(string[][] Rows, bool Explain, TaskCompletionSource<(double[] P, List<Reason[]>? Reasons)> Done);
@@ -65,11 +80,23 @@ public sealed class ScoringServer : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(urls);
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = _options.MaxRequestBytes);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = _options.MaxRequestBytes;
+            k.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(240, _options.BodyGracePeriod);
+        });
         builder.Logging.ClearProviders();
         if (_options.Verbose) builder.Logging.AddSimpleConsole();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         var app = builder.Build();
+        app.Use(async (http, next) =>
+        {
+            if (!_draining) { await next(http); return; }
+            http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            http.Response.Headers.Connection = "close";
+            http.Response.ContentType = "application/json";
+            await http.Response.WriteAsync(JsonSerializer.Serialize(new { errors = new[] { new { field = (string?)null, message = "the server is shutting down; retry on another instance." } } }, Json));
+        });
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/metrics", () => Results.Text(_metrics.Render(), "text/plain; version=0.0.4"));
         app.MapGet("/v1/schema", () => Results.Text(SchemaJson(), "application/json"));
@@ -89,6 +116,8 @@ public sealed class ScoringServer : IAsyncDisposable
         started(app.Urls.ToList());
         try { await Task.Delay(Timeout.Infinite, cancel); }
         catch (OperationCanceledException) { }
+        _draining = true;
+        if (_options.DrainTime > TimeSpan.Zero) await Task.Delay(_options.DrainTime);
         await app.StopAsync();
         await app.DisposeAsync();
     }
@@ -108,14 +137,25 @@ public sealed class ScoringServer : IAsyncDisposable
         var clock = Stopwatch.StartNew();
         try
         {
+            var query = http.Request.Query["explain"].ToString();
+            if (query is not ("" or "true" or "false")) return Fail(400, [new FieldError("explain", $"the query parameter must be true or false, not '{Shorten(query)}'.")]);
             JsonDocument doc;
             try { doc = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted); }
             catch (JsonException e) { return Fail(400, [new FieldError(null, $"the body is not valid JSON: {e.Message}")]); }
-            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-            { return Fail(413, [new FieldError(null, $"the request is larger than {_options.MaxRequestBytes:N0} bytes; send fewer rows per request.")]); }
+            catch (BadHttpRequestException e)
+            {
+                // Kestrel's own verdict on the body: too large (413), too slow or cut short (408, 400).
+                string message = e.StatusCode switch
+                {
+                    StatusCodes.Status413PayloadTooLarge => $"the request is larger than {_options.MaxRequestBytes:N0} bytes; send fewer rows per request.",
+                    StatusCodes.Status408RequestTimeout => "the request body did not arrive in time.",
+                    _ => $"the request body is incomplete or malformed ({e.Message.TrimEnd('.')}).",
+                };
+                return Fail(e.StatusCode, [new FieldError(null, message)]);
+            }
             using (doc)
             {
-                var (rows, explain, errors) = ReadRows(doc.RootElement, http.Request.Query["explain"] == "true");
+                var (rows, explain, errors) = ReadRows(doc.RootElement, query == "true");
                 if (errors.Count > 0) return Fail(400, errors);
                 var converted = rows.Select((r, i) => _validator.Convert(r, i)).ToList();
                 var fieldErrors = converted.SelectMany(c => c.Errors).ToList();
@@ -135,8 +175,11 @@ public sealed class ScoringServer : IAsyncDisposable
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            // The details (native messages, paths) are for the operator's log, not for the client.
+            var log = _options.ErrorLog ?? Console.Error;
+            lock (log) log.WriteLine($"jianwei serve: internal error scoring a request: {e}");
             _metrics.Observe(clock.Elapsed.TotalSeconds, 0, error: true);
-            return Results.Text(JsonSerializer.Serialize(new { errors = new[] { new { field = (string?)null, message = "internal error: " + e.Message } } }, Json), "application/json", Encoding.UTF8, 500);
+            return Results.Text(JsonSerializer.Serialize(new { errors = new[] { new { field = (string?)null, message = "internal error while scoring; the server log has the details." } } }, Json), "application/json", Encoding.UTF8, 500);
         }
 
         IResult Fail(int status, IReadOnlyList<FieldError> errors)
@@ -147,6 +190,8 @@ public sealed class ScoringServer : IAsyncDisposable
         }
     }
 
+    private static string Shorten(string s) => s.Length > 40 ? s[..40] + "…" : s;
+
     /// <summary>Accepts one row object, an array of rows, or {"rows": [...], "explain": bool}.</summary>
     private (List<JsonElement> Rows, bool Explain, List<FieldError> Errors) ReadRows(JsonElement root, bool explain)
     {
@@ -154,7 +199,15 @@ public sealed class ScoringServer : IAsyncDisposable
         var rows = new List<JsonElement>();
         if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("rows", out var list))
         {
-            if (root.TryGetProperty("explain", out var e)) explain = e.ValueKind == JsonValueKind.True;
+            if (root.TryGetProperty("explain", out var e))
+            {
+                if (e.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                    return ([], false, [new FieldError("explain", $"must be true or false, got a JSON {e.ValueKind.ToString().ToLowerInvariant()}.")]);
+                explain = e.ValueKind == JsonValueKind.True;
+            }
+            foreach (var property in root.EnumerateObject())
+                if (property.Name is not ("rows" or "explain"))
+                    return ([], false, [new FieldError(Shorten(property.Name), "unknown field: a request holds \"rows\" and optionally \"explain\".")]);
             root = list;
         }
         if (root.ValueKind == JsonValueKind.Array) rows.AddRange(root.EnumerateArray());
@@ -248,14 +301,18 @@ internal sealed class RequestValidator
             switch (v.ValueKind)
             {
                 case JsonValueKind.Null: text = ""; break;
-                case JsonValueKind.String: text = v.GetString()!; break;
+                case JsonValueKind.String:
+                    // GetString throws on text that is not valid Unicode: invalid UTF-8 bytes, or an unpaired surrogate escape (\ud800).
+                    try { text = v.GetString()!; }
+                    catch (InvalidOperationException) { errors.Add(new FieldError(Where(col.Name), "the string is not valid text (invalid UTF-8 or an unpaired UTF-16 surrogate).")); continue; }
+                    break;
                 case JsonValueKind.Number: text = v.GetRawText(); break;
                 case JsonValueKind.True: text = "true"; break;
                 case JsonValueKind.False: text = "false"; break;
                 default: errors.Add(new FieldError(Where(col.Name), $"expected a {col.Type.ToString().ToLowerInvariant()} value, got a JSON {v.ValueKind.ToString().ToLowerInvariant()}.")); continue;
             }
             if (col.Type is ColumnType.Numeric or ColumnType.Boolean or ColumnType.DateTime && !_parser.IsMissing(text) && double.IsNaN(ValueParser.ToNumber(text.Trim(), col.Type)))
-                errors.Add(new FieldError(Where(col.Name), $"'{(text.Length > 40 ? text[..40] + "…" : text)}' is not a {col.Type.ToString().ToLowerInvariant()} value."));
+                errors.Add(new FieldError(Where(col.Name), ValueParser.Problem(text.Trim(), col.Type)));
             if (col.Type == ColumnType.Text && text.Length > _maxText)
             {
                 warnings.Add($"{Where(col.Name)}: text of {text.Length:N0} characters truncated to {_maxText:N0}.");

@@ -1,16 +1,10 @@
 using System.Text.Json;
+using static Jianwei.Cli.Tests.Cli;
 
 namespace Jianwei.Cli.Tests;
 
 public class InspectCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter(); var e = new StringWriter();
-        int code = Program.Run(args, new StringReader(""), o, e);
-        return (code, o.ToString(), e.ToString());
-    }
-
     [Fact]
     public void PrintsColumnsAndWritesAnEditableSchema()
     {

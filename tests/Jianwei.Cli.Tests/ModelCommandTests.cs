@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Jianwei.Data;
+using static Jianwei.Cli.Tests.Cli;
 
 namespace Jianwei.Cli.Tests;
 
@@ -20,13 +21,6 @@ public sealed class ModelCommandTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, true);
 
     private string P(string name) => Path.Combine(_dir, name);
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter(); var e = new StringWriter();
-        int code = Program.Run(args, new StringReader(""), o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     [Fact]
     public void TrainPredictEvaluateExplain()

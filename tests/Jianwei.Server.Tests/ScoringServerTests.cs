@@ -9,38 +9,21 @@ namespace Jianwei.Server.Tests;
 /// <summary>The server on a loopback port, against the bundle's own scores.</summary>
 public sealed class ScoringServerTests : IAsyncLifetime
 {
+    private ServerHarness _harness = null!;
     private RawTable _table = null!;
     private ModelBundle _bundle = null!;
     private ScoringServer _server = null!;
-    private CancellationTokenSource _stop = null!;
-    private Task _running = null!;
     private HttpClient _http = null!;
 
     public async Task InitializeAsync()
     {
-        var dir = Path.Combine(Path.GetTempPath(), $"jianwei-serve-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
-        var path = Path.Combine(dir, "companies.csv");
-        SmeDataset.WriteCsv(path, SmeDataGenerator.Generate(new SmeDataOptions(Seed: 4, Labeled: 800, Unlabeled: 0)).Labeled, withLabel: true);
-        _table = RawTable.Load(path);
-        _bundle = ModelBundle.Train(_table, SchemaInference.Infer(_table, "default", "1"), path, new BundleTrainingOptions { Preset = Preset.Fast });
-        _server = new ScoringServer(_bundle, new ServerOptions { MaxRequestBytes = 200_000, MaxTextLength = 1000 });
-        _stop = new CancellationTokenSource();
-        var bound = new TaskCompletionSource<string>();
-        _running = _server.RunAsync(["http://127.0.0.1:0"], urls => bound.SetResult(urls.First()), _stop.Token);
-        _http = new HttpClient { BaseAddress = new Uri(await bound.Task.WaitAsync(TimeSpan.FromSeconds(30))) };
+        _harness = await ServerHarness.StartAsync(new ServerOptions { MaxRequestBytes = 200_000, MaxTextLength = 1000, DrainTime = TimeSpan.Zero });
+        (_table, _bundle, _server, _http) = (_harness.Table, _harness.Bundle, _harness.Server, _harness.Http);
     }
 
-    public async Task DisposeAsync()
-    {
-        _stop.Cancel();
-        await _running;
-        await _server.DisposeAsync();
-        _bundle.Dispose();
-    }
+    public async Task DisposeAsync() => await _harness.DisposeAsync();
 
-    private Dictionary<string, object?> Row(int r) => _table.Header.Select((h, i) => (h, i)).Where(x => x.h != "default")
-        .ToDictionary(x => x.h, x => (object?)(_table.Rows[r][x.i] == "" ? null : _table.Rows[r][x.i]));
+    private Dictionary<string, object?> Row(int r) => _harness.Row(r);
 
     private async Task<(HttpStatusCode Status, JsonElement Body)> Post(object body, string query = "")
     {

@@ -142,7 +142,8 @@ public class SafetensorsTests
             Assert.Equal(1000, SafetensorsFile.Load(path).GetTensor("a").Length);
             Assert.Single(Directory.GetFiles(dir));
             // A failing writer leaves the previous file untouched.
-            Assert.Throws<IOException>(() => AtomicFile.Write(path, s => { s.WriteByte(1); throw new IOException("disk full"); }));
+            var e = Assert.Throws<FileWriteException>(() => AtomicFile.Write(path, s => { s.WriteByte(1); throw new IOException("No space left on device"); }));
+            Assert.Equal($"{path}: cannot write (No space left on device).", e.Message);   // the target is named, not the temporary file
             Assert.Equal(1000, SafetensorsFile.Load(path).GetTensor("a").Length);
             Assert.Single(Directory.GetFiles(dir));
         }

@@ -4,9 +4,10 @@ namespace Jianwei.Data;
 
 /// <summary>
 /// Decides a file's text encoding: a byte order mark (UTF-8, UTF-16 LE/BE) wins; otherwise UTF-8 when
-/// the first 64 KB are valid UTF-8; otherwise GB18030 (the superset of GBK and GB2312 that Chinese bank
-/// and government systems export) when they decode as that; otherwise UTF-8, so that the bad bytes are
-/// reported with their line and column.
+/// the whole file is valid UTF-8; otherwise GB18030 (the superset of GBK and GB2312 that Chinese bank
+/// and government systems export) when the whole file decodes as that; otherwise UTF-8, so that the
+/// bad bytes are reported with their line and column. The whole file is read, not its start: an
+/// export whose first Chinese text comes after the first 64 KB is still recognised.
 /// </summary>
 public static class EncodingDetector
 {
@@ -39,13 +40,33 @@ public static class EncodingDetector
         catch (DecoderFallbackException) { return new UTF8Encoding(false); }
     }
 
-    /// <summary>Detects the encoding of a file.</summary>
+    /// <summary>Detects the encoding of a file, reading all of it (in 1 MB blocks) when it has no byte order mark.</summary>
     public static Encoding Detect(string path)
     {
         using var fs = File.OpenRead(path);
-        var buffer = new byte[65536];
+        var buffer = new byte[1 << 20];
         int n = fs.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-        return Detect(buffer.AsSpan(0, n), n < buffer.Length);
+        var first = Detect(buffer.AsSpan(0, n), n < buffer.Length);
+        if (n < buffer.Length || first.CodePage != Encoding.UTF8.CodePage || first.GetPreamble().Length > 0) return first;
+        // Valid UTF-8 so far and more to come: the rest must be too, or the file is GB18030 (checked from its start).
+        var utf8 = new UTF8Encoding(false, throwOnInvalidBytes: true).GetDecoder();
+        fs.Position = 0;
+        if (Decodes(fs, utf8, buffer)) return new UTF8Encoding(false);
+        fs.Position = 0;
+        return Decodes(fs, Gb18030.GetDecoder(), buffer) ? Gb18030 : new UTF8Encoding(false);
+    }
+
+    /// <summary>Whether the whole stream decodes with <paramref name="decoder"/> (a strict one).</summary>
+    private static bool Decodes(Stream stream, Decoder decoder, byte[] buffer)
+    {
+        try
+        {
+            int n;
+            while ((n = stream.Read(buffer, 0, buffer.Length)) > 0) decoder.GetCharCount(buffer, 0, n, flush: false);
+            decoder.GetCharCount([], 0, 0, flush: true);
+            return true;
+        }
+        catch (DecoderFallbackException) { return false; }
     }
 
     /// <summary>Drops a UTF-8 sequence cut off at the end of a sample.</summary>

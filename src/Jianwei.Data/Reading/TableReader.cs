@@ -36,6 +36,7 @@ public abstract class TableReader : IDisposable
     public static TableReader Open(string path, ReadOptions? options = null)
     {
         options ??= new ReadOptions();
+        if (Directory.Exists(path)) throw new DataFormatException(path, null, null, "is a directory, not a data file (name a CSV, TSV or JSON Lines file).");
         if (!File.Exists(path)) throw new DataFormatException(path, null, null, "file not found.");
         var format = options.Format ?? Path.GetExtension(path).ToLowerInvariant() switch
         {
@@ -44,10 +45,15 @@ public abstract class TableReader : IDisposable
             _ => DataFormat.Csv,
         };
         if (new FileInfo(path).Length == 0) throw new DataFormatException(path, null, null, "the file is empty.");
-        var encoding = options.Encoding ?? EncodingDetector.Detect(path);
-        return format == DataFormat.JsonLines
-            ? new JsonLinesTableReader(path, File.OpenRead(path), encoding, options)
-            : new CsvTableReader(path, File.OpenRead(path), encoding, format == DataFormat.Tsv ? '\t' : options.Delimiter, options);
+        try
+        {
+            var encoding = options.Encoding ?? EncodingDetector.Detect(path);
+            return format == DataFormat.JsonLines
+                ? new JsonLinesTableReader(path, File.OpenRead(path), encoding, options)
+                : new CsvTableReader(path, File.OpenRead(path), encoding, format == DataFormat.Tsv ? '\t' : options.Delimiter, options);
+        }
+        catch (UnauthorizedAccessException) { throw new DataFormatException(path, null, null, "permission denied: this user may not read the file."); }
+        catch (IOException e) { throw new DataFormatException(path, null, null, $"cannot be read ({e.Message})."); }
     }
 
     /// <summary>Reads delimited text from a stream (for tests and pipes).</summary>
@@ -88,10 +94,16 @@ internal sealed class CsvTableReader : TableReader
 {
     private readonly CsvReader _csv;
     private readonly Stream _stream;
+    private readonly Encoding _encoding;
+
+    /// <summary>What an undecodable field is, naming the encoding in use and the option that changes it.</summary>
+    internal string UndecodableProblem =>
+        $"bytes that are not valid in the file's encoding ({_encoding.CodePage switch { 65001 => "UTF-8", 54936 => "GB18030", _ => _encoding.WebName.ToUpperInvariant() }}); if the file is in another one, name it: --encoding gb18030, utf-16, big5, latin1, ...";
 
     public CsvTableReader(string source, Stream stream, Encoding encoding, char? delimiter, ReadOptions options) : base(source, options)
     {
         _stream = stream;
+        _encoding = encoding;
         var csvOptions = new CsvReaderOptions
         {
             Separator = delimiter,
@@ -170,7 +182,7 @@ internal sealed class CsvTableReader : TableReader
                 if (!TryDecodeField(i, out fields[i])) { bad = i; break; }
             if (bad >= 0)
             {
-                const string problem = "bytes that are not valid in the file's encoding (set the encoding, e.g. GB18030, if the file is not UTF-8).";
+                string problem = UndecodableProblem;
                 if (!Options.SkipBadRows) throw new DataFormatException(Source, LineNumber, ColumnName(bad), problem);
                 SkippedRows.Add(new SkippedRow(LineNumber, $"column '{ColumnName(bad)}': undecodable bytes"));
                 continue;

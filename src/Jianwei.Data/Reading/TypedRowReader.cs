@@ -67,7 +67,7 @@ public sealed class TypedRowReader : IDisposable
             if (IsNumeric(type))
             {
                 var raw = i < csv.FieldCount ? csv.GetRawSpan(i) : default;
-                if (type == ColumnType.Numeric && TryParseUtf8Number(raw, out double fast))
+                if (type == ColumnType.Numeric && TryParseUtf8Number(raw, out double fast) && Math.Abs(fast) <= ValueParser.LargestMagnitude)
                 {
                     Numbers[_slot[c]] = fast;
                     continue;
@@ -79,7 +79,7 @@ public sealed class TypedRowReader : IDisposable
             {
                 if (i >= csv.FieldCount) { Strings[_slot[c]] = null; continue; }
                 if (!_csv.TryDecodeField(i, out var s))
-                    throw new DataFormatException(_reader.Source, LineNumber, Columns[c].Name, "bytes that are not valid in the file's encoding.");
+                    throw new DataFormatException(_reader.Source, LineNumber, Columns[c].Name, _csv.UndecodableProblem);
                 Strings[_slot[c]] = _parser.IsMissing(s) ? null : s;
             }
         }
@@ -195,7 +195,8 @@ public sealed class TypedRowReader : IDisposable
         double v = ValueParser.ToNumber(s, type);
         if (!double.IsNaN(v)) return v;
         throw new DataFormatException(_reader.Source, LineNumber, Columns[column].Name,
-            $"'{(s.Length > 40 ? s[..40] + "…" : s)}' is not a {type.ToString().ToLowerInvariant()} value (the schema says {type.ToString().ToLowerInvariant()}; edit the schema if the column changed type).");
+            ValueParser.TryParseNumber(s, out _) ? ValueParser.Problem(s, type)
+                : ValueParser.Problem(s, type).TrimEnd('.') + $" (the schema says {type.ToString().ToLowerInvariant()}; edit the schema if the column changed type).");
     }
 
     /// <inheritdoc/>

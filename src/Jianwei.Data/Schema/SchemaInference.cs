@@ -38,17 +38,28 @@ public static class SchemaInference
             columns.Add(InferColumn(name, values, rows));
         }
         string? positive = null;
+        IReadOnlyList<string>? labelClasses = null;
         if (label is not null)
         {
             var labelValues = table.Column(table.IndexOf(label)).Where(v => !parser.IsMissing(v)).Select(v => v.Trim()).ToList();
-            var classes = labelValues.Distinct().ToList();
+            var classes = labelValues.Distinct().Order(StringComparer.Ordinal).ToList();
+            labelClasses = classes;
             if (classes.Count < 2)
                 throw new DataFormatException(table.Source, null, label, classes.Count == 0 ? "the label column has no values." : $"the label has a single class ('{classes[0]}'): nothing to learn.");
             positive = positiveClass ?? GuessPositive(labelValues);
             if (!classes.Contains(positive))
                 throw new DataFormatException(table.Source, null, label, $"the positive class '{positive}' does not occur (classes: {string.Join(", ", classes.Take(10))}).");
         }
-        return new TableSchema { Columns = columns, Label = label, PositiveClass = positive, MissingMarkers = parser.MissingMarkers.Order(StringComparer.Ordinal).ToArray() };
+        return new TableSchema { Columns = columns, Label = label, PositiveClass = positive, LabelClasses = labelClasses, MissingMarkers = parser.MissingMarkers.Order(StringComparer.Ordinal).ToArray() };
+    }
+
+    /// <summary>The distinct values of the label column (trimmed, missing ones left out), sorted.</summary>
+    public static IReadOnlyList<string> LabelClasses(RawTable table, string label, ValueParser? parser = null)
+    {
+        parser ??= new ValueParser();
+        int li = table.IndexOf(label);
+        if (li < 0) throw new DataFormatException(table.Source, 1, label, "the label column is missing.");
+        return table.Column(li).Where(v => !parser.IsMissing(v)).Select(v => v.Trim()).Distinct().Order(StringComparer.Ordinal).ToList();
     }
 
     /// <summary>Infers one column from its non-missing values (trimmed) out of <paramref name="rows"/> rows.</summary>

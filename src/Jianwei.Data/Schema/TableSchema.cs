@@ -52,6 +52,11 @@ public sealed record TableSchema
     public string? Label { get; init; }
     /// <summary>The label value that counts as positive (default, bad, 1...).</summary>
     public string? PositiveClass { get; init; }
+    /// <summary>
+    /// Every value the label takes in the training rows, sorted (recorded at training so that scoring
+    /// can refuse a label value the model never saw instead of counting it as negative); null when unknown.
+    /// </summary>
+    public IReadOnlyList<string>? LabelClasses { get; init; }
     /// <summary>Cell texts read as missing.</summary>
     public IReadOnlyList<string> MissingMarkers { get; init; } = ValueParser.DefaultMissingMarkers;
 
@@ -85,6 +90,7 @@ public sealed record TableSchema
     /// <summary>Reads a schema file; problems name the file and the field.</summary>
     public static TableSchema Load(string path)
     {
+        if (Directory.Exists(path)) throw new DataFormatException(path, null, null, "is a directory, not a schema file.");
         if (!File.Exists(path)) throw new DataFormatException(path, null, null, "schema file not found.");
         return FromJson(File.ReadAllText(path), path);
     }
@@ -96,7 +102,14 @@ public sealed record TableSchema
         TableSchema? s;
         try { s = JsonSerializer.Deserialize<TableSchema>(json, Json); }
         catch (JsonException e) { throw new DataFormatException(path, e.LineNumber + 1, null, $"invalid schema: {e.Message.Split(". Path")[0]}"); }
+        catch (InvalidOperationException e) { throw new DataFormatException(path, null, null, $"invalid schema: {e.Message}"); }
         if (s is null) throw new DataFormatException(path, null, null, "the schema is empty.");
+        if (s.Columns is null) throw new DataFormatException(path, null, null, "the schema has no \"columns\".");
+        for (int i = 0; i < s.Columns.Count; i++)
+            if (s.Columns[i] is null || string.IsNullOrEmpty(s.Columns[i].Name))
+                throw new DataFormatException(path, null, null, $"columns[{i}] has no name.");
+        if (s.MissingMarkers is null || s.MissingMarkers.Any(m => m is null)) throw new DataFormatException(path, null, null, "\"missingMarkers\" must be a list of strings.");
+        if (s.LabelClasses is not null && s.LabelClasses.Any(c => c is null)) throw new DataFormatException(path, null, null, "\"labelClasses\" must be a list of strings.");
         var dup = s.Columns.GroupBy(c => c.Name).FirstOrDefault(g => g.Count() > 1);
         if (dup is not null) throw new DataFormatException(path, null, dup.Key, "listed twice in the schema.");
         if (s.Label is not null && s.Find(s.Label) is null) throw new DataFormatException(path, null, s.Label, "the label is not among the schema's columns.");

@@ -104,17 +104,42 @@ public sealed class ValueParser
     }
 
     /// <summary>
-    /// A cell of a numeric, boolean or date column as a number: the value, 1/0 for booleans (true/false
-    /// words or 0/1), days since 1970-01-01 for dates. NaN when the text is not a value of that type.
+    /// The largest magnitude a number may have: float32's (about 3.4e38). Models compute in float32,
+    /// so a larger value (1e39, -1e308) cannot be represented and is refused as invalid input, never
+    /// turned into infinity or passed to a native library.
     /// </summary>
-    public static double ToNumber(string s, ColumnType type) => type switch
+    public const double LargestMagnitude = float.MaxValue;
+
+    /// <summary>
+    /// A cell of a numeric, boolean or date column as a number: the value, 1/0 for booleans (true/false
+    /// words or 0/1), days since 1970-01-01 for dates. NaN when the text is not a value of that type
+    /// or its magnitude exceeds <see cref="LargestMagnitude"/> (<see cref="Problem"/> says which).
+    /// </summary>
+    public static double ToNumber(string s, ColumnType type)
     {
-        ColumnType.Numeric when TryParseNumber(s, out double d) => d,
-        ColumnType.Boolean when TryParseBoolean(s, out bool b) => b ? 1 : 0,
-        ColumnType.Boolean when TryParseNumber(s, out double d) && d is 0 or 1 => d,
-        ColumnType.DateTime when TryParseDate(s, out var dt) => (dt - DateTime.UnixEpoch).TotalDays,
-        _ => double.NaN,
-    };
+        double v = type switch
+        {
+            ColumnType.Numeric when TryParseNumber(s, out double d) => d,
+            ColumnType.Boolean when TryParseBoolean(s, out bool b) => b ? 1 : 0,
+            ColumnType.Boolean when TryParseNumber(s, out double d) && d is 0 or 1 => d,
+            ColumnType.DateTime when TryParseDate(s, out var dt) => (dt - DateTime.UnixEpoch).TotalDays,
+            _ => double.NaN,
+        };
+        return Math.Abs(v) <= LargestMagnitude ? v : double.NaN;
+    }
+
+    /// <summary>
+    /// Why <paramref name="s"/> is not a value of <paramref name="type"/> (for a cell where
+    /// <see cref="ToNumber"/> gave NaN), in words a message can end with.
+    /// </summary>
+    public static string Problem(string s, ColumnType type)
+    {
+        string shown = s.Length > 40 ? s[..40] + "…" : s;
+        string kind = type.ToString().ToLowerInvariant();
+        return type == ColumnType.Numeric && TryParseNumber(s, out double d) && Math.Abs(d) > LargestMagnitude
+            ? $"'{shown}' is outside the range of numbers Jianwei computes with (±3.4e38, float32); fix the value or mark it missing."
+            : $"'{shown}' is not a {kind} value.";
+    }
 
     private static readonly string[] DateFormats =
     [

@@ -155,6 +155,11 @@ public sealed class GradientBoostedTrees : IDisposable
 
     private static unsafe IntPtr CreateMatrix(DenseMatrix m, IReadOnlyList<int>? labels, string[] names, bool[] categorical)
     {
+        // XGBoost reads NaN as missing but stops with a native error on ±infinity; features are checked
+        // upstream (ValueParser refuses numbers beyond float32), so an infinity here is a caller's bug.
+        for (int i = 0; i < m.Values.Length; i++)
+            if (float.IsInfinity(m.Values[i]))
+                throw new ArgumentException($"Feature '{names[i % m.Columns]}' holds {m.Values[i]} at row {i / m.Columns}: values must be finite (NaN for missing).");
         for (int j = 0; j < m.Columns; j++)
             if (categorical[j])
                 for (int i = 0; i < m.Rows; i++)
@@ -250,17 +255,28 @@ public sealed class GradientBoostedTrees : IDisposable
         return new ReadOnlySpan<byte>(data, checked((int)len)).ToArray();
     }
 
-    /// <summary>Loads a model saved with <see cref="ToJson"/> (feature names and types come with it).</summary>
-    public static unsafe GradientBoostedTrees FromJson(byte[] json)
+    /// <summary>
+    /// Loads a model saved with <see cref="ToJson"/> (feature names and types come with it), read from
+    /// <paramref name="file"/>. The JSON is validated first (<see cref="BoosterJson.Validate"/>): XGBoost
+    /// never sees a model that could make it crash or loop; problems are <see cref="Serialization.ModelFormatException"/>s.
+    /// </summary>
+    public static unsafe GradientBoostedTrees FromJson(byte[] json, string file = "xgboost.json")
     {
+        var valid = BoosterJson.Validate(json, file);
         XGBoostNative.EnsureAvailable();
         XGBoostNative.Check(XGBoostNative.XGBoosterCreate(null, 0, out var booster), "XGBoosterCreate");
         try
         {
-            fixed (byte* p = json) XGBoostNative.Check(XGBoostNative.XGBoosterLoadModelFromBuffer(booster, p, (ulong)json.Length), "load model");
+            try
+            {
+                fixed (byte* p = valid.Json) XGBoostNative.Check(XGBoostNative.XGBoosterLoadModelFromBuffer(booster, p, (ulong)valid.Json.Length), "load model");
+            }
+            catch (XGBoostException e) { throw new Serialization.ModelFormatException(file, null, e.Message); }
             XGBoostNative.Check(XGBoostNative.XGBoosterBoostedRounds(booster, out int rounds), "XGBoosterBoostedRounds");
             var names = GetStrings(booster, "feature_name");
             var types = GetStrings(booster, "feature_type").Select(t => t == "c").ToArray();
+            if (names.Length != valid.Features || types.Length != valid.Features)
+                throw new Serialization.ModelFormatException(file, "learner.feature_names", $"the model needs a name and a type for each of its {valid.Features} features.");
             return new GradientBoostedTrees(booster, names, types, rounds - 1, []);
         }
         catch

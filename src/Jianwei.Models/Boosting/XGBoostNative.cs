@@ -72,7 +72,10 @@ internal static unsafe partial class XGBoostNative
     {
         if (status == 0) return;
         var message = Marshal.PtrToStringUTF8(XGBGetLastError()) ?? "unknown error";
-        throw new XGBoostException($"XGBoost {call} failed: {message.Trim()}");
+        // XGBoost appends a native backtrace (library paths, addresses): a message is for people, so it stops before it.
+        int trace = message.IndexOf("Stack trace:", StringComparison.Ordinal);
+        if (trace >= 0) message = message[..trace];
+        throw new XGBoostException($"XGBoost {call} failed: {string.Join(" ", message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))}");
     }
 
     [LibraryImport(Lib)] public static partial void XGBoostVersion(out int major, out int minor, out int patch);

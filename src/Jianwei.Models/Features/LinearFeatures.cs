@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Jianwei.Data;
+using Jianwei.Models.Serialization;
 
 namespace Jianwei.Models.Features;
 
@@ -84,7 +85,7 @@ public sealed class LinearFeatures
                 var s = Cell(row, numericIdx[k]);
                 double v = s is null ? double.NaN : ValueParser.ToNumber(s, p.Type);
                 if (s is not null && double.IsNaN(v))
-                    throw new DataFormatException(table.Source, table.Lines[r], p.Name, $"'{s}' is not a {p.Type.ToString().ToLowerInvariant()} value.");
+                    throw new DataFormatException(table.Source, table.Lines[r], p.Name, ValueParser.Problem(s, p.Type));
                 entries.Add((p.Column, (float)p.Scale.Transform(double.IsFinite(v) ? v : p.Median)));
                 if (!double.IsFinite(v)) entries.Add((p.MissingColumn, 1f));
             }
@@ -100,6 +101,10 @@ public sealed class LinearFeatures
         }
         return SparseMatrix.FromRows(result, Columns);
     }
+
+    /// <summary>The table columns these features read, with the type each is read as.</summary>
+    public IEnumerable<(string Name, ColumnType Type)> Inputs =>
+        _numeric.Select(p => (p.Name, p.Type)).Concat(_categorical.Select(p => (p.Name, ColumnType.Categorical))).Concat(_text.Select(p => (p.Name, ColumnType.Text)));
 
     /// <summary>Human-readable name of each column ("income", "income (missing)", "industry=retail", "profile:tfidf 信用").</summary>
     public string[] ColumnNames()
@@ -136,30 +141,46 @@ public sealed class LinearFeatures
             ["name"] = p.Name, ["missing_column"] = p.MissingColumn,
             ["categories"] = new JsonObject(p.Columns.OrderBy(kv => kv.Value).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
         }).ToArray()),
-        ["text"] = new JsonArray(_text.Select(p => (JsonNode)new JsonObject
-        {
-            ["name"] = p.Name, ["offset"] = p.Offset, ["analyzer"] = p.Tfidf.Analyzer.ToString(), ["min_n"] = p.Tfidf.MinN, ["max_n"] = p.Tfidf.MaxN,
-            ["terms"] = new JsonArray(p.Tfidf.Terms.Select(t => (JsonNode)t!).ToArray()),
-            ["idf"] = new JsonArray(p.Tfidf.Idf.Select(v => (JsonNode)v).ToArray()),
-        }).ToArray()),
+        ["text"] = new JsonArray(_text.Select(p => (JsonNode)p.Tfidf.WriteTo(new JsonObject { ["name"] = p.Name, ["offset"] = p.Offset })).ToArray()),
     };
 
-    /// <summary>Reads what <see cref="ToJson"/> wrote.</summary>
-    public static LinearFeatures FromJson(JsonObject json)
+    /// <summary>
+    /// Reads what <see cref="ToJson"/> wrote, checking that every index lies inside the
+    /// <c>columns</c> it declares and every number is finite (a standard deviation positive).
+    /// </summary>
+    public static LinearFeatures FromJson(JsonFields json)
     {
-        var f = new LinearFeatures(new ValueParser(json["missing_markers"]!.AsArray().Select(m => m!.GetValue<string>()).ToArray()));
-        foreach (var n in json["numeric"]!.AsArray())
-            f._numeric.Add(new NumericPart(n!["name"]!.GetValue<string>(), Enum.Parse<ColumnType>(n["type"]!.GetValue<string>()), n["median"]!.GetValue<double>(),
-                new Standardizer(n["mean"]!.GetValue<double>(), n["std"]!.GetValue<double>()), n["column"]!.GetValue<int>(), n["missing_column"]!.GetValue<int>()));
-        foreach (var n in json["categorical"]!.AsArray())
-            f._categorical.Add(new CategoricalPart(n!["name"]!.GetValue<string>(),
-                n["categories"]!.AsObject().ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<int>(), StringComparer.Ordinal), n["missing_column"]!.GetValue<int>()));
-        foreach (var n in json["text"]!.AsArray())
-            f._text.Add(new TextPart(n!["name"]!.GetValue<string>(),
-                TfidfVectorizer.FromParts(Enum.Parse<TextAnalyzer>(n["analyzer"]!.GetValue<string>()), n["min_n"]!.GetValue<int>(), n["max_n"]!.GetValue<int>(),
-                    n["terms"]!.AsArray().Select(t => t!.GetValue<string>()).ToArray(), n["idf"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray()),
-                n["offset"]!.GetValue<int>()));
-        f.Columns = json["columns"]!.GetValue<int>();
+        int columns = json.Int("columns", 0, 50_000_000);
+        var f = new LinearFeatures(new ValueParser(json.Strings("missing_markers"))) { Columns = columns };
+        var used = new bool[columns];
+        int Claim(JsonFields at, string field, int index)
+        {
+            if (used[index]) throw at.Error(field, $"column {index} is used twice.");
+            used[index] = true;
+            return index;
+        }
+        foreach (var n in json.Objects("numeric"))
+        {
+            var type = n.Enum<ColumnType>("type");
+            if (type is not (ColumnType.Numeric or ColumnType.Boolean or ColumnType.DateTime)) throw n.Error("type", $"{type} is not a numeric type.");
+            f._numeric.Add(new NumericPart(n.String("name"), type, n.Number("median"), new Standardizer(n.Number("mean"), n.Number("std", 1e-12)),
+                Claim(n, "column", n.Int("column", 0, columns - 1)), Claim(n, "missing_column", n.Int("missing_column", 0, columns - 1))));
+        }
+        foreach (var n in json.Objects("categorical"))
+        {
+            var categories = n.Object("categories");
+            var map = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var (name, value) in categories.Properties()) map[name] = Claim(categories, name, categories.MapInt(name, value, 0, columns - 1));
+            f._categorical.Add(new CategoricalPart(n.String("name"), map, Claim(n, "missing_column", n.Int("missing_column", 0, columns - 1))));
+        }
+        foreach (var n in json.Objects("text"))
+        {
+            var tfidf = TfidfVectorizer.FromJson(n);
+            int offset = n.Int("offset", 0, columns);
+            if ((long)offset + tfidf.Terms.Length > columns) throw n.Error("terms", $"{tfidf.Terms.Length} terms from column {offset} run past the {columns} columns.");
+            for (int i = 0; i < tfidf.Terms.Length; i++) Claim(n, "offset", offset + i);
+            f._text.Add(new TextPart(n.String("name"), tfidf, offset));
+        }
         return f;
     }
 

@@ -1,4 +1,6 @@
 using System.Text;
+using System.Text.Json.Nodes;
+using Jianwei.Models.Serialization;
 using System.Text.RegularExpressions;
 
 namespace Jianwei.Models.Features;
@@ -27,11 +29,24 @@ public sealed partial class TfidfVectorizer
         _index = terms.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i, StringComparer.Ordinal);
     }
 
-    /// <summary>Rebuilds a fitted vectorizer from its saved parts (see <see cref="Terms"/>, <see cref="Idf"/>).</summary>
-    public static TfidfVectorizer FromParts(TextAnalyzer analyzer, int minN, int maxN, string[] terms, double[] idf)
+    /// <summary>Adds the fitted parts (analyzer, n-gram range, terms, idf) to <paramref name="o"/>.</summary>
+    public JsonObject WriteTo(JsonObject o)
     {
-        if (terms.Length != idf.Length) throw new FormatException($"TF-IDF: {terms.Length} terms but {idf.Length} idf values.");
-        return new TfidfVectorizer(analyzer, minN, maxN, terms, idf);
+        o["analyzer"] = Analyzer.ToString(); o["min_n"] = MinN; o["max_n"] = MaxN;
+        o["terms"] = new JsonArray(Terms.Select(t => (JsonNode)t!).ToArray());
+        o["idf"] = new JsonArray(Idf.Select(v => (JsonNode)v).ToArray());
+        return o;
+    }
+
+    /// <summary>Reads what <see cref="WriteTo"/> wrote: n-grams of 1 to 10, distinct terms, one finite positive idf per term.</summary>
+    public static TfidfVectorizer FromJson(JsonFields json)
+    {
+        int minN = json.Int("min_n", 1, 10), maxN = json.Int("max_n", minN, 10);
+        var terms = json.Strings("terms");
+        var idf = json.Numbers("idf", terms.Length, min: 0);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var t in terms) if (!seen.Add(t)) throw json.Error("terms", $"the term '{(t.Length > 30 ? t[..30] + "…" : t)}' appears twice.");
+        return new TfidfVectorizer(json.Enum<TextAnalyzer>("analyzer"), minN, maxN, terms, idf);
     }
 
     /// <summary>The analyzer.</summary>

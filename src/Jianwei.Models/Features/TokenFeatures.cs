@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Jianwei.Data;
+using Jianwei.Models.Serialization;
 
 namespace Jianwei.Models.Features;
 
@@ -41,6 +42,8 @@ public sealed class TokenFeatures
     /// <summary>The table column each input comes from (a value and its missing indicator share one), in input order.</summary>
     public IReadOnlyList<string> InputColumns => _numeric.SelectMany(n => n.Indicator ? new[] { n.Name, n.Name } : [n.Name])
                                                          .Concat(_categorical.Select(c => c.Name)).ToArray();
+    /// <summary>The table columns these features read, with the type each is read as.</summary>
+    public IEnumerable<(string Name, ColumnType Type)> Inputs => _numeric.Select(n => (n.Name, n.Type)).Concat(_categorical.Select(c => (c.Name, ColumnType.Categorical)));
     /// <summary>Vocabulary size of each categorical input.</summary>
     public IReadOnlyList<int> CategorySizes => _categorical.Select(c => c.Vocabulary.Size).ToArray();
 
@@ -63,7 +66,7 @@ public sealed class TokenFeatures
                 categorical.Add((idx, c.Name, CategoricalVocabulary.Fit(trainRows.Select(r => Cell(table.Rows[r], idx, parser)))));
             else
             {
-                var values = trainRows.Select(r => Number(Cell(table.Rows[r], idx, parser), c.Type)).ToArray();
+                var values = trainRows.Select(r => Number(table, r, c.Name, c.Type, Cell(table.Rows[r], idx, parser))).ToArray();
                 numeric.Add((idx, c.Name, c.Type, QuantileTransformer.Fit(values, normal: true), values.Any(double.IsNaN)));
                 if (piecewiseBins > 0) piecewise.Add(PiecewiseLinearEncoder.Fit(values, piecewiseBins));
             }
@@ -73,7 +76,13 @@ public sealed class TokenFeatures
 
     private static string? Cell(string[] row, int idx, ValueParser parser) { var s = idx < row.Length ? row[idx] : null; return parser.IsMissing(s) ? null : s!.Trim(); }
 
-    private static double Number(string? s, ColumnType type) => s is null ? double.NaN : ValueParser.ToNumber(s, type);
+    /// <summary>A cell's number (NaN when missing); a value that is not one is an error naming its line and column, never a silent missing value.</summary>
+    private static double Number(RawTable table, int row, string column, ColumnType type, string? s)
+    {
+        if (s is null) return double.NaN;
+        double v = ValueParser.ToNumber(s, type);
+        return double.IsNaN(v) ? throw new DataFormatException(table.Source, table.Lines[row], column, ValueParser.Problem(s, type)) : v;
+    }
 
     /// <summary>The inputs of <paramref name="rows"/>; columns are found by name, so any column order works.</summary>
     public TokenInputs Transform(RawTable table, IReadOnlyList<int> rows)
@@ -89,8 +98,8 @@ public sealed class TokenFeatures
             int k = 0;
             for (int c = 0; c < _numeric.Length; c++)
             {
-                var (_, _, type, transform, indicator) = _numeric[c];
-                double v = Number(Cell(row, numericIdx[c], _parser), type);
+                var (_, name, type, transform, indicator) = _numeric[c];
+                double v = Number(table, rows[i], name, type, Cell(row, numericIdx[c], _parser));
                 var slot = num.AsSpan((i * nn + k++) * w, w);
                 if (_piecewise is null) slot[0] = (float)transform.Transform(v);
                 else _piecewise[c].Transform(v, slot[.._piecewise[c].Size]);   // fewer distinct values: fewer bins, rest stays 0
@@ -118,16 +127,40 @@ public sealed class TokenFeatures
         ["missing_markers"] = new JsonArray(_parser.MissingMarkers.Select(m => (JsonNode)m!).ToArray()),
     };
 
-    /// <summary>Reads what <see cref="ToJson"/> wrote.</summary>
-    public static TokenFeatures FromJson(JsonObject json)
+    /// <summary>
+    /// Reads what <see cref="ToJson"/> wrote: quantiles sorted, piecewise edges strictly increasing and
+    /// no more bins than the encoding is wide, categories distinct, every number finite.
+    /// </summary>
+    public static TokenFeatures FromJson(JsonFields json)
     {
-        var numeric = json["numeric"]!.AsArray().Select(n => (-1, n!["name"]!.GetValue<string>(), Enum.Parse<ColumnType>(n["type"]!.GetValue<string>()),
-            new QuantileTransformer(n["quantiles"]!.AsArray().Select(q => q!.GetValue<double>()).ToArray(), n["normal"]!.GetValue<bool>()), n["indicator"]!.GetValue<bool>())).ToArray();
-        var categorical = json["categorical"]!.AsArray().Select(c => (-1, c!["name"]!.GetValue<string>(),
-            new CategoricalVocabulary(c["categories"]!.AsArray().Select(v => v!.GetValue<string>()).ToArray()))).ToArray();
-        int bins = json["piecewise_bins"]?.GetValue<int>() ?? 0;
-        var piecewise = json["piecewise_edges"] is JsonArray edges
-            ? edges.Select(e => new PiecewiseLinearEncoder(e!.AsArray().Select(v => v!.GetValue<double>()).ToArray())).ToArray() : null;
-        return new TokenFeatures(numeric, categorical, piecewise, bins, new ValueParser(json["missing_markers"]!.AsArray().Select(m => m!.GetValue<string>())));
+        var numeric = json.Objects("numeric").Select(n =>
+        {
+            var type = n.Enum<ColumnType>("type");
+            if (type is not (ColumnType.Numeric or ColumnType.Boolean or ColumnType.DateTime)) throw n.Error("type", $"{type} is not a numeric type.");
+            var quantiles = n.Numbers("quantiles");
+            if (quantiles.Length == 0) throw n.Error("quantiles", "empty.");
+            for (int i = 1; i < quantiles.Length; i++) if (quantiles[i] < quantiles[i - 1]) throw n.Error($"quantiles[{i}]", "the quantiles must not decrease.");
+            return (-1, n.String("name"), type, new QuantileTransformer(quantiles, n.Bool("normal")), n.Bool("indicator"));
+        }).ToArray();
+        var categorical = json.Objects("categorical").Select(c =>
+        {
+            var categories = c.Strings("categories");
+            if (categories.Distinct(StringComparer.Ordinal).Count() != categories.Length) throw c.Error("categories", "a category appears twice.");
+            return (-1, c.String("name"), new CategoricalVocabulary(categories));
+        }).ToArray();
+        int bins = json.Int("piecewise_bins", 0, 0, 1024);
+        PiecewiseLinearEncoder[]? piecewise = null;
+        if (bins > 0)
+        {
+            var edges = json.NumberArrays("piecewise_edges", numeric.Length);
+            for (int c = 0; c < edges.Count; c++)
+            {
+                string field = $"piecewise_edges[{c}]";
+                if (edges[c].Length < 2 || edges[c].Length - 1 > bins) throw json.Error(field, $"{edges[c].Length} edges; between 2 and piecewise_bins + 1 = {bins + 1}.");
+                for (int i = 1; i < edges[c].Length; i++) if (!(edges[c][i] > edges[c][i - 1])) throw json.Error(field, "the edges must increase.");
+            }
+            piecewise = edges.Select(e => new PiecewiseLinearEncoder(e)).ToArray();
+        }
+        return new TokenFeatures(numeric, categorical, piecewise, bins, new ValueParser(json.Strings("missing_markers")));
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Jianwei.Data;
+using Jianwei.Models.Serialization;
 
 namespace Jianwei.Models.Features;
 
@@ -43,6 +44,8 @@ public sealed class TreeFeatures
     public IReadOnlyList<string> Sources => _columns.Select(c => c.Name).Concat(_text.SelectMany(t => t.Tfidf.Terms.Select(_ => t.Name))).ToArray();
     /// <summary>Which features are categorical codes.</summary>
     public IReadOnlyList<bool> Categorical => _columns.Select(c => c.Type == ColumnType.Categorical).Concat(_text.SelectMany(t => t.Tfidf.Terms.Select(_ => false))).ToArray();
+    /// <summary>The table columns these features read, with the type each is read as.</summary>
+    public IEnumerable<(string Name, ColumnType Type)> Inputs => _columns.Select(c => (c.Name, c.Type)).Concat(_text.Select(t => (t.Name, ColumnType.Text)));
     /// <summary>The fitted vocabularies of categorical features.</summary>
     public IReadOnlyDictionary<string, CategoricalVocabulary> Vocabularies => _vocabularies;
 
@@ -90,7 +93,7 @@ public sealed class TreeFeatures
                 if (s is null) { values[i * width + j] = float.NaN; continue; }
                 double v = col.Type == ColumnType.Categorical ? _vocabularies[col.Name].Transform(s) : ValueParser.ToNumber(s, col.Type);
                 if (double.IsNaN(v))
-                    throw new DataFormatException(table.Source, table.Lines[rows[i]], col.Name, $"'{s}' is not a {col.Type.ToString().ToLowerInvariant()} value.");
+                    throw new DataFormatException(table.Source, table.Lines[rows[i]], col.Name, ValueParser.Problem(s, col.Type));
                 values[i * width + j] = (float)v;
             }
             for (int k = 0, offset = _columns.Length; k < _text.Length; offset += _text[k].Tfidf.Terms.Length, k++)
@@ -106,26 +109,29 @@ public sealed class TreeFeatures
         ["columns"] = new JsonArray(_columns.Select(c => (JsonNode)new JsonObject { ["name"] = c.Name, ["type"] = c.Type.ToString() }).ToArray()),
         ["vocabularies"] = new JsonObject(_vocabularies.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)new JsonArray(kv.Value.Categories.Select(v => (JsonNode)v!).ToArray())))),
         ["missing_markers"] = new JsonArray(_parser.MissingMarkers.Select(m => (JsonNode)m!).ToArray()),
-        ["text"] = new JsonArray(_text.Select(t => (JsonNode)new JsonObject
-        {
-            ["name"] = t.Name, ["analyzer"] = t.Tfidf.Analyzer.ToString(), ["min_n"] = t.Tfidf.MinN, ["max_n"] = t.Tfidf.MaxN,
-            ["terms"] = new JsonArray(t.Tfidf.Terms.Select(x => (JsonNode)x!).ToArray()),
-            ["idf"] = new JsonArray(t.Tfidf.Idf.Select(v => (JsonNode)v).ToArray()),
-        }).ToArray()),
+        ["text"] = new JsonArray(_text.Select(t => (JsonNode)t.Tfidf.WriteTo(new JsonObject { ["name"] = t.Name })).ToArray()),
     };
 
-    /// <summary>Reads what <see cref="ToJson"/> wrote.</summary>
-    public static TreeFeatures FromJson(JsonObject json)
+    /// <summary>Reads what <see cref="ToJson"/> wrote; every categorical column needs its vocabulary of distinct categories.</summary>
+    public static TreeFeatures FromJson(JsonFields json)
     {
-        var columns = json["columns"]!.AsArray().Select(c => new ColumnSchema(c!["name"]!.GetValue<string>(), ColumnRole.Feature,
-            Enum.Parse<ColumnType>(c["type"]!.GetValue<string>()))).ToArray();
-        var vocab = json["vocabularies"]!.AsObject().ToDictionary(kv => kv.Key,
-            kv => new CategoricalVocabulary(kv.Value!.AsArray().Select(v => v!.GetValue<string>()).ToArray()));
-        var markers = json["missing_markers"]!.AsArray().Select(m => m!.GetValue<string>()).ToArray();
-        var text = (json["text"]?.AsArray() ?? []).Select(n => (n!["name"]!.GetValue<string>(),
-            TfidfVectorizer.FromParts(Enum.Parse<TextAnalyzer>(n["analyzer"]!.GetValue<string>()), n["min_n"]!.GetValue<int>(), n["max_n"]!.GetValue<int>(),
-                n["terms"]!.AsArray().Select(t => t!.GetValue<string>()).ToArray(), n["idf"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray()))).ToArray();
-        return new TreeFeatures(columns, vocab, new ValueParser(markers), text);
+        var columns = json.Objects("columns").Select(c =>
+        {
+            var type = c.Enum<ColumnType>("type");
+            if (type == ColumnType.Text) throw c.Error("type", "a text column is not a table feature (its terms are listed under \"text\").");
+            return new ColumnSchema(c.String("name"), ColumnRole.Feature, type);
+        }).ToArray();
+        var vocabularies = json.Object("vocabularies");
+        var vocab = new Dictionary<string, CategoricalVocabulary>();
+        foreach (var c in columns.Where(c => c.Type == ColumnType.Categorical))
+        {
+            if (!vocabularies.Has(c.Name)) throw vocabularies.Error(c.Name, "the categorical column has no vocabulary.");
+            var categories = vocabularies.Strings(c.Name);
+            if (categories.Distinct(StringComparer.Ordinal).Count() != categories.Length) throw vocabularies.Error(c.Name, "a category appears twice.");
+            vocab[c.Name] = new CategoricalVocabulary(categories);
+        }
+        var text = json.Has("text") ? json.Objects("text").Select(n => (n.String("name"), TfidfVectorizer.FromJson(n))).ToArray() : [];
+        return new TreeFeatures(columns, vocab, new ValueParser(json.Strings("missing_markers")), text);
     }
 
     private static int Index(RawTable table, string name) => table.IndexOf(name) is var i and >= 0 ? i

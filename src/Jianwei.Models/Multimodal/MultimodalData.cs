@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Jianwei.Data;
 using Jianwei.Models.Features;
 using Jianwei.Models.Pretraining;
+using Jianwei.Models.Serialization;
 using Jianwei.Tensors.Serialization;
 using Jianwei.Text;
 
@@ -91,18 +92,34 @@ public sealed class MultimodalData
         AtomicFile.WriteAllText(Path.Combine(directory, FeaturesFile), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
     }
 
-    /// <summary>Reads what <see cref="Save"/> wrote. Tokenization needs no segmenter at scoring time: it only groups pieces into words for masking.</summary>
+    /// <summary>
+    /// Reads what <see cref="Save"/> wrote. Tokenization needs no segmenter at scoring time: it only
+    /// groups pieces into words for masking. Problems are <see cref="ModelFormatException"/>s naming
+    /// the file: a vocabulary without the special tokens the encoder writes, a text budget out of
+    /// range, any field of the features.
+    /// </summary>
     public static MultimodalData Load(string directory)
     {
-        string path = Path.Combine(directory, FeaturesFile);
-        if (!File.Exists(path)) throw new FileNotFoundException($"{directory}: no {FeaturesFile}.", path);
-        JsonObject json;
-        try { json = JsonNode.Parse(File.ReadAllText(path))!.AsObject(); }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException) { throw new FormatException($"{path}: unreadable ({e.Message})."); }
-        var vocabulary = Vocabulary.Load(Path.Combine(directory, "vocab.txt"));
-        var columns = json["text_columns"]!.AsArray().Select(c => new TextColumn(c!["name"]!.GetValue<string>(), c["budget"]!.GetValue<int>(),
-            Enum.Parse<Truncation>(c["truncation"]!.GetValue<string>()), c["tag"]?.GetValue<string>())).ToList();
+        var json = JsonFields.Load(Path.Combine(directory, FeaturesFile));
+        var vocabulary = LoadVocabulary(Path.Combine(directory, "vocab.txt"));
+        var columns = json.Objects("text_columns").Select(c => new TextColumn(c.String("name"), c.Int("budget", 1, 100_000),
+            c.Enum<Truncation>("truncation"), c.OptionalString("tag"))).ToList();
+        if (columns.Count == 0) throw json.Error("text_columns", "empty: the multimodal model reads at least one text column.");
+        foreach (var tag in columns.Select(c => c.Tag).OfType<string>())
+            if (!vocabulary.Contains(tag)) throw new ModelFormatException(Path.Combine(directory, "vocab.txt"), null, $"has no '{tag}' token (the tag of a text column in {FeaturesFile}).");
         var encoder = new TextEncoder(new BertTokenizer(vocabulary), columns);
-        return new MultimodalData(TokenFeatures.FromJson(json["features"]!.AsObject()), encoder, vocabulary, columns.Select(c => c.Name).ToList());
+        return new MultimodalData(TokenFeatures.FromJson(json.Object("features")), encoder, vocabulary, columns.Select(c => c.Name).ToList());
+    }
+
+    /// <summary>A bundle's <c>vocab.txt</c>: readable UTF-8 with the special tokens encoding needs.</summary>
+    private static Vocabulary LoadVocabulary(string path)
+    {
+        Vocabulary vocabulary;
+        try { vocabulary = Vocabulary.Load(path); }
+        catch (FileNotFoundException) { throw new ModelFormatException(path, null, "the file is missing."); }
+        catch (InvalidDataException e) { throw new ModelFormatException(path, null, e.Message.StartsWith(path, StringComparison.Ordinal) ? e.Message[(path.Length + 2)..] : e.Message); }
+        foreach (var token in new[] { "[PAD]", "[UNK]", "[CLS]", "[SEP]" })
+            if (!vocabulary.Contains(token)) throw new ModelFormatException(path, null, $"has no '{token}' token (a BERT vocabulary holds [PAD], [UNK], [CLS] and [SEP]).");
+        return vocabulary;
     }
 }

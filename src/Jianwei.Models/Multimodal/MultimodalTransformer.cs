@@ -1,6 +1,7 @@
 using Jianwei.Data;
 using Jianwei.Evaluation;
 using Jianwei.Models.Pretraining;
+using Jianwei.Models.Serialization;
 using Jianwei.Models.Training;
 using Jianwei.Models.Transformers;
 using Jianwei.Tensors;
@@ -763,17 +764,55 @@ public sealed class MultimodalTransformer : Module
         AtomicFile.WriteAllText(Path.Combine(directory, BertCheckpoint.ConfigFile), Bert.Config.ToJson());
     }
 
-    /// <summary>Loads what <see cref="Save"/> wrote; a weight file that does not fit names every mismatch.</summary>
+    /// <summary>
+    /// Loads what <see cref="Save"/> wrote. Everything is checked before it is used: the configuration
+    /// against the weight file's size (a tampered config cannot make it allocate a giant model), the
+    /// vocabulary and the longest text row against the embeddings, every weight's name, shape and
+    /// finiteness; each problem is a <see cref="ModelFormatException"/> naming the file.
+    /// </summary>
     public static (MultimodalTransformer Model, MultimodalData Data) Load(string directory)
     {
         var data = MultimodalData.Load(directory);
-        var config = BertCheckpoint.ReadConfig(directory);
-        var file = SafetensorsFile.Load(Path.Combine(directory, BertCheckpoint.WeightsFile));
-        int bins = file.Metadata.TryGetValue("numeric_bins", out var b) ? int.Parse(b, System.Globalization.CultureInfo.InvariantCulture) : 16;
-        int headLayers = file.Metadata.TryGetValue("head_layers", out var k) ? int.Parse(k, System.Globalization.CultureInfo.InvariantCulture) : 1;   // files from before the option read the last layer only
+        string configPath = Path.Combine(directory, BertCheckpoint.ConfigFile), weightsPath = Path.Combine(directory, BertCheckpoint.WeightsFile);
+        if (!File.Exists(configPath)) throw new ModelFormatException(configPath, null, "the file is missing.");
+        if (!File.Exists(weightsPath)) throw new ModelFormatException(weightsPath, null, "the file is missing.");
+        EncoderConfig config;
+        try { config = BertCheckpoint.ReadConfig(directory); }
+        catch (FormatException e) { throw new ModelFormatException(configPath, null, e.Message.StartsWith(configPath, StringComparison.Ordinal) ? e.Message[(configPath.Length + 2)..] : e.Message); }
+        if (config.VocabSize != data.Vocabulary.Count)
+            throw new ModelFormatException(configPath, "vocab_size", $"{config.VocabSize}, but vocab.txt holds {data.Vocabulary.Count} tokens.");
+        if (config.Positions == PositionEncoding.Absolute && data.TextEncoder.MaxLength > config.MaxPositions)
+            throw new ModelFormatException(configPath, "max_position_embeddings", $"{config.MaxPositions}, fewer than the {data.TextEncoder.MaxLength} positions the text budgets can fill.");
+        SafetensorsFile file;
+        try { file = SafetensorsFile.Load(weightsPath); }
+        catch (SafetensorsFormatException e) { throw new ModelFormatException(weightsPath, null, e.Message.StartsWith(weightsPath, StringComparison.Ordinal) ? e.Message[(weightsPath.Length + 2)..] : e.Message); }
+        long stored = file.Entries.Values.Where(e => e.DType is SafetensorsDType.F32 or SafetensorsDType.F16 or SafetensorsDType.BF16).Sum(e => e.Count);
+        int emb = config.EffectiveEmbeddingSize, h = config.HiddenSize;
+        long needed = (long)config.VocabSize * emb + (long)config.WeightSets * 4 * h * h + data.Features.CategorySizes.Sum(c => (long)c) * emb;
+        if (needed > stored)
+            throw new ModelFormatException(configPath, null, $"describes a model of at least {needed:N0} weights, but {BertCheckpoint.WeightsFile} holds {stored:N0}.");
+        int Metadata(string key, int fallback, int max)
+        {
+            if (!file.Metadata.TryGetValue(key, out var text)) return fallback;
+            return int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int v) && v >= 1 && v <= max ? v
+                : throw new ModelFormatException(weightsPath, $"__metadata__.{key}", $"'{text}' is not a whole number between 1 and {max}.");
+        }
+        int bins = Metadata("numeric_bins", 16, 1024);
+        int headLayers = Metadata("head_layers", 1, config.Layers);   // files from before the option read the last layer only
+        var state = file.ToStateDict();
+        foreach (var (name, tensor) in state)
+            if (FirstNonFinite(tensor.Data) is var at and >= 0)
+                throw new ModelFormatException(weightsPath, name, $"element {at} is {tensor.Data[at]}; weights must be finite.");
         var model = new MultimodalTransformer(config, data, new Rng(0), bins, headLayers);
-        model.LoadStateDict(file.ToStateDict());
+        try { model.LoadStateDict(state); }
+        catch (StateDictException e) { throw new ModelFormatException(weightsPath, null, ModelFormatException.Describe(e)); }
         model.Eval();
         return (model, data);
+    }
+
+    private static int FirstNonFinite(ReadOnlySpan<float> values)
+    {
+        for (int i = 0; i < values.Length; i++) if (!float.IsFinite(values[i])) return i;
+        return -1;
     }
 }

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Jianwei.Data;
 using Jianwei.Evaluation;
 using Jianwei.Models.Multimodal;
+using Jianwei.Models.Serialization;
 using Jianwei.Tensors.Serialization;
 
 namespace Jianwei.Models.Pipeline;
@@ -45,6 +46,12 @@ public sealed record BundleTrainingOptions
         _ when HasText(schema) => new TabularModelOptions { Learner = TabularLearner.MultimodalStack, Seed = Seed, Multimodal = Multimodal },
         _ => new TabularModelOptions { Learner = TabularLearner.Stack, StackFolds = 5, Seed = Seed, Boosting = new() { LearningRate = 0.02, MaxRounds = 5000, EarlyStoppingRounds = 100 } },
     };
+
+    /// <summary>
+    /// Labeled rows each class needs for the preset to train at all: a stratified validation share
+    /// holding both classes, then the inner folds (stacking) or held-out rows (the multimodal stack).
+    /// </summary>
+    public int MinimumRowsPerClass => Preset == Preset.Best ? 10 : 5;
 
     private static bool HasText(TableSchema schema) => schema.Columns.Any(c => c.Role == ColumnRole.Feature && c.Type == ColumnType.Text);
 }
@@ -93,9 +100,16 @@ public sealed class ModelBundle : IDisposable
         var labeledRows = Enumerable.Range(0, table.RowCount).Where(r => !parser.IsMissing(table.Rows[r][li])).ToArray();
         var unlabeledRows = Enumerable.Range(0, table.RowCount).Where(r => parser.IsMissing(table.Rows[r][li])).ToArray();
         var labels = table.Rows.Select(r => r[li].Trim() == schema.PositiveClass ? 1 : 0).ToArray();
-        int positives = labeledRows.Count(r => labels[r] == 1);
-        if (positives == 0 || positives == labeledRows.Length)
+        int positives = labeledRows.Count(r => labels[r] == 1), negatives = labeledRows.Length - positives;
+        if (positives == 0 || negatives == 0)
             throw new DataFormatException(table.Source, null, schema.Label, $"the label has a single class among {labeledRows.Length} labeled rows (positive class '{schema.PositiveClass}').");
+        int need = options.MinimumRowsPerClass;
+        if (positives < need || negatives < need)
+            throw new DataFormatException(table.Source, null, schema.Label,
+                $"{positives:N0} positive ('{schema.PositiveClass}') and {negatives:N0} negative labeled rows; the {options.Preset.ToString().ToLowerInvariant()} preset needs at least {need} of each "
+                + "(a stratified 20 % validation split holding both classes, then the learners' inner splits)"
+                + (options.Preset == Preset.Best ? "; add labeled rows or use --preset fast (5 of each)." : "; add labeled rows."));
+        schema = schema with { LabelClasses = SchemaInference.LabelClasses(table, schema.Label, parser) };
         var split = DataSplits.StratifiedTrainValidTest(labeledRows.Select(r => labels[r]).ToArray(), options.ValidationFraction, 0, options.Seed);
         int[] train = split.Train.Select(i => labeledRows[i]).ToArray(), valid = split.Validation.Select(i => labeledRows[i]).ToArray();
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -154,11 +168,13 @@ public sealed class ModelBundle : IDisposable
         };
     }
 
-    /// <summary>SHA-256 of a file, hex.</summary>
-    public static string Fingerprint(string path)
+    /// <summary>SHA-256 of a file, hex, prefixed "sha256:".</summary>
+    public static string Fingerprint(string path) => "sha256:" + Sha256(path);
+
+    private static string Sha256(string path)
     {
         using var stream = File.OpenRead(path);
-        return "sha256:" + Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
+        return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
     }
 
     /// <summary>Scores the rows of a table that follows the schema (the label may be absent); errors name the column.</summary>
@@ -168,60 +184,149 @@ public sealed class ModelBundle : IDisposable
         return Model.Predict(table, Enumerable.Range(0, table.RowCount).ToArray());
     }
 
-    /// <summary>Writes the bundle to <paramref name="directory"/>: built beside it, then swapped in.</summary>
+    /// <summary>
+    /// Writes the bundle to <paramref name="directory"/>: built beside it, then swapped in atomically
+    /// (<see cref="AtomicDirectory"/>). An existing directory is replaced only when it is empty or a
+    /// bundle holding nothing but its own files (<see cref="WhyNotReplaceable"/>); anything else is
+    /// refused with a <see cref="DirectoryNotReplaceableException"/> and left untouched.
+    /// </summary>
     public void Save(string directory)
     {
-        var full = Path.GetFullPath(directory);
-        var parent = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(parent);
-        var staging = Path.Combine(parent, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        Directory.CreateDirectory(staging);
-        try
+        CheckReplaceable(directory);
+        AtomicDirectory.Replace(directory, staging =>
         {
             Model.Save(staging);
+            var files = Directory.GetFiles(staging, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(staging, f).Replace('\\', '/')).Order(StringComparer.Ordinal).ToList();
             var manifest = new JsonObject
             {
                 ["format"] = "jianwei-bundle", ["format_version"] = FormatVersion, ["created"] = Created.ToString("O", CultureInfo.InvariantCulture),
                 ["label"] = Schema.Label, ["positive_class"] = Schema.PositiveClass, ["threshold"] = Threshold,
                 ["schema"] = JsonNode.Parse(Schema.ToJson()), ["training"] = Training.DeepClone(), ["data_fingerprint"] = DataFingerprint,
                 ["metrics"] = new JsonObject(Metrics.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Math.Round(kv.Value, 6)))),
-                ["files"] = new JsonArray(Directory.GetFiles(staging, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(staging, f).Replace('\\', '/'))
-                                                   .Order(StringComparer.Ordinal).Select(f => (JsonNode)f).ToArray()),
+                ["files"] = new JsonArray(files.Select(f => (JsonNode)f).ToArray()),
+                // Each file's digest: a file changed after training (a disk error, an edit) is refused at load, never scored with.
+                ["sha256"] = new JsonObject(files.Select(f => KeyValuePair.Create(f, (JsonNode?)Sha256(Path.Combine(staging, f))))),
             };
+            // The manifest is written last: a directory with one is complete.
             AtomicFile.WriteAllText(Path.Combine(staging, ManifestFile), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
-            string? old = null;
-            if (Directory.Exists(full)) { old = Path.Combine(parent, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.old"); Directory.Move(full, old); }
-            Directory.Move(staging, full);
-            if (old is not null) Directory.Delete(old, recursive: true);
-        }
-        catch
+        }, WhyNotReplaceable);
+    }
+
+    /// <summary>Throws a <see cref="DirectoryNotReplaceableException"/> when <see cref="Save"/> would refuse <paramref name="directory"/> (call it before long work).</summary>
+    public static void CheckReplaceable(string directory)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        if (FileSystemProbe.Kind(full) is PathKind.RegularFile or PathKind.Special) throw new DirectoryNotReplaceableException(full, "is a file; a model bundle is a directory. Name a new directory.");
+        if (Directory.Exists(full) && WhyNotReplaceable(full) is string reason) throw new DirectoryNotReplaceableException(full, reason);
+    }
+
+    /// <summary>
+    /// Why an existing directory must not be replaced by a bundle, or null when it may: it is empty,
+    /// or its <c>manifest.json</c> says it is a Jianwei bundle and it holds only the files that
+    /// manifest lists. Nothing a user wrote is ever deleted.
+    /// </summary>
+    public static string? WhyNotReplaceable(string directory)
+    {
+        var entries = Directory.EnumerateFileSystemEntries(directory).ToList();
+        if (entries.Count == 0) return null;
+        const string advice = " Nothing was written: choose another --out, or move the directory away yourself.";
+        string manifestPath = Path.Combine(directory, ManifestFile);
+        if (!File.Exists(manifestPath))
         {
-            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
-            throw;
+            var names = entries.Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+            return $"exists and is not a Jianwei model bundle (no {ManifestFile}); it holds {string.Join(", ", names.Take(3))}{(names.Count > 3 ? $", … ({names.Count} entries)" : "")}." + advice;
+        }
+        JsonFields manifest;
+        string[] files;
+        try
+        {
+            manifest = JsonFields.Load(manifestPath);
+            if (manifest.OptionalString("format") != "jianwei-bundle") return $"its {ManifestFile} does not say it is a Jianwei model bundle." + advice;
+            files = manifest.Strings("files");
+        }
+        catch (ModelFormatException e) { return $"its {ManifestFile} cannot be read as a bundle manifest ({e.Problem})" + advice; }
+        var ours = new HashSet<string>(files.Append(ManifestFile), StringComparer.Ordinal);
+        var foreign = Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(directory, f).Replace('\\', '/'))
+                               .Where(f => !ours.Contains(f)).Order(StringComparer.Ordinal).ToList();
+        return foreign.Count == 0 ? null
+            : $"is a Jianwei bundle but also holds files the bundle did not write ({string.Join(", ", foreign.Take(3))}{(foreign.Count > 3 ? $", … ({foreign.Count} files)" : "")}); move them out first." + advice;
+    }
+
+    /// <summary>
+    /// Loads and validates a bundle: first finishes a save a killed process left half done
+    /// (<see cref="AtomicDirectory.Recover"/>), then reads every file through checks that refuse
+    /// anything damaged, tampered with or inconsistent — a missing or mistyped manifest field, a
+    /// threshold outside [0, 1], non-finite weights, trees that would crash XGBoost, features the
+    /// schema does not have. Every problem is a <see cref="ModelFormatException"/> naming the file
+    /// and the field.
+    /// </summary>
+    public static ModelBundle Load(string directory)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        AtomicDirectory.Recover(full);
+        switch (FileSystemProbe.Kind(full))
+        {
+            case PathKind.Absent: throw new ModelFormatException(full, null, "no such model bundle.");
+            case PathKind.RegularFile or PathKind.Special: throw new ModelFormatException(full, null, "is a file; a model bundle is a directory (written by jianwei train).");
+        }
+        string path = Path.Combine(full, ManifestFile);
+        if (!File.Exists(path)) throw new ModelFormatException(full, null, $"not a model bundle (no {ManifestFile}).");
+        try { return Read(full, path); }
+        catch (Exception e) when (e is FormatException or InvalidOperationException or ArgumentException or OverflowException or InvalidDataException
+                                      or JsonException or SafetensorsFormatException or Tensors.Nn.StateDictException or Boosting.XGBoostException
+                                      or IOException or UnauthorizedAccessException)
+        {
+            // Defence in depth: the readers name what they check; anything they did not foresee still
+            // reaches the user as one line about this bundle, never as a stack trace.
+            throw new ModelFormatException(full, null, $"cannot be loaded ({e.Message.ReplaceLineEndings(" ")}).", e);
         }
     }
 
-    /// <summary>Loads and validates a bundle; every problem is a <see cref="FormatException"/> naming the file.</summary>
-    public static ModelBundle Load(string directory)
+    private static ModelBundle Read(string full, string path)
     {
-        string path = Path.Combine(directory, ManifestFile);
-        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"{directory}: no such model bundle.");
-        if (!File.Exists(path)) throw new FormatException($"{directory}: not a model bundle (no {ManifestFile}).");
-        JsonObject m;
-        try { m = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new FormatException("empty"); }
-        catch (Exception e) when (e is JsonException or InvalidOperationException) { throw new FormatException($"{path}: not valid JSON ({e.Message})."); }
-        if (m["format"]?.GetValue<string>() != "jianwei-bundle") throw new FormatException($"{path}: not a Jianwei model bundle.");
-        int version = m["format_version"]?.GetValue<int>() ?? 0;
-        if (version != FormatVersion) throw new FormatException($"{path}: bundle format version {version}; this build reads version {FormatVersion} (retrain, or use the release that wrote it).");
-        if (m["schema"] is not JsonObject schemaJson) throw new FormatException($"{path}: the manifest has no schema.");
-        var schema = TableSchema.FromJson(schemaJson.ToJsonString(), path + " (schema)");
-        return new ModelBundle
+        var m = JsonFields.Load(path);
+        if (m.OptionalString("format") != "jianwei-bundle") throw m.Error("format", "this is not a Jianwei model bundle's manifest.");
+        int version = m.Int("format_version");
+        if (version != FormatVersion) throw m.Error("format_version", $"{version}; this build reads version {FormatVersion} (retrain, or use the release that wrote it).");
+        TableSchema schema;
+        try { schema = TableSchema.FromJson(m.Object("schema").Node.ToJsonString(), path); }
+        catch (DataFormatException e) { throw m.Error("schema", e.Problem); }
+        if (schema.Label is null) throw m.Error("schema.label", "missing: a bundle's schema names its label.");
+        if (schema.PositiveClass is null) throw m.Error("schema.positiveClass", "missing: a bundle's schema names its positive class.");
+        double threshold = m.Number("threshold", 0, 1);
+        if (!DateTime.TryParse(m.String("created"), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var created))
+            throw m.Error("created", $"'{m.String("created")}' is not a date and time (ISO 8601).");
+        var metrics = new Dictionary<string, double>();
+        if (m.OptionalObject("metrics") is JsonFields mj)
+            foreach (var (key, _) in mj.Properties()) metrics[key] = mj.Number(key, double.MinValue, double.MaxValue);
+        var training = m.OptionalObject("training")?.Node.DeepClone().AsObject() ?? new JsonObject();
+        if (m.OptionalObject("sha256") is JsonFields digests)   // bundles from before digests were recorded have none
+            foreach (var (name, _) in digests.Properties())
+            {
+                string file = Path.GetFullPath(Path.Combine(full, name));
+                if (!file.StartsWith(full + Path.DirectorySeparatorChar, StringComparison.Ordinal)) throw digests.Error(name, "names a file outside the bundle.");
+                if (!File.Exists(file)) throw new ModelFormatException(file, null, "the file is missing (the manifest lists it).");
+                if (Sha256(file) != digests.String(name))
+                    throw new ModelFormatException(file, null, "changed since the bundle was written (its SHA-256 differs from the manifest's): a damaged or edited file is never scored with; restore it or retrain.");
+            }
+        var model = TabularModel.Load(full);
+        try
         {
-            Schema = schema, Threshold = m["threshold"]!.GetValue<double>(), Model = TabularModel.Load(directory),
-            Metrics = m["metrics"]?.AsObject().ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<double>()) ?? new(),
-            Training = m["training"]?.DeepClone().AsObject() ?? new JsonObject(), DataFingerprint = m["data_fingerprint"]?.GetValue<string>() ?? "",
-            Created = DateTime.Parse(m["created"]!.GetValue<string>(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
-        };
+            foreach (var (name, type) in model.Inputs)
+                if (schema.Find(name) is not { Role: ColumnRole.Feature } column || column.Type != type)
+                    throw m.Error("schema", $"the model reads column '{name}' as {type.ToString().ToLowerInvariant()}, but the schema "
+                                            + (schema.Find(name) is { } c ? $"has it as a {c.Type.ToString().ToLowerInvariant()} {c.Role.ToString().ToLowerInvariant()}." : "does not have it."));
+            return new ModelBundle
+            {
+                Schema = schema, Threshold = threshold, Model = model, Metrics = metrics, Training = training,
+                DataFingerprint = m.OptionalString("data_fingerprint") ?? "", Created = created,
+            };
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 
     /// <inheritdoc/>

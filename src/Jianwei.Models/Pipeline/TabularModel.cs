@@ -6,6 +6,7 @@ using Jianwei.Models.Ensembles;
 using Jianwei.Models.Features;
 using Jianwei.Models.Linear;
 using Jianwei.Models.Multimodal;
+using Jianwei.Models.Serialization;
 using Jianwei.Tensors.Serialization;
 
 namespace Jianwei.Models.Pipeline;
@@ -319,32 +320,62 @@ public sealed class TabularModel : IDisposable
         AtomicFile.WriteAllText(Path.Combine(directory, "tabular.json"), json.ToJsonString());
     }
 
-    /// <summary>Reads what <see cref="Save"/> wrote; errors name the file and what is wrong.</summary>
+    /// <summary>
+    /// Reads what <see cref="Save"/> wrote and checks that its parts fit together: the learner has
+    /// exactly the parts it uses, the logistic weights match the features' columns, the trees split on
+    /// the tree features (same names, same types), the stacker weighs two learners. Every problem is a
+    /// <see cref="ModelFormatException"/> naming the file and the field.
+    /// </summary>
     public static TabularModel Load(string directory)
     {
         string path = Path.Combine(directory, "tabular.json");
-        if (!File.Exists(path)) throw new FileNotFoundException($"{directory}: no tabular.json.", path);
-        JsonObject json;
-        try { json = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new FormatException("empty"); }
-        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException) { throw new FormatException($"{path}: not a tabular model ({e.Message})."); }
-        int version = json["format_version"]?.GetValue<int>() ?? 0;
-        if (version != FormatVersion) throw new FormatException($"{path}: format version {version}, this build reads {FormatVersion}.");
-        var m = new TabularModel { Learner = Enum.Parse<TabularLearner>(json["learner"]!.GetValue<string>()) };
-        if (json["linear_features"] is JsonObject lf)
+        var json = JsonFields.Load(path);
+        int version = json.Int("format_version");
+        if (version != FormatVersion) throw json.Error("format_version", $"{version}; this build reads {FormatVersion}.");
+        var learner = json.Enum<TabularLearner>("learner");
+        bool linear = learner is TabularLearner.Logistic or TabularLearner.Stack;
+        bool trees = learner is TabularLearner.Boosting or TabularLearner.Stack or TabularLearner.MultimodalStack;
+        bool multimodal = learner is TabularLearner.Multimodal or TabularLearner.MultimodalStack;
+        bool stacker = learner is TabularLearner.Stack or TabularLearner.MultimodalStack;
+        foreach (var (part, needed) in new[] { ("linear_features", linear), ("logistic", linear), ("tree_features", trees), ("multimodal", multimodal), ("stacker", stacker) })
+            if (json.Has(part) != needed) throw json.Error(part, needed ? $"missing (the {learner} learner needs it)." : $"present, but the {learner} learner has no such part.");
+        var m = new TabularModel { Learner = learner };
+        try
         {
-            m._linearFeatures = LinearFeatures.FromJson(lf);
-            m._logistic = ReadWeights(json["logistic"]!.AsObject());
+            if (linear)
+            {
+                m._linearFeatures = LinearFeatures.FromJson(json.Object("linear_features"));
+                m._logistic = ReadWeights(json.Object("logistic"), m._linearFeatures.Columns);
+            }
+            if (trees)
+            {
+                m._treeFeatures = TreeFeatures.FromJson(json.Object("tree_features"));
+                string xgb = Path.Combine(directory, "xgboost.json");
+                if (!File.Exists(xgb)) throw new ModelFormatException(xgb, null, "the file is missing.");
+                m._trees = GradientBoostedTrees.FromJson(File.ReadAllBytes(xgb), xgb);
+                if (!m._trees.FeatureNames.SequenceEqual(m._treeFeatures.Names) || !m._trees.Categorical.SequenceEqual(m._treeFeatures.Categorical))
+                    throw new ModelFormatException(xgb, "learner.feature_names", $"the trees' {m._trees.FeatureNames.Count} features are not the {m._treeFeatures.Width} tree features of {Path.GetFileName(path)} (names and types must match, in order).");
+            }
+            if (multimodal)
+            {
+                if (json.String("multimodal") != MultimodalDirectory) throw json.Error("multimodal", $"'{json.String("multimodal")}'; expected '{MultimodalDirectory}'.");
+                m._multimodal = MultimodalLearner.Load(Path.Combine(directory, MultimodalDirectory));
+            }
+            if (stacker) m._stacker = ReadWeights(json.Object("stacker"), 2);
+            return m;
         }
-        if (json["tree_features"] is JsonObject tf)
+        catch
         {
-            m._treeFeatures = TreeFeatures.FromJson(tf);
-            m._trees = GradientBoostedTrees.FromJson(File.ReadAllBytes(Path.Combine(directory, "xgboost.json")));
+            m.Dispose();
+            throw;
         }
-        if (json["multimodal"] is JsonValue sub) m._multimodal = MultimodalLearner.Load(Path.Combine(directory, sub.GetValue<string>() == MultimodalDirectory ? MultimodalDirectory
-            : throw new FormatException($"{path}: unexpected multimodal directory '{sub}'.")));
-        if (json["stacker"] is JsonObject st) m._stacker = ReadWeights(st);
-        return m;
     }
+
+    /// <summary>The table columns the model reads, with the type each is read as.</summary>
+    public IEnumerable<(string Name, ColumnType Type)> Inputs =>
+        (_linearFeatures?.Inputs ?? []).Concat(_treeFeatures?.Inputs ?? [])
+        .Concat(_multimodal is null ? [] : _multimodal.Data.Features.Inputs.Concat(_multimodal.Data.TextColumns.Select(c => (c, ColumnType.Text))))
+        .Distinct();
 
     private static JsonObject WeightsJson(LogisticRegression lr) => new()
     {
@@ -352,8 +383,7 @@ public sealed class TabularModel : IDisposable
         ["weights"] = new JsonArray(lr.Weights.Select(w => (JsonNode)w).ToArray()),
     };
 
-    private static LogisticRegression ReadWeights(JsonObject o) =>
-        LogisticRegression.FromWeights(o["weights"]!.AsArray().Select(w => w!.GetValue<double>()).ToArray(), o["intercept"]!.GetValue<double>());
+    private static LogisticRegression ReadWeights(JsonFields o, int count) => LogisticRegression.FromWeights(o.Numbers("weights", count), o.Number("intercept"));
 
     /// <inheritdoc/>
     public void Dispose() => _trees?.Dispose();

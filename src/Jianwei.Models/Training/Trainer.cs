@@ -236,18 +236,46 @@ public sealed class Trainer(ITrainingTask task, TrainerOptions options)
             if (Path.GetFileName(old) != name) Directory.Delete(old, recursive: true);
     }
 
+    /// <summary>
+    /// The latest checkpoint's state, loaded into <paramref name="model"/> and <paramref name="optimizer"/>;
+    /// null when there is none. A damaged one (truncated by a full disk, edited) is a
+    /// <see cref="Serialization.ModelFormatException"/> naming the file and how to start over.
+    /// </summary>
     private static (int Step, int TotalSteps, bool Calibrated, double Seconds, long Tokens)? TryLoadCheckpoint(string dir, Module model, Optimizer optimizer)
     {
         string latest = Path.Combine(CheckpointRoot(dir), LatestFile);
         if (!File.Exists(latest)) return null;
-        JsonObject state;
-        try { state = JsonNode.Parse(File.ReadAllText(latest)) as JsonObject ?? throw new FormatException("not an object"); }
-        catch (Exception e) when (e is JsonException or FormatException) { throw new FormatException($"{latest}: unreadable trainer state ({e.Message}); delete it to start over."); }
-        string folder = Path.Combine(CheckpointRoot(dir), state["checkpoint"]!.GetValue<string>());
-        model.LoadStateDict(SafetensorsFile.Load(Path.Combine(folder, "model.safetensors")).ToStateDict());
-        optimizer.LoadState(SafetensorsFile.Load(Path.Combine(folder, "optimizer.safetensors")).ToStateDict().ToDictionary(kv => kv.Key, kv => kv.Value.ToArray()));
-        return (state["step"]!.GetValue<int>(), state["total_steps"]!.GetValue<int>(), state["calibrated"]!.GetValue<bool>(),
-                state["seconds"]!.GetValue<double>(), state["tokens"]!.GetValue<long>());
+        string restart = $"delete {CheckpointRoot(dir)} to start over";
+        try
+        {
+            var state = Serialization.JsonFields.Load(latest);
+            string name = state.String("checkpoint");
+            if (!System.Text.RegularExpressions.Regex.IsMatch(name, @"^step-[0-9]+$")) throw state.Error("checkpoint", $"'{name}' is not a checkpoint folder name (step-N).");
+            string folder = Path.Combine(CheckpointRoot(dir), name);
+            foreach (var file in new[] { "model.safetensors", "optimizer.safetensors" })
+            {
+                string path = Path.Combine(folder, file);
+                if (!File.Exists(path)) throw new Serialization.ModelFormatException(path, null, "the file is missing.");
+                SafetensorsFile weights;
+                try { weights = SafetensorsFile.Load(path); }
+                catch (SafetensorsFormatException e) { throw new Serialization.ModelFormatException(path, null, e.Message.StartsWith(path, StringComparison.Ordinal) ? e.Message[(path.Length + 2)..] : e.Message); }
+                try
+                {
+                    if (file == "model.safetensors") model.LoadStateDict(weights.ToStateDict());
+                    else optimizer.LoadState(weights.ToStateDict().ToDictionary(kv => kv.Key, kv => kv.Value.ToArray()));
+                }
+                catch (Exception e) when (e is StateDictException or ArgumentException or KeyNotFoundException or InvalidOperationException)
+                {
+                    throw new Serialization.ModelFormatException(path, null, $"does not fit this model and optimizer ({(e is StateDictException sd ? Serialization.ModelFormatException.Describe(sd) : e.Message)}).");
+                }
+            }
+            return (state.Int("step", 0, int.MaxValue), state.Int("total_steps", 0, int.MaxValue), state.Bool("calibrated"),
+                    state.Number("seconds", 0, double.MaxValue), (long)state.Number("tokens", 0, double.MaxValue));
+        }
+        catch (Serialization.ModelFormatException e)
+        {
+            throw new Serialization.ModelFormatException(e.File, e.Field, $"{e.Problem.TrimEnd('.')}: the checkpoint cannot be resumed; {restart}.", e);
+        }
     }
 
     // ---- logs -------------------------------------------------------------------------------

@@ -132,11 +132,16 @@ public sealed record EncoderConfig
     public void Validate()
     {
         static void Check(bool ok, string message) { if (!ok) throw new ArgumentException("encoder config: " + message); }
-        Check(VocabSize > 0, $"vocab_size must be positive, got {VocabSize}.");
-        Check(HiddenSize > 0 && Heads > 0 && HiddenSize % Heads == 0, $"hidden_size {HiddenSize} must be a positive multiple of num_attention_heads {Heads}.");
-        Check(Layers > 0, $"num_hidden_layers must be positive, got {Layers}.");
-        Check(IntermediateSize > 0, $"intermediate_size must be positive, got {IntermediateSize}.");
-        Check(MaxPositions > 0 && TypeVocabSize > 0, "max_position_embeddings and type_vocab_size must be positive.");
+        // Upper bounds far above any model this engine trains, so a tampered file cannot ask for an absurd allocation.
+        Check(VocabSize is > 0 and <= 10_000_000, $"vocab_size must be between 1 and 10,000,000, got {VocabSize}.");
+        Check(HiddenSize is > 0 and <= 65_536 && Heads is > 0 and <= 4096 && HiddenSize % Heads == 0, $"hidden_size {HiddenSize} must be a positive multiple of num_attention_heads {Heads} (at most 65,536).");
+        Check(Layers is > 0 and <= 1024, $"num_hidden_layers must be between 1 and 1024, got {Layers}.");
+        Check(IntermediateSize is > 0 and <= 1_048_576, $"intermediate_size must be between 1 and 1,048,576, got {IntermediateSize}.");
+        Check(MaxPositions is > 0 and <= 1_048_576 && TypeVocabSize is > 0 and <= 1024, "max_position_embeddings (at most 1,048,576) and type_vocab_size (at most 1024) must be positive.");
+        Check(EmbeddingSize is >= 0 and <= 65_536 && PerformerFeatures is >= 0 and <= 65_536, "embedding_size and jianwei_performer_features must be between 0 and 65,536.");
+        Check(LayerNormEps > 0 && float.IsFinite(LayerNormEps) && float.IsFinite(RotaryTheta) && RotaryTheta > 0 && float.IsFinite(InitializerRange),
+              "layer_norm_eps, jianwei_rotary_theta and initializer_range must be finite (the first two positive).");
+        Check(AttentionDropout is >= 0f and < 1f, $"attention_probs_dropout_prob must be in [0, 1), got {AttentionDropout}.");
         Check(Positions != PositionEncoding.Rotary || HeadSize % 2 == 0, $"rotary positions need an even head size, got {HeadSize}.");
         Check(HiddenDropout is >= 0f and < 1f, $"hidden_dropout_prob must be in [0, 1), got {HiddenDropout}.");
     }
@@ -180,9 +185,15 @@ public sealed record EncoderConfig
     /// <summary>Reads a Hugging Face BERT <c>config.json</c> (with or without Jianwei's keys); <paramref name="source"/> names it in errors.</summary>
     public static EncoderConfig FromJson(string json, string source = "config.json")
     {
+        try { return Parse(json, source); }
+        catch (InvalidOperationException e) { throw new FormatException($"{source}: a field has the wrong type ({e.Message})."); }   // "hidden_size": "big"
+    }
+
+    private static EncoderConfig Parse(string json, string source)
+    {
         JsonNode? root;
         try { root = JsonNode.Parse(json); }
-        catch (JsonException e) { throw new FormatException($"{source}: not valid JSON ({e.Message})."); }
+        catch (JsonException e) { throw new FormatException($"{source}: not valid JSON ({(e.LineNumber is long line ? $"line {line + 1}: " : "")}{e.Message.Split(" LineNumber")[0].TrimEnd('.', ' ')})."); }
         if (root is not JsonObject o) throw new FormatException($"{source}: expected a JSON object.");
         string modelType = o["model_type"]?.GetValue<string>() ?? "bert";
         if (modelType is not ("bert" or "roberta" or "electra"))

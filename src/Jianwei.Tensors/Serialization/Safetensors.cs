@@ -285,33 +285,3 @@ public static class SafetensorsWriter
         }
     }
 }
-
-/// <summary>Atomic file replacement: write to a temporary file beside the target, flush, then rename over it.</summary>
-public static class AtomicFile
-{
-    /// <summary>Writes through <paramref name="write"/>; readers see the old file or the complete new one, never a partial one.</summary>
-    public static void Write(string path, Action<Stream> write)
-    {
-        var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                write(fs);
-                fs.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(tmp); } catch (IOException) { }
-            throw;
-        }
-    }
-
-    /// <summary>Writes text atomically (UTF-8, no BOM).</summary>
-    public static void WriteAllText(string path, string text) => Write(path, s => s.Write(new UTF8Encoding(false).GetBytes(text)));
-}

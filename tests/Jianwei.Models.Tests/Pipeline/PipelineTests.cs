@@ -104,9 +104,9 @@ public class PipelineTests
         // A newer format version is refused with a clear message.
         var manifest = Path.Combine(dir, "manifest.json");
         File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"format_version\": 1", "\"format_version\": 99"));
-        Assert.Contains("version 99", Assert.Throws<FormatException>(() => ModelBundle.Load(dir)).Message);
+        Assert.Contains("format_version: 99", Assert.Throws<Jianwei.Models.Serialization.ModelFormatException>(() => ModelBundle.Load(dir)).Message);
         File.WriteAllText(manifest, "{ not json");
-        Assert.Contains("manifest.json", Assert.Throws<FormatException>(() => ModelBundle.Load(dir)).Message);
+        Assert.Contains("manifest.json", Assert.Throws<Jianwei.Models.Serialization.ModelFormatException>(() => ModelBundle.Load(dir)).Message);
     }
 
     [Fact]
