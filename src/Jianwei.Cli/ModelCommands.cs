@@ -233,7 +233,7 @@ internal static class ModelCommands
     /// </summary>
     private static void CheckLabels(RawTable table, int li, string labelName, int[] rows, TableSchema schema)
     {
-        if (schema.LabelClasses is { Count: > 0 } known)
+        if (schema.LabelClasses is { Count: > 0 } known && labelName == schema.Label)
         {
             var set = new HashSet<string>(known, StringComparer.Ordinal);
             foreach (int r in rows)

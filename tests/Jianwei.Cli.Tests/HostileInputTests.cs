@@ -152,7 +152,7 @@ public sealed class HostileInputTests : IDisposable
         AssertUserError(Run("train", P("four.csv"), "--label", "default", "--preset", "fast", "--out", P("m")), "2 positive ('1') and 2 negative labeled rows; the fast preset needs at least 5 of each");
         WriteCsv("nine.csv", _rows.Where(r => r[li] == "1").Take(1).Concat(_rows.Where(r => r[li] == "0").Take(8)));
         AssertUserError(Run("train", P("nine.csv"), "--label", "default", "--out", P("m")), "1 positive ('1') and 8 negative labeled rows; the balanced preset needs at least 5 of each");
-        AssertUserError(Run("train", P("nine.csv"), "--label", "default", "--preset", "best", "--out", P("m")), "or use --preset fast");
+        AssertUserError(Run("train", P("nine.csv"), "--label", "default", "--preset", "best", "--out", P("m")), "or use the fast preset (5 of each)");
     }
 
     [Fact]

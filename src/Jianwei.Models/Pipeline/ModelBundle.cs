@@ -108,7 +108,7 @@ public sealed class ModelBundle : IDisposable
             throw new DataFormatException(table.Source, null, schema.Label,
                 $"{positives:N0} positive ('{schema.PositiveClass}') and {negatives:N0} negative labeled rows; the {options.Preset.ToString().ToLowerInvariant()} preset needs at least {need} of each "
                 + "(a stratified 20 % validation split holding both classes, then the learners' inner splits)"
-                + (options.Preset == Preset.Best ? "; add labeled rows or use --preset fast (5 of each)." : "; add labeled rows."));
+                + (options.Preset == Preset.Best ? "; add labeled rows, or use the fast preset (5 of each)." : "; add labeled rows."));
         schema = schema with { LabelClasses = SchemaInference.LabelClasses(table, schema.Label, parser) };
         var split = DataSplits.StratifiedTrainValidTest(labeledRows.Select(r => labels[r]).ToArray(), options.ValidationFraction, 0, options.Seed);
         int[] train = split.Train.Select(i => labeledRows[i]).ToArray(), valid = split.Validation.Select(i => labeledRows[i]).ToArray();
