@@ -52,8 +52,8 @@ internal static class BenchCommand
         cmd.SetAction(parse =>
         {
             var file = parse.GetValue(data)!;
-            OutputPaths.CheckFile(parse.GetValue(json), "--json");
-            OutputPaths.CheckFile(parse.GetValue(html), "--html");
+            OptionChecks.File(parse.GetValue(json), "--json");
+            OptionChecks.File(parse.GetValue(html), "--html");
             var table = input.Load(parse, file);
             var extra = parse.GetValue(unlabeled) is FileInfo u ? input.Load(parse, u) : null;
             var schema = parse.GetValue(schemaFile) is FileInfo sf
@@ -68,7 +68,7 @@ internal static class BenchCommand
             int encoderLayers = new ComparisonOptions().Encoder.Layers;
             var options = new ComparisonOptions
             {
-                Modes = modeList, Folds = parse.GetValue(folds), Seed = parse.GetValue(seed), PretrainBudget = TimeSpan.FromMinutes(parse.GetValue(budget)),
+                Modes = modeList, Folds = parse.GetValue(folds), Seed = parse.GetValue(seed), PretrainBudget = TimeSpan.FromMinutes(OptionChecks.Within(parse.GetValue(budget), "--budget", 0, 24 * 60, "minutes")),
                 PretrainSteps = parse.GetValue(pretrainSteps) is >= 0 and var ps ? ps : throw new UserErrorException("--pretrain-steps: 0 (use --budget) or more."),
                 Segmenter = dict is null ? null : ChineseSegmenter.Load(dict), Log = stderr,
                 TextBudget = parse.GetValue(textBudget) is >= 1 and var tb ? tb : throw new UserErrorException("--text-budget: at least 1 token."),

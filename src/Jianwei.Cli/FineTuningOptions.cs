@@ -73,5 +73,5 @@ internal sealed class FineTuningOptions
     };
 
     private static T NonNegative<T>(T value, string option) where T : System.Numerics.INumber<T>
-        => T.IsNegative(value) ? throw new UserErrorException($"{option}: must not be negative.") : value;
+        => T.IsNegative(value) || !T.IsFinite(value) ? throw new UserErrorException($"{option}: must not be negative (a finite number).") : value;
 }

@@ -35,6 +35,8 @@ internal static class GenerateCommand
             int n = parse.GetValue(rows), u = parse.GetValue(unlabeled);
             if (n < 10) throw new UserErrorException($"--rows: {n} is too few (at least 10).");
             if (u < 0) throw new UserErrorException("--unlabeled cannot be negative.");
+            // The whole dataset is built in memory: ten million companies take several GB already.
+            if ((long)n + u > 10_000_000) throw new UserErrorException($"--rows + --unlabeled: {(long)n + u:N0} companies; at most 10,000,000 in one file.");
             var language = parse.GetValue(lang)!;
             if (language is not ("zh" or "en")) throw new UserErrorException($"--lang: '{language}' is not zh or en.");
             // labeled.csv and unlabeled.csv are written only into a new or empty folder, or one generate wrote before.

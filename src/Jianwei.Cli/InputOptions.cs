@@ -35,14 +35,3 @@ internal sealed class InputOptions
         catch (ArgumentException) { throw new UserErrorException($"--encoding: '{name}' is not an encoding this build knows (e.g. utf-8, gb18030, gbk, big5, utf-16, latin1)."); }
     }
 }
-
-/// <summary>Checks on output paths, made before any long work starts.</summary>
-internal static class OutputPaths
-{
-    /// <summary>Refuses a file option (<c>--out scores.csv</c>, <c>--report r.html</c>) that names a directory.</summary>
-    public static void CheckFile(FileInfo? file, string option)
-    {
-        if (file is not null && Directory.Exists(file.FullName))
-            throw new UserErrorException($"{option}: {file.FullName} is a directory; name a file to write (e.g. {Path.Combine(file.FullName, option == "--report" ? "report.html" : "scores.csv")}).");
-    }
-}

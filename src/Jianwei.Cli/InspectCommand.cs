@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Jianwei.Data;
+using Jianwei.Tensors.Serialization;
 
 namespace Jianwei.Cli;
 
@@ -35,12 +36,12 @@ internal static class InspectCommand
         cmd.SetAction(parse =>
         {
             var file = parse.GetValue(data)!;
-            OutputPaths.CheckFile(parse.GetValue(schemaOut), "--schema-out");
+            OptionChecks.File(parse.GetValue(schemaOut), "--schema-out");
             var table = input.Load(parse, file, parse.GetValue(skipBad));
             var schema = SchemaInference.Infer(table, parse.GetValue(label), parse.GetValue(positive));
             var stats = ColumnStatistics.Compute(table, schema);
             var output = parse.GetValue(schemaOut);
-            if (output is not null) schema.Save(output.FullName);
+            if (output is not null) AtomicFile.WriteAllText(output.FullName, schema.ToJson());
 
             if (parse.GetValue(json))
             {

@@ -57,7 +57,7 @@ internal static class ModelCommands
         {
             var file = parse.GetValue(data)!;
             var presetValue = ParsePreset(parse.GetValue(preset)!);
-            if (parse.GetValue(budget) is < 0 or > 24 * 60) throw new UserErrorException("--budget: minutes between 0 and 1440.");
+            OptionChecks.Within(parse.GetValue(budget), "--budget", 0, 24 * 60, "minutes");
             var dir = parse.GetValue(output)!;
             ModelBundle.CheckReplaceable(dir.FullName);   // refuse a directory that is not ours before minutes of training
             var table = input.Load(parse, file);
@@ -149,7 +149,7 @@ internal static class ModelCommands
         input.AddTo(cmd);
         cmd.SetAction(parse =>
         {
-            OutputPaths.CheckFile(parse.GetValue(output), "--out");
+            OptionChecks.File(parse.GetValue(output), "--out");
             using var bundle = LoadBundle(parse.GetValue(bundleArg)!);
             var table = input.Load(parse, parse.GetValue(data)!);
             var p = bundle.Score(table);
@@ -192,7 +192,7 @@ internal static class ModelCommands
         input.AddTo(cmd);
         cmd.SetAction(parse =>
         {
-            OutputPaths.CheckFile(parse.GetValue(report), "--report");
+            OptionChecks.File(parse.GetValue(report), "--report");
             var bundleDir = parse.GetValue(bundleArg)!;
             using var bundle = LoadBundle(bundleDir);
             var file = parse.GetValue(data)!;

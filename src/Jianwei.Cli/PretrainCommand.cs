@@ -47,6 +47,9 @@ internal static class PretrainCommand
         input.AddTo(cmd);
         cmd.SetAction((parse, cancel) => Task.Run(() =>
         {
+            OptionChecks.Within(parse.GetValue(minutes), "--minutes", 0.001, 7 * 24 * 60, "minutes");
+            OptionChecks.Within(parse.GetValue(vocabSize), "--vocab-size", 100, 1_000_000, "tokens");
+            OptionChecks.Within(parse.GetValue(maxLength), "--max-length", 8, 8192, "tokens");
             // A pretraining directory is ours to resume only if an earlier pretrain wrote it (its marker, or the
             // checkpoint state of runs from before the marker existed); any other non-empty directory is refused.
             var dir = OwnedDirectory.Claim(parse.GetValue(output)!.FullName, MarkerFile, "jianwei-pretraining",

@@ -24,14 +24,14 @@ internal static class ServeCommand
             """) { bundleArg, urls, maxBytes, verbose, drain };
         cmd.SetAction(async (parse, cancel) =>
         {
-            if (parse.GetValue(drain) is < 0 or > 600) throw new UserErrorException("--drain-seconds: between 0 and 600.");
+            OptionChecks.Within(parse.GetValue(drain), "--drain-seconds", 0, 600, "seconds");
+            var addresses = OptionChecks.Urls(parse.GetValue(urls)!);
             if (parse.GetValue(maxBytes) < 1) throw new UserErrorException("--max-request-bytes: at least 1.");
             using var bundle = ModelCommands.LoadBundle(parse.GetValue(bundleArg)!);   // an invalid bundle stops here, before the port opens
             await using var server = new ScoringServer(bundle, new ServerOptions
             {
                 MaxRequestBytes = parse.GetValue(maxBytes), Verbose = parse.GetValue(verbose), DrainTime = TimeSpan.FromSeconds(parse.GetValue(drain)),
             });
-            var addresses = parse.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             try
             {
                 await server.RunAsync(addresses, bound =>

@@ -145,6 +145,32 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
+    public void OptionValuesOutOfRangeAreNamedNeverPassedOn()
+    {
+        var model = Fast();
+        foreach (var (expected, args) in new (string, string[])[]
+        {
+            ("--budget: minutes between 0 and 1440.", ["train", P("train.csv"), "--label", "default", "--out", P("m"), "--budget", "NaN"]),
+            ("--fgm: must not be negative (a finite number).", ["train", P("train.csv"), "--label", "default", "--out", P("m"), "--preset", "best", "--fgm", "NaN"]),
+            ("--budget: minutes between 0 and 1440.", ["bench", P("train.csv"), "--label", "default", "--modes", "lr", "--budget", "Infinity"]),
+            ("--minutes: minutes between 0.001 and 10080.", ["pretrain", P("train.csv"), "--text", "profile", "--out", P("p1"), "--minutes", "-1"]),
+            ("--vocab-size: tokens between 100 and 1,000,000.", ["pretrain", P("train.csv"), "--text", "profile", "--out", P("p2"), "--vocab-size", "0"]),
+            ("--max-length: tokens between 8 and 8,192.", ["pretrain", P("train.csv"), "--text", "profile", "--out", P("p3"), "--max-length", "0"]),
+            ("--urls: 'nonsense' is not an http:// or https:// address", ["serve", model, "--urls", "nonsense"]),
+            ("--urls: 'htp://x:5' is not an http:// or https:// address", ["serve", model, "--urls", "htp://x:5"]),
+            ("--drain-seconds: seconds between 0 and 600.", ["serve", model, "--drain-seconds", "NaN"]),
+            ("--rows + --unlabeled: 1,000,000,000 companies; at most 10,000,000", ["generate", "--out", P("g"), "--rows", "1000000000", "--unlabeled", "0"]),
+        })
+            AssertUserError(Run(args), expected);
+        Assert.False(Directory.Exists(P("m")) || Directory.Exists(P("g")));
+        // A device named as an output is written in place, never replaced by a file.
+        Assert.Equal(0, Run("inspect", P("train.csv"), "--schema-out", "/dev/null").Code);
+        Assert.Equal(Jianwei.Tensors.Serialization.PathKind.Special, Jianwei.Tensors.Serialization.FileSystemProbe.Kind("/dev/null"));
+        AssertUserError(Run("inspect", P("train.csv"), "--schema-out", "/dev/full"), "/dev/full: cannot write (No space left on device).");
+        Assert.Equal(Jianwei.Tensors.Serialization.PathKind.Special, Jianwei.Tensors.Serialization.FileSystemProbe.Kind("/dev/full"));
+    }
+
+    [Fact]
     public void TooFewRowsOrLabelsSayWhatThePresetNeeds()
     {
         int li = Array.IndexOf(_header, "default");

@@ -115,7 +115,7 @@ public class SchemaTests
         var path = Path.Combine(Path.GetTempPath(), $"jianwei-schema-{Guid.NewGuid():N}.json");
         try
         {
-            schema.Save(path);
+            File.WriteAllText(path, schema.ToJson());
             Assert.Contains("\"role\": \"Identifier\"", File.ReadAllText(path));
             var back = TableSchema.Load(path);
             Assert.Equal(schema.Columns, back.Columns);

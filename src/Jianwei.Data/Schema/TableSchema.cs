@@ -42,7 +42,7 @@ public sealed record ColumnSchema(string Name, ColumnRole Role, ColumnType Type)
 
 /// <summary>
 /// The columns of a table, its label and positive class. Written by <c>jianwei inspect --schema-out</c>
-/// for the user to edit, and saved with every model; scoring data must agree with it.
+/// for the user to edit (<see cref="ToJson"/>; the CLI writes it atomically), and saved with every model; scoring data must agree with it.
 /// </summary>
 public sealed record TableSchema
 {
@@ -76,16 +76,6 @@ public sealed record TableSchema
 
     /// <summary>JSON text of the schema.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json);
-
-    /// <summary>Writes the schema file atomically.</summary>
-    public void Save(string path)
-    {
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var tmp = full + $".{Guid.NewGuid():N}.tmp";
-        File.WriteAllText(tmp, ToJson());
-        File.Move(tmp, full, overwrite: true);
-    }
 
     /// <summary>Reads a schema file; problems name the file and the field.</summary>
     public static TableSchema Load(string path)

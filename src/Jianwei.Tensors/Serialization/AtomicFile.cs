@@ -13,6 +13,7 @@ public sealed class FileWriteException(string path, Exception inner)
     public static string Reason(Exception e)
     {
         if (e is UnauthorizedAccessException) return "permission denied";
+        if (e is FileNotFoundException or DirectoryNotFoundException) return "its folder cannot hold new files";   // /proc, a vanished mount: the message would name our temporary file
         var message = e.Message;
         int cut = message.IndexOf(" : '", StringComparison.Ordinal);   // .NET on Unix: "No space left on device : '/path'"
         return (cut > 0 ? message[..cut] : message).TrimEnd('.');
