@@ -53,9 +53,14 @@ public sealed class HostileInputTests : IDisposable
         File.WriteAllBytes(path, bytes);
         Assert.Equal(54936, EncodingDetector.Detect(path).CodePage);
         Assert.Equal("小微企业贷款违约", RawTable.Load(path).Rows[^1][1]);
-        // Valid UTF-8 throughout stays UTF-8, however long.
-        File.WriteAllBytes(path, Encoding.ASCII.GetBytes(ascii.ToString()).Concat(Encoding.UTF8.GetBytes("999999,小微企业\n")).ToArray());
+        // Valid UTF-8 stays UTF-8: 1.5 MB of ASCII (so the whole file is read), then 1.5 MB of Chinese whose
+        // three-byte characters straddle the 1 MB read blocks.
+        var chinese = new StringBuilder(ascii.ToString());
+        for (int i = 0; chinese.Length < 2_300_000; i++) chinese.Append(i).Append(",小微企业贷款违约风险\n");
+        File.WriteAllText(path, chinese.ToString(), new UTF8Encoding(false));
+        Assert.True(new FileInfo(path).Length > 3_000_000);
         Assert.Equal(Encoding.UTF8.CodePage, EncodingDetector.Detect(path).CodePage);
+        Assert.Equal("小微企业贷款违约风险", RawTable.Load(path).Rows[^1][1]);
     }
 
     [Fact]
