@@ -20,6 +20,19 @@ internal static class DemoCommand
     /// <summary>The file that marks a folder as the demo's (so running the demo again may overwrite it).</summary>
     public const string MarkerFile = "demo.json";
 
+    /// <summary>
+    /// A folder an earlier demo wrote before the marker existed: only data/ (the generator's CSV files),
+    /// model/ (a bundle) and report.html.
+    /// </summary>
+    private static bool WrittenBefore(string dir)
+    {
+        var names = Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).ToList();
+        if (names.Any(n => n is not ("data" or "model" or "report.html"))) return false;
+        string data = Path.Combine(dir, "data"), model = Path.Combine(dir, "model");
+        if (Directory.Exists(data) && (Directory.EnumerateDirectories(data).Any() || !Directory.EnumerateFiles(data).All(SmeDataset.HasOurHeader))) return false;
+        return !Directory.Exists(model) || OwnedDirectory.MarkerKind(Path.Combine(model, "manifest.json")) == "jianwei-bundle";
+    }
+
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var quick = new Option<bool>("--quick") { Description = "a smaller dataset (4,000 companies), seconds of co-pretraining: under two minutes" };
@@ -41,7 +54,7 @@ internal static class DemoCommand
             bool isQuick = parse.GetValue(quick);
             var presetValue = ModelCommands.ParsePreset(parse.GetValue(preset)!);
             // The demo writes data/, model/ and report.html only into a new or empty folder, or one an earlier demo wrote.
-            string root = OwnedDirectory.Claim(parse.GetValue(outDir)!.FullName, MarkerFile, "jianwei-demo");
+            string root = OwnedDirectory.Claim(parse.GetValue(outDir)!.FullName, MarkerFile, "jianwei-demo", WrittenBefore);
             string dataDir = Path.Combine(root, "data");
             Directory.CreateDirectory(dataDir);
             string bundleDir = Path.Combine(root, "model");

@@ -15,6 +15,11 @@ internal static class GenerateCommand
     /// <summary>The file that marks a folder as generated data (so generating again may overwrite it).</summary>
     public const string MarkerFile = "dataset.json";
 
+    /// <summary>A folder an earlier generate wrote before the marker existed: only its two files, each with the generator's header.</summary>
+    internal static bool WrittenBefore(string dir) =>
+        Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).All(n => n is "labeled.csv" or "unlabeled.csv")
+        && Directory.EnumerateFiles(dir).All(SmeDataset.HasOurHeader);
+
     public static Command Create(TextWriter stdout)
     {
         var outDir = new Option<DirectoryInfo>("--out") { Description = "folder for labeled.csv and unlabeled.csv", DefaultValueFactory = _ => new DirectoryInfo("jianwei-data") };
@@ -40,7 +45,7 @@ internal static class GenerateCommand
             var language = parse.GetValue(lang)!;
             if (language is not ("zh" or "en")) throw new UserErrorException($"--lang: '{language}' is not zh or en.");
             // labeled.csv and unlabeled.csv are written only into a new or empty folder, or one generate wrote before.
-            var dir = OwnedDirectory.Claim(parse.GetValue(outDir)!.FullName, MarkerFile, "jianwei-generated-data");
+            var dir = OwnedDirectory.Claim(parse.GetValue(outDir)!.FullName, MarkerFile, "jianwei-generated-data", WrittenBefore);
             var ds = SmeDataGenerator.Generate(new SmeDataOptions(parse.GetValue(seed), n, u, language));
             var (labeledPath, unlabeledPath) = ds.Write(dir);
             stdout.WriteLine($"wrote {labeledPath} ({n:N0} companies) and {unlabeledPath} ({u:N0} companies)");

@@ -97,6 +97,12 @@ public sealed class HostileInputTests : IDisposable
         Assert.Equal(0, Run("generate", "--out", P("gen"), "--rows", "50", "--unlabeled", "0").Code);
         Assert.Equal(0, Run("generate", "--out", P("gen"), "--rows", "60", "--unlabeled", "0", "--seed", "2").Code);
         Assert.Equal(61, File.ReadAllLines(P("gen", "labeled.csv")).Length);
+        // A folder an older generate wrote (no marker yet, only its two files with the generator's header) is its own too.
+        Directory.CreateDirectory(P("old-gen"));
+        var ds = SmeDataGenerator.Generate(new SmeDataOptions(Labeled: 20, Unlabeled: 5));
+        ds.Write(P("old-gen"));
+        Assert.Equal(0, Run("generate", "--out", P("old-gen"), "--rows", "30", "--unlabeled", "0").Code);
+        Assert.Equal(31, File.ReadAllLines(P("old-gen", "labeled.csv")).Length);
     }
 
     [Fact]

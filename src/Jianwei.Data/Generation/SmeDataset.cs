@@ -26,6 +26,18 @@ public sealed class SmeDataset(SmeDataOptions options, List<SmeCompany> labeled,
         ["company_id", "registered_capital", "years_since_founding", "employees", "industry", "province", "tax_grade",
          "revenue_growth", "debt_ratio", "overdue_count", "court_cases", "profile", "recruitment", "changes", "default"];
 
+    /// <summary>Whether a file starts with the header this class writes (so it is, in all likelihood, a file it wrote).</summary>
+    public static bool HasOurHeader(string path)
+    {
+        try
+        {
+            using var reader = new StreamReader(path, new UTF8Encoding(false));
+            var first = reader.ReadLine();
+            return first == string.Join(",", Columns) || first == string.Join(",", Columns[..^1]);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
+
     /// <summary>Writes <c>labeled.csv</c> and <c>unlabeled.csv</c> (UTF-8, RFC 4180) into a folder; returns their paths.</summary>
     public (string Labeled, string Unlabeled) Write(string directory)
     {
