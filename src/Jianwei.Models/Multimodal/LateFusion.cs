@@ -1,6 +1,7 @@
 using Jianwei.Evaluation;
 using Jianwei.Models.Features;
 using Jianwei.Models.Neural;
+using Jianwei.Models.Training;
 using Jianwei.Tensors;
 using Jianwei.Tensors.Nn;
 using Jianwei.Tensors.Optim;
@@ -65,10 +66,7 @@ public sealed class LateFusion : Module
             new ParamGroup(encoderParameters, learningRate / 10, 0.01f),
             new ParamGroup(Parameters().Where(p => !encoderParameters.Contains(p)), learningRate, 0.01f)]);
         var order = Enumerable.Range(0, text.Count).ToArray();
-        double best = double.NegativeInfinity;
-        Dictionary<string, float[]>? bestState = null;
-        ValidationCurve.Clear();
-        for (int epoch = 0; epoch < epochs; epoch++)
+        EarlyStopping.Run(this, new EarlyStoppingOptions { MaxEpochs = epochs }, ValidationCurve, epoch =>
         {
             Train();
             new Rng(Rng.Mix(seed, (ulong)epoch)).Shuffle<int>(order);
@@ -83,11 +81,7 @@ public sealed class LateFusion : Module
                 GradientClipping.ClipGradNorm(TrainableParameters(), 1f);
                 optimizer.Step();
             }
-            double auc = Metrics.RocAuc(PredictProbability(validationText, validationTable), validationLabels);
-            ValidationCurve.Add(auc);
-            if (auc > best) { best = auc; bestState = CopyState(); }
-        }
-        if (bestState is not null) RestoreState(bestState);
+        }, () => Metrics.RocAuc(PredictProbability(validationText, validationTable), validationLabels));
     }
 
     /// <summary>Probabilities for every row, in order.</summary>

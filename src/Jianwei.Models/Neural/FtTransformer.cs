@@ -1,6 +1,7 @@
 using Jianwei.Evaluation;
 using Jianwei.Models.Features;
 using Jianwei.Models.Multimodal;
+using Jianwei.Models.Training;
 using Jianwei.Tensors;
 using Jianwei.Tensors.Nn;
 using Jianwei.Tensors.Optim;
@@ -137,11 +138,7 @@ public sealed class FtTransformer : Module
         var opt = new AdamW(Parameters(), Options.LearningRate, Options.WeightDecay);
         var order = Enumerable.Range(0, train.Rows).ToArray();
         var shuffle = new Random(Options.Seed);
-        double best = double.NegativeInfinity;
-        Dictionary<string, float[]>? bestState = null;
-        int sinceBest = 0;
-        ValidationCurve.Clear();
-        for (int epoch = 0; epoch < Options.MaxEpochs && sinceBest < Options.Patience; epoch++)
+        EarlyStopping.Run(this, new EarlyStoppingOptions { MaxEpochs = Options.MaxEpochs, Patience = Options.Patience }, ValidationCurve, _ =>
         {
             Train();
             shuffle.Shuffle(order);
@@ -156,11 +153,6 @@ public sealed class FtTransformer : Module
                 GradientClipping.ClipGradNorm(Parameters(), 1f);
                 opt.Step();
             }
-            double auc = Metrics.RocAuc(PredictProbability(validation), validationLabels);
-            ValidationCurve.Add(auc);
-            if (auc > best) { best = auc; sinceBest = 0; bestState = CopyState(); }
-            else sinceBest++;
-        }
-        if (bestState is not null) RestoreState(bestState);
+        }, () => Metrics.RocAuc(PredictProbability(validation), validationLabels));
     }
 }

@@ -1,5 +1,6 @@
 using Jianwei.Evaluation;
 using Jianwei.Models.Features;
+using Jianwei.Models.Training;
 using Jianwei.Tensors;
 using Jianwei.Tensors.Nn;
 using Jianwei.Tensors.Optim;
@@ -263,10 +264,7 @@ public sealed class TabNet : Module
         var opt = MakeOptimizer(Parameters());
         var order = Enumerable.Range(0, train.Rows).ToArray();
         var shuffle = new Random(_o.Seed);
-        double best = double.NegativeInfinity; int since = 0;
-        Dictionary<string, float[]>? bestState = null;
-        ValidationCurve.Clear();
-        for (int epoch = 0; epoch < _o.MaxEpochs && since < _o.Patience; epoch++)
+        EarlyStopping.Run(this, new EarlyStoppingOptions { MaxEpochs = _o.MaxEpochs, Patience = _o.Patience }, ValidationCurve, _ =>
         {
             Train();
             shuffle.Shuffle(order);
@@ -284,11 +282,7 @@ public sealed class TabNet : Module
                 GradientClipping.ClipGradNorm(Parameters(), 1f);
                 opt.Step();
             }
-            double auc = Metrics.RocAuc(PredictProbability(validation), validationLabels);
-            ValidationCurve.Add(auc);
-            if (auc > best) { best = auc; since = 0; bestState = CopyState(); } else since++;
-        }
-        if (bestState is not null) RestoreState(bestState);
+        }, () => Metrics.RocAuc(PredictProbability(validation), validationLabels));
     }
 
     /// <summary>
@@ -306,9 +300,6 @@ public sealed class TabNet : Module
         var order = Enumerable.Range(0, train.Rows).ToArray();
         var validOrder = Enumerable.Range(0, validation.Rows).ToArray();
         var shuffle = new Random(_o.Seed + 1);
-        double best = double.PositiveInfinity; int since = 0;
-        Dictionary<string, float[]>? bestState = null;
-        PretrainingCurve.Clear();
 
         Tensor Loss(TokenInputs data, int[] ord, int s, int n, Rng maskRng)
         {
@@ -340,7 +331,7 @@ public sealed class TabNet : Module
             return (err.Sum(1) / counts).MeanAll();
         }
 
-        for (int epoch = 0; epoch < maxEpochs && since < _o.Patience; epoch++)
+        EarlyStopping.Run(this, new EarlyStoppingOptions { MaxEpochs = maxEpochs, Patience = _o.Patience, LowerIsBetter = true }, PretrainingCurve, _ =>
         {
             Train(); decoder.Train();
             shuffle.Shuffle(order);
@@ -354,6 +345,8 @@ public sealed class TabNet : Module
                 GradientClipping.ClipGradNorm(Parameters().Concat(decoder.Parameters()), 1f);
                 opt.Step();
             }
+        }, () =>
+        {
             Eval(); decoder.Eval();
             double total = 0; int batches = 0;
             var validRng = new Rng((ulong)_o.Seed + 7);   // the same hidden features every epoch
@@ -363,11 +356,8 @@ public sealed class TabNet : Module
                     using var scope = new TensorScope();
                     total += Loss(validation, validOrder, s, Math.Min(2048, validation.Rows - s), validRng).Item(); batches++;
                 }
-            double loss = total / Math.Max(1, batches);
-            PretrainingCurve.Add(loss);
-            if (loss < best) { best = loss; since = 0; bestState = CopyState(); } else since++;
-        }
-        if (bestState is not null) RestoreState(bestState);
+            return total / Math.Max(1, batches);
+        });
     }
 
     /// <summary>Per-step feature transformers over the decision outputs, summed, then mapped back to the inputs.</summary>

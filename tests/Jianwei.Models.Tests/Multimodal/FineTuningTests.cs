@@ -1,4 +1,5 @@
 using Jianwei.Data;
+using Jianwei.Models.Losses;
 using Jianwei.Models.Multimodal;
 using Jianwei.Models.Training;
 using Jianwei.Models.Transformers;
@@ -70,8 +71,8 @@ public class FineTuningTests
             double kl(double u, double v) => u * Math.Log(u / v) + (1 - u) * Math.Log((1 - u) / (1 - v));
             return (kl(p, q) + kl(q, p)) / 2;
         });
-        Assert.Equal(expected, MultimodalTransformer.SymmetricKl(Tensor.FromArray(a, 4), Tensor.FromArray(b, 4)).Item(), 5);
-        Assert.Equal(0f, MultimodalTransformer.SymmetricKl(Tensor.FromArray(a, 4), Tensor.FromArray(a, 4)).Item());
+        Assert.Equal(expected, ConsistencyLoss.SymmetricKl(Tensor.FromArray(a, 4), Tensor.FromArray(b, 4)).Item(), 5);
+        Assert.Equal(0f, ConsistencyLoss.SymmetricKl(Tensor.FromArray(a, 4), Tensor.FromArray(a, 4)).Item());
     }
 
     [Theory]
@@ -83,8 +84,8 @@ public class FineTuningTests
         var x = RandomFeatures(b, d, 11);
         float[] y = [1, 0, 0, 1, 0, 1, 0];
         Tensor Loss(Tensor t) => kind == ContrastiveKind.Triplet
-            ? MultimodalTransformer.TripletLoss(t, y, 0.5f)
-            : MultimodalTransformer.SupervisedContrastiveLoss(t, y, 0.5f);
+            ? MetricLosses.Triplet(t, y, 0.5f)
+            : MetricLosses.SupervisedContrastive(t, y, 0.5f);
         double Direct(float[] v) => kind == ContrastiveKind.Triplet ? TripletDirect(v, y, d, 0.5) : SupConDirect(v, y, d, 0.5);
 
         var input = Tensor.FromArray((float[])x.Clone(), b, d);
@@ -103,8 +104,8 @@ public class FineTuningTests
         }
         // Nothing to contrast (triplet: one class; contrastive: no row has a partner of its class): 0, not NaN.
         Assert.Equal(0f, (kind == ContrastiveKind.Triplet
-            ? MultimodalTransformer.TripletLoss(Tensor.FromArray(x, b, d), [1, 1, 1, 1, 1, 1, 1], 0.5f)
-            : MultimodalTransformer.SupervisedContrastiveLoss(Tensor.FromArray(x[..(2 * d)], 2, d), [1, 0], 0.5f)).Item());
+            ? MetricLosses.Triplet(Tensor.FromArray(x, b, d), [1, 1, 1, 1, 1, 1, 1], 0.5f)
+            : MetricLosses.SupervisedContrastive(Tensor.FromArray(x[..(2 * d)], 2, d), [1, 0], 0.5f)).Item());
     }
 
     [Fact]
@@ -119,7 +120,7 @@ public class FineTuningTests
         var before = w.Data.ToArray();
         var clean = Loss();
         clean.Backward();
-        var restore = MultimodalTransformer.PerturbAlongGradient([w], 0.05f);
+        var restore = Fgm.PerturbAlongGradient([w], 0.05f);
         var moved = w.Data.ToArray();
         Assert.Equal(0.05, Math.Sqrt(moved.Zip(before).Sum(p => (double)(p.First - p.Second) * (p.First - p.Second))), 4);   // ‖r‖ = ε
         using (GradMode.NoGrad()) Assert.True(Loss().Item() > clean.Item(), "the adversarial point is uphill");
