@@ -1,7 +1,6 @@
 using Jianwei.Models.Transformers;
 using Jianwei.Tensors;
 using Jianwei.Tensors.Nn;
-using DenseLayer = Jianwei.Tensors.Nn.Linear;
 
 namespace Jianwei.Bench;
 
@@ -22,21 +21,21 @@ internal interface IBenchModel
 
 internal sealed class BenchBlock : Module
 {
-    private readonly DenseLayer _qkv, _out;
+    private readonly Linear _qkv, _out;
     private readonly LayerNorm _ln1, _ln2;
-    private readonly DenseLayer _ff1, _ff2;
+    private readonly Linear _ff1, _ff2;
     private readonly Dropout _drop;
     private readonly int _heads;
 
     public BenchBlock(int d, int heads, int ff, Rng rng)
     {
         _heads = heads;
-        _qkv = RegisterModule("qkv", new DenseLayer(d, 3 * d, rng));
-        _out = RegisterModule("o", new DenseLayer(d, d, rng));
+        _qkv = RegisterModule("qkv", new Linear(d, 3 * d, rng));
+        _out = RegisterModule("o", new Linear(d, d, rng));
         _ln1 = RegisterModule("ln1", new LayerNorm(d));
         _ln2 = RegisterModule("ln2", new LayerNorm(d));
-        _ff1 = RegisterModule("ff1", new DenseLayer(d, ff, rng));
-        _ff2 = RegisterModule("ff2", new DenseLayer(ff, d, rng));
+        _ff1 = RegisterModule("ff1", new Linear(d, ff, rng));
+        _ff2 = RegisterModule("ff2", new Linear(ff, d, rng));
         _drop = RegisterModule("drop", new Dropout(0.1f, rng.Fork()));
     }
 
@@ -54,7 +53,7 @@ internal sealed class BenchMlm : Module, IBenchModel
     private readonly Embedding _tok, _pos;
     private readonly LayerNorm _ln;
     private readonly ModuleList<BenchBlock> _blocks;
-    private readonly DenseLayer _head;
+    private readonly Linear _head;
 
     public BenchMlm(int vocab, int d, int heads, int ff, int layers, int maxLen, Rng rng)
     {
@@ -62,7 +61,7 @@ internal sealed class BenchMlm : Module, IBenchModel
         _pos = RegisterModule("pos", new Embedding(maxLen, d, rng));
         _ln = RegisterModule("ln", new LayerNorm(d));
         _blocks = RegisterModule("blocks", new ModuleList<BenchBlock>(Enumerable.Range(0, layers).Select(_ => new BenchBlock(d, heads, ff, rng))));
-        _head = RegisterModule("head", new DenseLayer(d, vocab, rng));
+        _head = RegisterModule("head", new Linear(d, vocab, rng));
     }
 
     public Module Module => this;

@@ -4,7 +4,7 @@ using Jianwei.Data;
 using Jianwei.Evaluation;
 using Jianwei.Models.Boosting;
 using Jianwei.Models.Features;
-using Jianwei.Models.Linear;
+using Jianwei.Models.Logistic;
 using Jianwei.Models.Ensembles;
 using Jianwei.Models.Neural;
 

@@ -56,12 +56,7 @@ internal static class BenchCommand
             OptionChecks.File(parse.GetValue(html), "--html");
             var table = input.Load(parse, file);
             var extra = parse.GetValue(unlabeled) is FileInfo u ? input.Load(parse, u) : null;
-            var schema = parse.GetValue(schemaFile) is FileInfo sf
-                ? TableSchema.Load(sf.FullName) with { Label = parse.GetValue(label) }
-                : SchemaInference.Infer(table, parse.GetValue(label), parse.GetValue(positive));
-            if (parse.GetValue(positive) is string p) schema = schema with { PositiveClass = p };
-            if (schema.Find(parse.GetValue(label)!) is null) throw new UserErrorException($"--label: the file has no column '{parse.GetValue(label)}'.");
-            if (schema.PositiveClass is null) throw new UserErrorException($"--positive: cannot tell which value of '{schema.Label}' is positive; name it.");
+            var schema = SchemaResolution.Resolve(table, parse.GetValue(label)!, parse.GetValue(positive), parse.GetValue(schemaFile)?.FullName);
             if (parse.GetValue(folds) < 2) throw new UserErrorException("--folds: at least 2.");
             var modeList = parse.GetValue(modes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var dict = ChineseSegmenter.FindDictionary();
@@ -101,7 +96,7 @@ internal static class BenchCommand
                         ["ks"] = Math.Round(r.Ks, 6), ["accuracy"] = Math.Round(r.Accuracy, 6), ["seconds"] = Math.Round(r.Seconds, 1),
                     }),
                 };
-                AtomicFile.WriteAllText(jf.FullName, JsonSerializer.Serialize(obj, ModelCommands.Json));
+                AtomicFile.WriteAllText(jf.FullName, JsonSerializer.Serialize(obj, CliJson.Options));
             }
             if (parse.GetValue(html) is FileInfo hf)
             {

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Jianwei.Data;
 using Jianwei.Evaluation.Reports;
+using Jianwei.Models.Multimodal;
 using Jianwei.Models.Pipeline;
 using Jianwei.Tensors.Serialization;
 
@@ -52,7 +53,7 @@ internal static class DemoCommand
         {
             var clock = Stopwatch.StartNew();
             bool isQuick = parse.GetValue(quick);
-            var presetValue = ModelCommands.ParsePreset(parse.GetValue(preset)!);
+            var presetValue = TrainCommand.ParsePreset(parse.GetValue(preset)!);
             // The demo writes data/, model/ and report.html only into a new or empty folder, or one an earlier demo wrote.
             string root = OwnedDirectory.Claim(parse.GetValue(outDir)!.FullName, MarkerFile, "jianwei-demo", WrittenBefore);
             string dataDir = Path.Combine(root, "data");
@@ -67,16 +68,15 @@ internal static class DemoCommand
             SmeDataset.WriteCsv(unlabeledPath, ds.Unlabeled, withLabel: false);
             var table = RawTable.Load(allPath);
             var schema = SchemaInference.Infer(table, "default", "1");
-            int li = table.IndexOf("default");
-            var y = table.Rows.Select(r => r[li] == "1" ? 1 : 0).ToArray();
+            var y = schema.Labels(table);
             var split = DataSplits.StratifiedTrainValidTest(y, 0, 0.25, seed: 0);
             string trainPath = Path.Combine(dataDir, "train.csv"), testPath = Path.Combine(dataDir, "test.csv");
             WriteRows(table, split.Train, trainPath);
             WriteRows(table, split.Test, testPath);
             var train = RawTable.Load(trainPath);
             var test = RawTable.Load(testPath);
-            var yTrain = train.Rows.Select(r => r[li] == "1" ? 1 : 0).ToArray();
-            var yTest = test.Rows.Select(r => r[li] == "1" ? 1 : 0).ToArray();
+            var yTrain = schema.Labels(train);
+            var yTest = schema.Labels(test);
 
             stderr.WriteLine($"[2/4] comparing learners on {test.RowCount:N0} held-out companies ...");
             var rows = new List<(string Name, double Auc, double PrAuc, double Ks, double Seconds)>();
@@ -98,17 +98,18 @@ internal static class DemoCommand
 
             stderr.WriteLine($"[3/4] training the {presetValue.ToString().ToLowerInvariant()} bundle ...");
             var bundleClock = Stopwatch.StartNew();
-            var multimodal = ModelCommands.MultimodalDefaults(isQuick ? 0.3 : 3);
+            var multimodal = MultimodalLearnerOptions.ForBudget(isQuick ? 0.3 : 3);
             if (isQuick) multimodal = multimodal with { FineTune = multimodal.FineTune with { TimeBudget = TimeSpan.FromSeconds(40) } };
-            var trainAndUnlabeled = ModelCommands.WithUnlabeled(train, RawTable.Load(unlabeledPath), "default");
+            var trainAndUnlabeled = train.Append(RawTable.Load(unlabeledPath), mayBeAbsent: "default");
             using (var bundle = ModelBundle.Train(trainAndUnlabeled, schema, trainPath, new BundleTrainingOptions { Preset = presetValue, Multimodal = multimodal }, stderr))
             {
                 bundle.Save(bundleDir);
                 stderr.WriteLine("[4/4] evaluating and writing the report ...");
-                var p = bundle.Score(test);
+                var scores = BundleEvaluation.Evaluate(bundle, test);
+                var p = scores.Probabilities;
                 rows.Add(($"the bundle: {Describe(bundle.Model.Learner)}", Evaluation.Metrics.RocAuc(p, yTest), Evaluation.Metrics.PrAuc(p, yTest), Evaluation.Metrics.Ks(p, yTest), bundleClock.Elapsed.TotalSeconds));
                 string reportPath = Path.Combine(root, "report.html");
-                AtomicFile.WriteAllText(reportPath, HtmlReport.Render(ModelCommands.BuildReport(bundle, bundleDir, test, "test.csv", testRows, p, yTest)));
+                AtomicFile.WriteAllText(reportPath, HtmlReport.Render(BundleReport.Build(bundle, bundleDir, test, "test.csv", scores)));
 
                 stdout.WriteLine();
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Held-out test set: {test.RowCount:N0} companies, default rate {yTest.Average():0.00%}"));
@@ -142,9 +143,8 @@ internal static class DemoCommand
     /// <summary>Writes the chosen rows of a table as CSV (RFC 4180 quoting), atomically.</summary>
     private static void WriteRows(RawTable table, IReadOnlyList<int> rows, string path)
     {
-        var sb = new System.Text.StringBuilder();
-        sb.Append(string.Join(",", table.Header.Select(ModelCommands.Csv))).Append('\n');
-        foreach (int r in rows) sb.Append(string.Join(",", table.Rows[r].Select(ModelCommands.Csv))).Append('\n');
+        var sb = new System.Text.StringBuilder(CsvFormat.Line(table.Header));
+        foreach (int r in rows) sb.Append(CsvFormat.Line(table.Rows[r]));
         AtomicFile.WriteAllText(path, sb.ToString());
     }
 }

@@ -20,10 +20,10 @@ public static class Program
         root.Subcommands.Add(InspectCommand.Create(stdout));
         root.Subcommands.Add(TokenizeCommand.Create(stdin, stdout, stderr));
         root.Subcommands.Add(DemoCommand.Create(stdout, stderr));
-        root.Subcommands.Add(ModelCommands.Train(stdout, stderr));
-        root.Subcommands.Add(ModelCommands.Predict(stdout));
-        root.Subcommands.Add(ModelCommands.Evaluate(stdout));
-        root.Subcommands.Add(ModelCommands.Explain(stdout));
+        root.Subcommands.Add(TrainCommand.Create(stdout, stderr));
+        root.Subcommands.Add(PredictCommand.Create(stdout));
+        root.Subcommands.Add(EvaluateCommand.Create(stdout));
+        root.Subcommands.Add(ExplainCommand.Create(stdout));
         root.Subcommands.Add(ServeCommand.Create(stdout));
         root.Subcommands.Add(BenchCommand.Create(stdout, stderr));
         root.Subcommands.Add(PretrainCommand.Create(stdout, stderr));

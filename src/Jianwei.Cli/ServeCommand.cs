@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Jianwei.Models.Pipeline;
 using Jianwei.Server;
 
 namespace Jianwei.Cli;
@@ -27,7 +28,7 @@ internal static class ServeCommand
             OptionChecks.Within(parse.GetValue(drain), "--drain-seconds", 0, 600, "seconds");
             var addresses = OptionChecks.Urls(parse.GetValue(urls)!);
             if (parse.GetValue(maxBytes) < 1) throw new UserErrorException("--max-request-bytes: at least 1.");
-            using var bundle = ModelCommands.LoadBundle(parse.GetValue(bundleArg)!);   // an invalid bundle stops here, before the port opens
+            using var bundle = ModelBundle.Load(parse.GetValue(bundleArg)!.FullName);   // an invalid bundle stops here, before the port opens
             await using var server = new ScoringServer(bundle, new ServerOptions
             {
                 MaxRequestBytes = parse.GetValue(maxBytes), Verbose = parse.GetValue(verbose), DrainTime = TimeSpan.FromSeconds(parse.GetValue(drain)),

@@ -33,14 +33,11 @@ public sealed record EncodedRow(int[] InputIds, int[] ColumnIds, int[] WordIds)
     public int Length => InputIds.Length;
 }
 
-/// <summary>Rows padded to one length, flattened row-major [batch, length].</summary>
-public sealed record EncodedBatch(int Batch, int Length, int[] InputIds, float[] AttentionMask, int[] ColumnIds, int[] WordIds);
-
 /// <summary>Lays several text columns of a row out for a transformer (see <see cref="EncodedRow"/>).</summary>
 public sealed class TextEncoder
 {
     private readonly BertTokenizer _tokenizer;
-    private readonly int _cls, _sep, _pad;
+    private readonly int _cls, _sep;
     private readonly int[] _tagIds;
 
     /// <summary>Creates the encoder.</summary>
@@ -52,7 +49,7 @@ public sealed class TextEncoder
         _tokenizer = tokenizer;
         Columns = columns;
         var v = tokenizer.Vocabulary;
-        _cls = v.RequireId("[CLS]"); _sep = v.RequireId("[SEP]"); _pad = v.RequireId("[PAD]");
+        _cls = v.RequireId("[CLS]"); _sep = v.RequireId("[SEP]");
         _tagIds = columns.Select(c => c.Tag is not null ? v.RequireId(c.Tag) : v.IdOf(TextColumn.DefaultTag(c.Name))).ToArray();
     }
 
@@ -117,24 +114,5 @@ public sealed class TextEncoder
             if (end >= t.Ids.Length) break;
         }
         return rows;
-    }
-
-    /// <summary>Pads rows to the longest one (or <paramref name="length"/>); padding has mask 0, column 0, word −1.</summary>
-    public EncodedBatch Pad(IReadOnlyList<EncodedRow> rows, int? length = null)
-    {
-        int len = length ?? (rows.Count == 0 ? 0 : rows.Max(r => r.Length));
-        if (rows.Any(r => r.Length > len)) throw new ArgumentException($"A row is longer than the requested length {len}.");
-        int b = rows.Count;
-        var ids = new int[b * len]; var mask = new float[b * len]; var cols = new int[b * len]; var words = new int[b * len];
-        Array.Fill(ids, _pad); Array.Fill(words, -1);
-        for (int r = 0; r < b; r++)
-        {
-            var row = rows[r];
-            row.InputIds.CopyTo(ids, r * len);
-            row.ColumnIds.CopyTo(cols, r * len);
-            row.WordIds.CopyTo(words, r * len);
-            mask.AsSpan(r * len, row.Length).Fill(1f);
-        }
-        return new EncodedBatch(b, len, ids, mask, cols, words);
     }
 }

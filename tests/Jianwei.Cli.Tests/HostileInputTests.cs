@@ -31,8 +31,8 @@ public sealed class HostileInputTests : IDisposable
     /// <summary>Writes rows (some edited) as CSV.</summary>
     private string WriteCsv(string name, IEnumerable<string[]> rows, string[]? header = null, Encoding? encoding = null)
     {
-        var sb = new StringBuilder(string.Join(",", (header ?? _header).Select(ModelCommands.Csv))).Append('\n');
-        foreach (var r in rows) sb.Append(string.Join(",", r.Select(ModelCommands.Csv))).Append('\n');
+        var sb = new StringBuilder(string.Join(",", (header ?? _header).Select(CsvFormat.Field))).Append('\n');
+        foreach (var r in rows) sb.Append(string.Join(",", r.Select(CsvFormat.Field))).Append('\n');
         File.WriteAllBytes(P(name), (encoding ?? new UTF8Encoding(false)).GetBytes(sb.ToString()));
         return P(name);
     }

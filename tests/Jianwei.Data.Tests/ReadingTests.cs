@@ -170,7 +170,7 @@ public class ReadingTests
             try
             {
                 var sb = new StringBuilder("c1,c2,c3\n");
-                foreach (var r in rows) sb.Append(string.Join(",", r.Select(SmeDataset.Quote))).Append('\n');
+                foreach (var r in rows) sb.Append(string.Join(",", r.Select(CsvFormat.Field))).Append('\n');
                 File.WriteAllText(path, sb.ToString());
                 var back = RawTable.Load(path, new ReadOptions { Delimiter = ',' });
                 // An all-empty row is written as ",," (a row of empty fields), which reads back the same.

@@ -1,7 +1,7 @@
 using Jianwei.Data;
 using Jianwei.Evaluation;
 using Jianwei.Models.Features;
-using Jianwei.Models.Linear;
+using Jianwei.Models.Logistic;
 using Jianwei.Models.Neural;
 
 namespace Jianwei.Models.Tests;

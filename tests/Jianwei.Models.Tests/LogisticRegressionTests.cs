@@ -1,4 +1,4 @@
-using Jianwei.Models.Linear;
+using Jianwei.Models.Logistic;
 
 namespace Jianwei.Models.Tests;
 

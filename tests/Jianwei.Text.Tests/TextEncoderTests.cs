@@ -48,18 +48,6 @@ public class TextEncoderTests
     }
 
     [Fact]
-    public void PaddingMasksAndMarksPositions()
-    {
-        var enc = Encoder(new TextColumn("profile", 8));
-        var batch = enc.Pad([enc.Encode(["a b c"]), enc.Encode(["d"])]);
-        Assert.Equal(2, batch.Batch);
-        Assert.Equal(6, batch.Length);
-        Assert.Equal([1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 0f, 0f], batch.AttentionMask);
-        Assert.Equal(0, batch.InputIds[10]);   // [PAD]
-        Assert.Equal(-1, batch.WordIds[11]);
-    }
-
-    [Fact]
     public void WrongNumberOfTextsIsAClearError()
     {
         var e = Assert.Throws<ArgumentException>(() => Encoder(new TextColumn("profile", 4)).Encode(["a", "b"]));

@@ -103,33 +103,6 @@ public sealed record QuantileTransformer(double[] Quantiles, bool Normal)
     }
 }
 
-/// <summary>Bins at training quantiles: value → bin index in [0, Bins); missing → <see cref="Bins"/> (its own bin).</summary>
-public sealed record QuantileBinner(double[] Edges)
-{
-    /// <summary>Number of bins for present values.</summary>
-    public int Bins => Edges.Length + 1;
-
-    /// <summary>Fits up to <paramref name="bins"/> equal-frequency bins (fewer when values repeat).</summary>
-    public static QuantileBinner Fit(IEnumerable<double> values, int bins = 16)
-    {
-        var v = values.Where(double.IsFinite).Order().ToArray();
-        if (v.Length == 0) return new QuantileBinner([]);
-        var edges = new SortedSet<double>();
-        for (int i = 1; i < bins; i++) edges.Add(v[Math.Min(v.Length - 1, (int)((long)i * v.Length / bins))]);
-        edges.Remove(v[0]);   // an edge at the minimum would leave the first bin empty
-        return new QuantileBinner([.. edges]);
-    }
-
-    /// <summary>Bin of a value: the number of edges ≤ x; missing → <see cref="Bins"/>.</summary>
-    public int Transform(double x)
-    {
-        if (!double.IsFinite(x)) return Bins;
-        int i = Array.BinarySearch(Edges, x);
-        if (i >= 0) { while (i + 1 < Edges.Length && Edges[i + 1] == x) i++; return i + 1; }
-        return ~i;
-    }
-}
-
 /// <summary>
 /// Piecewise-linear encoding (Gorishniy et al. 2022, "On embeddings for numerical features"): with
 /// quantile edges b₀ &lt; … &lt; b_T, component t is 0 below its bin, 1 above it, and the position

@@ -64,20 +64,13 @@ public sealed class SmeDataset(SmeDataOptions options, List<SmeCompany> labeled,
                 for (int i = 0; i < fields.Length; i++)
                 {
                     if (i > 0) w.Write(',');
-                    w.Write(Quote(fields[i]));
+                    w.Write(CsvFormat.Field(fields[i]));
                 }
                 if (withLabel) { w.Write(','); w.Write(c.Default.ToString(CultureInfo.InvariantCulture)); }
                 w.Write('\n');
             }
         }
         File.Move(tmp, path, overwrite: true);
-    }
-
-    /// <summary>RFC 4180 quoting where needed; null is an empty field.</summary>
-    public static string Quote(string? s)
-    {
-        if (string.IsNullOrEmpty(s)) return "";
-        return s.IndexOfAny([',', '"', '\n', '\r']) >= 0 || s[0] == ' ' || s[^1] == ' ' ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
     }
 
     /// <summary>ROC-AUC by the rank-sum (Mann–Whitney) statistic, ties counted half.</summary>

@@ -33,6 +33,20 @@ public sealed class RawTable
     /// <summary>All values of one column.</summary>
     public string[] Column(int index) => Rows.Select(r => index < r.Length ? r[index] : "").ToArray();
 
+    /// <summary>
+    /// This table followed by the rows of <paramref name="more"/>, matched by column name (its columns
+    /// may come in another order; extra ones are dropped). A column of this table that
+    /// <paramref name="more"/> lacks is an error naming it, except <paramref name="mayBeAbsent"/> (a
+    /// label, for unlabeled rows), which is left empty.
+    /// </summary>
+    public RawTable Append(RawTable more, string? mayBeAbsent = null)
+    {
+        var map = Header.Select(h => more.IndexOf(h) is var i and >= 0 ? i : h == mayBeAbsent ? -1
+            : throw new DataFormatException(more.Source, 1, h, $"the column is missing (these rows join {Path.GetFileName(Source)} and need its columns).")).ToArray();
+        var rows = Rows.Concat(more.Rows.Select(r => map.Select(i => i >= 0 && i < r.Length ? r[i] : "").ToArray())).ToList();
+        return new RawTable(Source, Header, rows, Lines.Concat(more.Lines).ToList());
+    }
+
     /// <summary>Reads a whole file.</summary>
     public static RawTable Load(string path, ReadOptions? options = null)
     {

@@ -68,6 +68,17 @@ public sealed record TableSchema
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
+    /// <summary>
+    /// The label of every row of <paramref name="table"/> as 0/1: 1 where the trimmed value is the
+    /// positive class (missing and other values are 0; which rows are labeled is the caller's question).
+    /// </summary>
+    public int[] Labels(RawTable table)
+    {
+        int li = Label is null ? -1 : table.IndexOf(Label);
+        if (li < 0) throw new DataFormatException(table.Source, 1, Label, "the label column is missing.");
+        return table.Rows.Select(r => (li < r.Length ? r[li] : "").Trim() == PositiveClass ? 1 : 0).ToArray();
+    }
+
     /// <summary>The column with a name, or null.</summary>
     public ColumnSchema? Find(string name) => Columns.FirstOrDefault(c => c.Name == name);
 

@@ -93,6 +93,23 @@ public static class DataSplits
         return new TrainValidTest(Sorted(ordered[..nTrain]), Sorted(ordered[nTrain..(nTrain + nValid)]), Sorted(ordered[(nTrain + nValid)..]));
     }
 
+    /// <summary>
+    /// <see cref="StratifiedTrainValidTest(IReadOnlyList{int}, double, double, int)"/> of a subset: the
+    /// <paramref name="rows"/> (indices into <paramref name="labels"/>) are split by their labels, and
+    /// the parts come back as those row indices.
+    /// </summary>
+    public static TrainValidTest StratifiedTrainValidTest(IReadOnlyList<int> rows, IReadOnlyList<int> labels, double validation, double test, int seed)
+    {
+        var split = StratifiedTrainValidTest(rows.Select(r => labels[r]).ToArray(), validation, test, seed);
+        return new TrainValidTest(Pick(rows, split.Train), Pick(rows, split.Validation), Pick(rows, split.Test));
+    }
+
+    /// <summary><see cref="StratifiedKFold(IReadOnlyList{int}, int, int)"/> of a subset, its folds as row indices of <paramref name="rows"/>.</summary>
+    public static List<Fold> StratifiedKFold(IReadOnlyList<int> rows, IReadOnlyList<int> labels, int k, int seed) =>
+        StratifiedKFold(rows.Select(r => labels[r]).ToArray(), k, seed).Select(f => new Fold(f.Index, Pick(rows, f.Train), Pick(rows, f.Test))).ToList();
+
+    private static int[] Pick(IReadOnlyList<int> rows, int[] positions) => positions.Select(i => rows[i]).ToArray();
+
     private static List<Fold> Folds(int[] foldOf, int k) =>
         Enumerable.Range(0, k).Select(f => new Fold(f,
             Enumerable.Range(0, foldOf.Length).Where(i => foldOf[i] != f).ToArray(),

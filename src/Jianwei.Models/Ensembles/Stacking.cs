@@ -1,5 +1,5 @@
 using Jianwei.Data;
-using Jianwei.Models.Linear;
+using Jianwei.Models.Logistic;
 
 namespace Jianwei.Models.Ensembles;
 

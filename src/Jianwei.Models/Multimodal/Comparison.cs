@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Jianwei.Data;
 using Jianwei.Evaluation;
 using Jianwei.Models.Features;
-using Jianwei.Models.Linear;
+using Jianwei.Models.Logistic;
 using Jianwei.Models.Neural;
 using Jianwei.Models.Pipeline;
 using Jianwei.Models.Pretraining;
@@ -87,8 +87,7 @@ public static class Comparison
         foreach (var m in options.Modes)
             if (!Modes.Contains(m) && !Ablations.Contains(m))
                 throw new ArgumentException($"unknown mode '{m}' (modes: {string.Join(", ", Modes)}; ablations: {string.Join(", ", Ablations)}).");
-        int li = table.IndexOf(schema.Label!);
-        var y = table.Rows.Select(r => r[li].Trim() == schema.PositiveClass ? 1 : 0).ToArray();
+        var y = schema.Labels(table);
         var folds = DataSplits.StratifiedKFold(y, options.Folds, options.Seed);
         var log = options.Log;
         string Length() => options.PretrainSteps > 0 ? $"{options.PretrainSteps:N0} steps" : $"up to {options.PretrainBudget.TotalMinutes:0.#} min";
@@ -104,7 +103,7 @@ public static class Comparison
         MultimodalData? data = null;
         MultimodalRows? allRows = null;
         bool needsTransformer = options.Modes.Any(m => m is "text" or "text-pretrained" or "late-fusion" or "multimodal-scratch" or "multimodal" or "multimodal-stack" || Ablations.Contains(m));
-        var everything = unlabeled is null ? table : Concat(table, unlabeled);
+        var everything = unlabeled is null ? table : table.Append(unlabeled, mayBeAbsent: schema.Label);
         if (needsTransformer)
         {
             data = MultimodalData.Fit(everything, schema, Enumerable.Range(0, everything.RowCount).ToArray(), segmenter: options.Segmenter, budgetPerColumn: options.TextBudget);
@@ -173,8 +172,8 @@ public static class Comparison
             foreach (var fold in folds)
             {
                 // A stratified 15 % of the fold's training rows: early stopping, stacking, threshold.
-                var inner = DataSplits.StratifiedTrainValidTest(fold.Train.Select(r => y[r]).ToArray(), 0.15, 0, options.Seed);
-                int[] fit = inner.Train.Select(i => fold.Train[i]).ToArray(), valid = inner.Validation.Select(i => fold.Train[i]).ToArray();
+                var inner = DataSplits.StratifiedTrainValidTest(fold.Train, y, 0.15, 0, options.Seed);
+                int[] fit = inner.Train, valid = inner.Validation;
                 var (pValid, pTest) = mode switch
                 {
                     "lr" => Tabular(TabularLearner.Logistic),
@@ -305,12 +304,5 @@ public static class Comparison
             t.Categorical.AsSpan(rows[i] * nc, nc).CopyTo(cat.AsSpan(i * nc));
         }
         return new TokenInputs(num, cat, rows.Length, t.NumericWidth);
-    }
-
-    private static RawTable Concat(RawTable a, RawTable b)
-    {
-        var map = a.Header.Select(h => b.IndexOf(h)).ToArray();
-        var rows = a.Rows.Concat(b.Rows.Select(r => map.Select(i => i >= 0 && i < r.Length ? r[i] : "").ToArray())).ToList();
-        return new RawTable(a.Source, a.Header, rows, a.Lines.Concat(b.Lines).ToList());
     }
 }

@@ -5,7 +5,6 @@ using Jianwei.Models.Training;
 using Jianwei.Tensors;
 using Jianwei.Tensors.Nn;
 using Jianwei.Tensors.Optim;
-using DenseLayer = Jianwei.Tensors.Nn.Linear;
 
 namespace Jianwei.Models.Multimodal;
 
@@ -21,7 +20,7 @@ public sealed class LateFusion : Module
 {
     private readonly MultimodalTransformer _text;
     private readonly FtTransformer _table;
-    private readonly DenseLayer _hidden, _output;
+    private readonly Linear _hidden, _output;
     private readonly Dropout _dropout;
 
     /// <summary>
@@ -35,8 +34,8 @@ public sealed class LateFusion : Module
         _text = RegisterModule("text", text);
         _table = RegisterModule("table", table);
         int h = text.Bert.Config.HiddenSize;
-        _hidden = RegisterModule("head_hidden", new DenseLayer(text.PooledSize + table.Options.Dim, h, rng));
-        _output = RegisterModule("head_output", new DenseLayer(h, 1, rng));
+        _hidden = RegisterModule("head_hidden", new Linear(text.PooledSize + table.Options.Dim, h, rng));
+        _output = RegisterModule("head_output", new Linear(h, 1, rng));
         _dropout = RegisterModule("head_dropout", new Dropout(text.Bert.Config.HiddenDropout, rng.Fork()));
     }
 

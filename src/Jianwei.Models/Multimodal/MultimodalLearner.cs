@@ -45,6 +45,22 @@ public sealed record MultimodalLearnerOptions
     public int Seed { get; init; }
     /// <summary>Where progress bars go, or null.</summary>
     public TextWriter? Progress { get; init; }
+
+    /// <summary>
+    /// The best preset's settings for a co-pretraining budget of <paramref name="minutes"/>: fine-tuning
+    /// gets at most twice as long (0: no co-pretraining, and fine-tuning runs its epochs), and the
+    /// Chinese segmenter is used when a jieba dictionary is installed.
+    /// </summary>
+    public static MultimodalLearnerOptions ForBudget(double minutes)
+    {
+        var dict = ChineseSegmenter.FindDictionary();
+        var defaults = new MultimodalLearnerOptions();
+        return defaults with
+        {
+            PretrainBudget = TimeSpan.FromMinutes(minutes), Segmenter = dict is null ? null : ChineseSegmenter.Load(dict),
+            FineTune = defaults.FineTune with { TimeBudget = minutes > 0 ? TimeSpan.FromMinutes(2 * minutes) : null },
+        };
+    }
 }
 
 /// <summary>One text piece and its share of a row's log-odds.</summary>
@@ -118,7 +134,7 @@ public sealed class MultimodalLearner
         }
         // k-fold fine-tuning: every fold model starts from the same co-pretrained weights.
         var start = model.CopyState();
-        var folds = DataSplits.StratifiedKFold(fitRows.Select(r => labels[r]).ToArray(), options.Folds, options.Seed);
+        var folds = DataSplits.StratifiedKFold(fitRows, labels, options.Folds, options.Seed);
         var models = new List<MultimodalTransformer>();
         var validation = new List<double>(); var loss = new List<double>();
         foreach (var fold in folds)
@@ -126,7 +142,7 @@ public sealed class MultimodalLearner
             options.Progress?.WriteLine($"fine-tuning fold {fold.Index + 1}/{folds.Count} ...");
             var foldModel = models.Count == 0 ? model : new MultimodalTransformer(options.Encoder with { VocabSize = data.Vocabulary.Count }, data, new Rng((ulong)options.Seed), headLayers: options.HeadLayers);
             foldModel.RestoreState(start);
-            int[] train = fold.Train.Select(i => fitRows[i]).ToArray(), stop = fold.Test.Select(i => fitRows[i]).ToArray();
+            int[] train = fold.Train, stop = fold.Test;
             foldModel.Fit(data.Transform(table, train), train.Select(r => labels[r]).ToList(), data.Transform(table, stop), stop.Select(r => labels[r]).ToList(),
                           fineTune with { Seed = fineTune.Seed + (ulong)fold.Index }, unlabeled);
             models.Add(foldModel);

@@ -1,10 +1,10 @@
+using Jianwei.Models.Layers;
 using Jianwei.Models.Pretraining;
 using Jianwei.Models.Serialization;
 using Jianwei.Models.Transformers;
-using Jianwei.Tensors;
 using Jianwei.Tensors.Nn;
 using Jianwei.Tensors.Serialization;
-using DenseLayer = Jianwei.Tensors.Nn.Linear;
+using Jianwei.Tensors;
 
 namespace Jianwei.Models.Multimodal;
 
@@ -45,8 +45,8 @@ public sealed partial class MultimodalTransformer : Module
     public int HeadLayers { get; }
     private readonly LayerNorm _cellNorm;
     private readonly MaskedLmHead _mlm;
-    private readonly ModuleList<DenseLayer> _cellHeads;
-    private readonly DenseLayer _matching, _attentionPool, _hidden, _output;
+    private readonly ModuleList<Linear> _cellHeads;
+    private readonly Linear _matching, _attentionPool, _hidden, _output;
     private readonly Dropout _dropout;
     private readonly bool[] _isIndicator;
     private readonly int _numeric, _bins;
@@ -74,12 +74,12 @@ public sealed partial class MultimodalTransformer : Module
         Cells = RegisterModule("feature_tokenizer", new FeatureTokenizer(_numeric, _categorySizes, e, rng, maskable: true));
         _cellNorm = RegisterModule("feature_norm", new LayerNorm(e, config.LayerNormEps));
         _mlm = RegisterModule("mlm", new MaskedLmHead(h, Bert.Embeddings.Word, config.LayerNormEps, rng));
-        _cellHeads = RegisterModule("cell_heads", new ModuleList<DenseLayer>(
-            Enumerable.Range(0, _numeric).Select(_ => new DenseLayer(h, numericBins, rng)).Concat(_categorySizes.Select(size => new DenseLayer(h, size, rng)))));
-        _matching = RegisterModule("matching", new DenseLayer(h, 1, rng));
-        _attentionPool = RegisterModule("attention_pool", new DenseLayer(h, 1, rng));
-        _hidden = RegisterModule("head_hidden", new DenseLayer(PooledSize, h, rng));
-        _output = RegisterModule("head_output", new DenseLayer(h, 1, rng));
+        _cellHeads = RegisterModule("cell_heads", new ModuleList<Linear>(
+            Enumerable.Range(0, _numeric).Select(_ => new Linear(h, numericBins, rng)).Concat(_categorySizes.Select(size => new Linear(h, size, rng)))));
+        _matching = RegisterModule("matching", new Linear(h, 1, rng));
+        _attentionPool = RegisterModule("attention_pool", new Linear(h, 1, rng));
+        _hidden = RegisterModule("head_hidden", new Linear(PooledSize, h, rng));
+        _output = RegisterModule("head_output", new Linear(h, 1, rng));
         _dropout = RegisterModule("head_dropout", new Dropout(config.HiddenDropout, rng.Fork()));
     }
 

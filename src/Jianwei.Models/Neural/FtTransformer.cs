@@ -1,11 +1,10 @@
 using Jianwei.Evaluation;
 using Jianwei.Models.Features;
-using Jianwei.Models.Multimodal;
+using Jianwei.Models.Layers;
 using Jianwei.Models.Training;
-using Jianwei.Tensors;
 using Jianwei.Tensors.Nn;
 using Jianwei.Tensors.Optim;
-using DenseLayer = Jianwei.Tensors.Nn.Linear;   // Jianwei.Models.Linear (the namespace) would shadow it
+using Jianwei.Tensors;
 
 namespace Jianwei.Models.Neural;
 
@@ -50,7 +49,7 @@ public sealed class FtTransformer : Module
     private readonly Tensor _cls;
     private readonly ModuleList<Block> _blocks;
     private readonly LayerNorm _headNorm;
-    private readonly DenseLayer _head;
+    private readonly Linear _head;
 
     /// <summary>Validation ROC-AUC after each epoch of the last <see cref="Fit"/>.</summary>
     public List<double> ValidationCurve { get; } = new();
@@ -70,7 +69,7 @@ public sealed class FtTransformer : Module
         _cls = RegisterParameter("cls", Tensor.Uniform(rng, -s, s, 1, 1, _dim));
         _blocks = RegisterModule("blocks", new ModuleList<Block>(Enumerable.Range(0, options.Layers).Select(_ => new Block(_dim, options.Heads, options.FeedForwardMultiple * _dim, options.Dropout, rng))));
         _headNorm = RegisterModule("head_norm", new LayerNorm(_dim));
-        _head = RegisterModule("head", new DenseLayer(_dim, 1, rng));
+        _head = RegisterModule("head", new Linear(_dim, 1, rng));
     }
 
     /// <summary>The settings.</summary>
@@ -79,7 +78,7 @@ public sealed class FtTransformer : Module
     private sealed class Block : Module
     {
         private readonly LayerNorm _ln1, _ln2;
-        private readonly DenseLayer _qkv, _out, _ff1, _ff2;
+        private readonly Linear _qkv, _out, _ff1, _ff2;
         private readonly Dropout _drop;
         private readonly int _heads;
 
@@ -87,8 +86,8 @@ public sealed class FtTransformer : Module
         {
             _heads = heads;
             _ln1 = RegisterModule("ln1", new LayerNorm(d)); _ln2 = RegisterModule("ln2", new LayerNorm(d));
-            _qkv = RegisterModule("qkv", new DenseLayer(d, 3 * d, rng)); _out = RegisterModule("out", new DenseLayer(d, d, rng));
-            _ff1 = RegisterModule("ff1", new DenseLayer(d, ff, rng)); _ff2 = RegisterModule("ff2", new DenseLayer(ff, d, rng));
+            _qkv = RegisterModule("qkv", new Linear(d, 3 * d, rng)); _out = RegisterModule("out", new Linear(d, d, rng));
+            _ff1 = RegisterModule("ff1", new Linear(d, ff, rng)); _ff2 = RegisterModule("ff2", new Linear(ff, d, rng));
             _drop = RegisterModule("drop", new Dropout(dropout, rng.Fork()));
         }
 

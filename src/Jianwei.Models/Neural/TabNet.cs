@@ -4,7 +4,6 @@ using Jianwei.Models.Training;
 using Jianwei.Tensors;
 using Jianwei.Tensors.Nn;
 using Jianwei.Tensors.Optim;
-using DenseLayer = Jianwei.Tensors.Nn.Linear;   // Jianwei.Models.Linear (the namespace) would shadow it
 
 namespace Jianwei.Models.Neural;
 
@@ -66,7 +65,7 @@ public sealed class TabNet : Module
     private readonly FeatureTransformer _splitter;
     private readonly ModuleList<FeatureTransformer> _stepTransformers;
     private readonly ModuleList<AttentiveTransformer> _attention;
-    private readonly DenseLayer _output;
+    private readonly Linear _output;
     private readonly Rng _rng;
 
     /// <summary>Validation ROC-AUC after each supervised epoch.</summary>
@@ -93,20 +92,20 @@ public sealed class TabNet : Module
             .Select(_ => new FeatureTransformer(_shared.Items, _inputWidth, width, options, _rng))));
         _attention = RegisterModule("att_transformers", new ModuleList<AttentiveTransformer>(Enumerable.Range(0, options.Steps)
             .Select(_ => new AttentiveTransformer(options.AttentionWidth, _inputWidth, options, _rng))));
-        _output = RegisterModule("final_mapping", new DenseLayer(options.DecisionWidth, 1, _rng, bias: false));
+        _output = RegisterModule("final_mapping", new Linear(options.DecisionWidth, 1, _rng, bias: false));
     }
 
     /// <summary>fc → ghost BN → GLU: the first half gated by the sigmoid of the second.</summary>
     private sealed class GluLayer : Module
     {
-        private readonly DenseLayer _fc;
+        private readonly Linear _fc;
         private readonly BatchNorm _bn;
         private readonly int _out;
 
         public GluLayer(int inWidth, int outWidth, TabNetOptions o, Rng rng)
         {
             _out = outWidth;
-            _fc = RegisterModule("fc", new DenseLayer(inWidth, 2 * outWidth, rng, bias: false));
+            _fc = RegisterModule("fc", new Linear(inWidth, 2 * outWidth, rng, bias: false));
             _bn = RegisterModule("bn", new BatchNorm(2 * outWidth, o.Momentum, virtualBatchSize: o.VirtualBatch));
         }
 
@@ -146,14 +145,14 @@ public sealed class TabNet : Module
     /// <summary>fc → ghost BN → × prior → sparsemax (or 1.5-entmax): the step's feature mask.</summary>
     private sealed class AttentiveTransformer : Module
     {
-        private readonly DenseLayer _fc;
+        private readonly Linear _fc;
         private readonly BatchNorm _bn;
         private readonly bool _entmax;
 
         public AttentiveTransformer(int attentionWidth, int inputWidth, TabNetOptions o, Rng rng)
         {
             _entmax = o.Entmax;
-            _fc = RegisterModule("fc", new DenseLayer(attentionWidth, inputWidth, rng, bias: false));
+            _fc = RegisterModule("fc", new Linear(attentionWidth, inputWidth, rng, bias: false));
             _bn = RegisterModule("bn", new BatchNorm(inputWidth, o.Momentum, virtualBatchSize: o.VirtualBatch));
         }
 
@@ -364,7 +363,7 @@ public sealed class TabNet : Module
     private sealed class Decoder : Module
     {
         private readonly ModuleList<FeatureTransformer> _steps;
-        private readonly DenseLayer _reconstruction;
+        private readonly Linear _reconstruction;
 
         public Decoder(TabNetOptions o, int inputWidth, Rng rng)
         {
@@ -372,7 +371,7 @@ public sealed class TabNet : Module
             var stepOptions = o with { StepLayers = 1 };
             _steps = RegisterModule("feat_transformers", new ModuleList<FeatureTransformer>(Enumerable.Range(0, o.Steps)
                 .Select(_ => new FeatureTransformer(shared.Items, o.DecisionWidth, o.DecisionWidth, stepOptions, rng))));
-            _reconstruction = RegisterModule("reconstruction", new DenseLayer(o.DecisionWidth, inputWidth, rng, bias: false));
+            _reconstruction = RegisterModule("reconstruction", new Linear(o.DecisionWidth, inputWidth, rng, bias: false));
         }
 
         public Tensor Forward(List<Tensor> steps)

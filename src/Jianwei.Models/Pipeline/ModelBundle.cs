@@ -99,7 +99,7 @@ public sealed class ModelBundle : IDisposable
         var parser = new ValueParser(schema.MissingMarkers);
         var labeledRows = Enumerable.Range(0, table.RowCount).Where(r => !parser.IsMissing(table.Rows[r][li])).ToArray();
         var unlabeledRows = Enumerable.Range(0, table.RowCount).Where(r => parser.IsMissing(table.Rows[r][li])).ToArray();
-        var labels = table.Rows.Select(r => r[li].Trim() == schema.PositiveClass ? 1 : 0).ToArray();
+        var labels = schema.Labels(table);
         int positives = labeledRows.Count(r => labels[r] == 1), negatives = labeledRows.Length - positives;
         if (positives == 0 || negatives == 0)
             throw new DataFormatException(table.Source, null, schema.Label, $"the label has a single class among {labeledRows.Length} labeled rows (positive class '{schema.PositiveClass}').");
@@ -110,8 +110,8 @@ public sealed class ModelBundle : IDisposable
                 + "(a stratified 20 % validation split holding both classes, then the learners' inner splits)"
                 + (options.Preset == Preset.Best ? "; add labeled rows, or use the fast preset (5 of each)." : "; add labeled rows."));
         schema = schema with { LabelClasses = SchemaInference.LabelClasses(table, schema.Label, parser) };
-        var split = DataSplits.StratifiedTrainValidTest(labeledRows.Select(r => labels[r]).ToArray(), options.ValidationFraction, 0, options.Seed);
-        int[] train = split.Train.Select(i => labeledRows[i]).ToArray(), valid = split.Validation.Select(i => labeledRows[i]).ToArray();
+        var split = DataSplits.StratifiedTrainValidTest(labeledRows, labels, options.ValidationFraction, 0, options.Seed);
+        int[] train = split.Train, valid = split.Validation;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var modelOptions = options.ModelOptions(schema);
         if (modelOptions.Multimodal.Progress is null && log is not null) modelOptions = modelOptions with { Multimodal = modelOptions.Multimodal with { Progress = log } };

@@ -4,7 +4,7 @@ using Jianwei.Data;
 using Jianwei.Models.Boosting;
 using Jianwei.Models.Ensembles;
 using Jianwei.Models.Features;
-using Jianwei.Models.Linear;
+using Jianwei.Models.Logistic;
 using Jianwei.Models.Multimodal;
 using Jianwei.Models.Serialization;
 using Jianwei.Tensors.Serialization;
@@ -95,8 +95,7 @@ public sealed class TabularModel : IDisposable
         if (options.Learner is TabularLearner.Boosting or TabularLearner.Stack) m.FitTrees(table, schema, labels, rows, options);
         if (options.Learner == TabularLearner.Stack)
         {
-            var folds = DataSplits.StratifiedKFold(rows.Select(r => labels[r]).ToArray(), options.StackFolds, options.Seed)
-                .Select(f => new Fold(f.Index, f.Train.Select(i => rows[i]).ToArray(), f.Test.Select(i => rows[i]).ToArray())).ToList();
+            var folds = DataSplits.StratifiedKFold(rows, labels, options.StackFolds, options.Seed);
             FitPredict lr = (fit, predict) =>
             {
                 var inner = new TabularModel(); inner.FitLogistic(table, schema, labels, fit, options);
@@ -115,8 +114,8 @@ public sealed class TabularModel : IDisposable
 
     private void FitMultimodal(RawTable table, TableSchema schema, IReadOnlyList<int> labels, int[] rows, TabularModelOptions options, int[] unlabeled)
     {
-        var inner = DataSplits.StratifiedTrainValidTest(rows.Select(r => labels[r]).ToArray(), options.MultimodalValidationFraction, 0, options.Seed);
-        int[] fit = inner.Train.Select(i => rows[i]).ToArray(), valid = inner.Validation.Select(i => rows[i]).ToArray();
+        var inner = DataSplits.StratifiedTrainValidTest(rows, labels, options.MultimodalValidationFraction, 0, options.Seed);
+        int[] fit = inner.Train, valid = inner.Validation;
         _multimodal = MultimodalLearner.Fit(table, schema, labels, fit, valid, unlabeled, options.Multimodal with { Seed = options.Seed });
         if (options.Learner != TabularLearner.MultimodalStack) return;
         options.Multimodal.Progress?.WriteLine($"boosting on {fit.Length:N0} rows, then stacking on {valid.Length:N0} held-out rows ...");
@@ -143,8 +142,8 @@ public sealed class TabularModel : IDisposable
 
     private void FitTrees(RawTable table, TableSchema schema, IReadOnlyList<int> labels, int[] rows, TabularModelOptions options)
     {
-        var inner = DataSplits.StratifiedTrainValidTest(rows.Select(r => labels[r]).ToArray(), 0.1, 0, options.Seed);
-        int[] fit = inner.Train.Select(i => rows[i]).ToArray(), stop = inner.Validation.Select(i => rows[i]).ToArray();
+        var inner = DataSplits.StratifiedTrainValidTest(rows, labels, 0.1, 0, options.Seed);
+        int[] fit = inner.Train, stop = inner.Validation;
         _treeFeatures = TreeFeatures.Fit(table, schema, fit, termsPerText: options.BoostingTextTerms);
         _trees = GradientBoostedTrees.Train(_treeFeatures.Transform(table, fit), fit.Select(r => labels[r]).ToArray(), options.Boosting,
             _treeFeatures.Transform(table, stop), stop.Select(r => labels[r]).ToArray(), _treeFeatures.Names, _treeFeatures.Categorical);

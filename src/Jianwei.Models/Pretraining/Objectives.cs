@@ -1,7 +1,6 @@
 using Jianwei.Models.Transformers;
 using Jianwei.Tensors;
 using Jianwei.Tensors.Nn;
-using DenseLayer = Jianwei.Tensors.Nn.Linear;
 
 namespace Jianwei.Models.Pretraining;
 
@@ -85,9 +84,9 @@ public sealed class Electra : IPretrainingObjective
         /// <summary>"discriminator": the encoder kept for fine-tuning; owns the embeddings.</summary>
         public TransformerEncoder Discriminator { get; }
         /// <summary>"discriminator_predictions.dense" (H → H) then GELU.</summary>
-        public DenseLayer DiscriminatorDense { get; }
+        public Linear DiscriminatorDense { get; }
         /// <summary>"discriminator_predictions.dense_prediction" (H → 1).</summary>
-        public DenseLayer DiscriminatorPrediction { get; }
+        public Linear DiscriminatorPrediction { get; }
         /// <summary>"generator": the small encoder over the shared embeddings.</summary>
         public TransformerEncoder Generator { get; }
         /// <summary>"generator_predictions": its MLM head, tied to the shared word embeddings.</summary>
@@ -106,12 +105,12 @@ public sealed class Electra : IPretrainingObjective
 
         private sealed class HeadContainer : Module
         {
-            public DenseLayer Dense { get; }
-            public DenseLayer DensePrediction { get; }
+            public Linear Dense { get; }
+            public Linear DensePrediction { get; }
             public HeadContainer(int hidden, Rng rng)
             {
-                Dense = RegisterModule("dense", new DenseLayer(hidden, hidden, rng));
-                DensePrediction = RegisterModule("dense_prediction", new DenseLayer(hidden, 1, rng));
+                Dense = RegisterModule("dense", new Linear(hidden, hidden, rng));
+                DensePrediction = RegisterModule("dense_prediction", new Linear(hidden, 1, rng));
             }
         }
     }

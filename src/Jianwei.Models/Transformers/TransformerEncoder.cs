@@ -1,6 +1,5 @@
 using Jianwei.Tensors;
 using Jianwei.Tensors.Nn;
-using DenseLayer = Jianwei.Tensors.Nn.Linear;   // Jianwei.Models.Linear (the namespace) would shadow it
 
 namespace Jianwei.Models.Transformers;
 
@@ -75,11 +74,11 @@ public sealed class BertEmbeddings : Module
 public sealed class SelfAttention : Module
 {
     /// <summary>H → H projections.</summary>
-    public DenseLayer Query { get; }
+    public Linear Query { get; }
     /// <summary>H → H projections.</summary>
-    public DenseLayer Key { get; }
+    public Linear Key { get; }
     /// <summary>H → H projections.</summary>
-    public DenseLayer Value { get; }
+    public Linear Value { get; }
     private readonly EncoderConfig _config;
     private readonly Tensor? _features;       // Performer: [m, dh] orthogonal random features
     private readonly Tensor? _featureState;   // Performer: [draws made, training passes since the last draw]
@@ -90,9 +89,9 @@ public sealed class SelfAttention : Module
     {
         _config = config;
         int h = config.HiddenSize;
-        Query = RegisterModule("query", new DenseLayer(h, h, rng));
-        Key = RegisterModule("key", new DenseLayer(h, h, rng));
-        Value = RegisterModule("value", new DenseLayer(h, h, rng));
+        Query = RegisterModule("query", new Linear(h, h, rng));
+        Key = RegisterModule("key", new Linear(h, h, rng));
+        Value = RegisterModule("value", new Linear(h, h, rng));
         if (config.Attention == AttentionKind.Performer)
         {
             // Draws are a function of (weight set, draw number) alone, so a resumed run redraws exactly
@@ -155,14 +154,14 @@ public sealed class SelfAttention : Module
 public sealed class DenseNorm : Module
 {
     /// <summary>The projection.</summary>
-    public DenseLayer Dense { get; }
+    public Linear Dense { get; }
     /// <summary>The layer norm over the output width, or null (ReZero).</summary>
     public LayerNorm? Norm { get; }
 
     /// <summary>Creates the layer; <paramref name="normWidth"/> 0 means no layer norm.</summary>
     public DenseNorm(int inFeatures, int outFeatures, int normWidth, float eps, Rng rng)
     {
-        Dense = RegisterModule("dense", new DenseLayer(inFeatures, outFeatures, rng));
+        Dense = RegisterModule("dense", new Linear(inFeatures, outFeatures, rng));
         if (normWidth > 0) Norm = RegisterModule("LayerNorm", new LayerNorm(normWidth, eps));
     }
 }
@@ -187,9 +186,9 @@ public sealed class AttentionBlock : Module
 public sealed class DenseOnly : Module
 {
     /// <summary>The projection.</summary>
-    public DenseLayer Dense { get; }
+    public Linear Dense { get; }
     /// <summary>Creates the layer.</summary>
-    public DenseOnly(int inFeatures, int outFeatures, Rng rng) => Dense = RegisterModule("dense", new DenseLayer(inFeatures, outFeatures, rng));
+    public DenseOnly(int inFeatures, int outFeatures, Rng rng) => Dense = RegisterModule("dense", new Linear(inFeatures, outFeatures, rng));
 }
 
 /// <summary>One transformer block ("encoder.layer.i").</summary>
@@ -265,7 +264,7 @@ public sealed class TransformerEncoder : Module
     /// <summary>The embeddings (owned, or shared with another encoder as in ELECTRA).</summary>
     public BertEmbeddings Embeddings { get; }
     /// <summary>E → H when the embeddings are factorized, else null.</summary>
-    public DenseLayer? EmbeddingsProject { get; }
+    public Linear? EmbeddingsProject { get; }
     /// <summary>The blocks.</summary>
     public EncoderStack Encoder { get; }
     /// <summary>"pooler".</summary>
@@ -282,7 +281,7 @@ public sealed class TransformerEncoder : Module
         Config = config;
         Embeddings = sharedEmbeddings ?? RegisterModule("embeddings", new BertEmbeddings(config, rng));
         int e = Embeddings.Word.Weight.Dim(1);
-        if (e != config.HiddenSize) EmbeddingsProject = RegisterModule("embeddings_project", new DenseLayer(e, config.HiddenSize, rng));
+        if (e != config.HiddenSize) EmbeddingsProject = RegisterModule("embeddings_project", new Linear(e, config.HiddenSize, rng));
         Encoder = RegisterModule("encoder", new EncoderStack(config, rng));
         Pooler = RegisterModule("pooler", new DenseOnly(config.HiddenSize, config.HiddenSize, rng));
         BertInitialization.Apply(this, config.InitializerRange, rng);
@@ -385,23 +384,5 @@ public sealed class BertForMaskedLM : Module
         /// <summary>"predictions".</summary>
         public MaskedLmHead Predictions { get; }
         internal MlmContainer(MaskedLmHead head) => Predictions = RegisterModule("predictions", head);
-    }
-}
-
-/// <summary>BERT's initialization: linear and embedding weights N(0, std²), biases 0, layer norms 1 and 0.</summary>
-internal static class BertInitialization
-{
-    public static void Apply(Module root, float std, Rng rng)
-    {
-        foreach (var (_, m) in root.NamedModules().Prepend(("", root)))
-        {
-            if (m is DenseLayer linear)
-            {
-                Tensor.Normal(rng, 0f, std, linear.Weight.Shape.ToArray()).Data.CopyTo(linear.Weight.Data);
-                linear.Bias?.Data.Clear();
-            }
-            else if (m is Embedding embedding)
-                Tensor.Normal(rng, 0f, std, embedding.Weight.Shape.ToArray()).Data.CopyTo(embedding.Weight.Data);
-        }
     }
 }

@@ -1,4 +1,4 @@
-namespace Jianwei.Models.Linear;
+namespace Jianwei.Models.Logistic;
 
 /// <summary>Settings of <see cref="LogisticRegression"/>, named as in scikit-learn.</summary>
 /// <param name="C">Inverse regularization strength: the loss is C·Σ log-loss + penalty.</param>

@@ -1,13 +1,13 @@
 using Jianwei.Models.Pretraining;
+using Jianwei.Models.Transformers;
 using Jianwei.Models.Training;
 using Jianwei.Tensors;
 using Jianwei.Tensors.Nn;
-using DenseLayer = Jianwei.Tensors.Nn.Linear;
 
-namespace Jianwei.Models.Transformers;
+namespace Jianwei.Bench;
 
-/// <summary>Fine-tuning settings of a <see cref="SequenceClassifier"/>.</summary>
-public sealed record FineTuneOptions
+/// <summary>Fine-tuning settings of a <see cref="SequenceClassifier"/> (the downstream probe of <c>bench pretrain</c>).</summary>
+internal sealed record FineTuneOptions
 {
     /// <summary>Passes over the training sequences.</summary>
     public int Epochs { get; init; } = 3;
@@ -30,12 +30,12 @@ public sealed record FineTuneOptions
 /// <c>BertForSequenceClassification</c> with one logit: pooled [CLS] → dropout → linear, trained with
 /// binary cross-entropy. Start it from a pretrained encoder or from scratch.
 /// </summary>
-public sealed class SequenceClassifier : Module
+internal sealed class SequenceClassifier : Module
 {
     /// <summary>"bert".</summary>
     public TransformerEncoder Encoder { get; }
     /// <summary>"classifier": H → 1.</summary>
-    public DenseLayer Classifier { get; }
+    public Linear Classifier { get; }
     private readonly Dropout _dropout;
     private readonly int _padId;
 
@@ -43,7 +43,7 @@ public sealed class SequenceClassifier : Module
     public SequenceClassifier(TransformerEncoder encoder, int padId, Rng rng)
     {
         Encoder = RegisterModule("bert", encoder);
-        Classifier = RegisterModule("classifier", new DenseLayer(encoder.Config.HiddenSize, 1, rng));
+        Classifier = RegisterModule("classifier", new Linear(encoder.Config.HiddenSize, 1, rng));
         BertInitialization.Apply(Classifier, encoder.Config.InitializerRange, rng);
         _dropout = RegisterModule("dropout", new Dropout(encoder.Config.HiddenDropout, rng.Fork()));
         _padId = padId;

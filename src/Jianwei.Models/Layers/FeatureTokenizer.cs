@@ -2,7 +2,7 @@ using Jianwei.Models.Features;
 using Jianwei.Tensors;
 using Jianwei.Tensors.Nn;
 
-namespace Jianwei.Models.Multimodal;
+namespace Jianwei.Models.Layers;
 
 /// <summary>
 /// The feature tokenizer (Gorishniy et al. 2021): every table cell becomes a token of width d — a
