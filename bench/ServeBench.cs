@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Jianwei.Data;
-using Jianwei.Models.Pipeline;
+using Jianwei.Models.Bundles;
 using Jianwei.Server;
 
 namespace Jianwei.Bench;

@@ -3,10 +3,10 @@ using System.Text.Json;
 using Jianwei.Data;
 using Jianwei.Evaluation;
 using Jianwei.Models.Boosting;
-using Jianwei.Models.Features;
-using Jianwei.Models.Logistic;
 using Jianwei.Models.Ensembles;
+using Jianwei.Models.Features;
 using Jianwei.Models.Neural;
+using Jianwei.Models.Bundles;
 
 namespace Jianwei.Bench;
 
@@ -40,89 +40,66 @@ internal static class TabularBench
             var table = RawTable.Load(path);
             var inferred = SchemaInference.Infer(table, label, positive);
             var schema = inferred with { Columns = inferred.Columns.Select(c => ignore.Contains(c.Name) ? c with { Role = ColumnRole.Ignore } : c).ToArray() };
-            int li = table.IndexOf(label);
-            var y = table.Rows.Select(r => r[li].Trim() == positive ? 1 : 0).ToArray();
+            var y = schema.Labels(table);
             var folds = DataSplits.StratifiedKFold(y, 5, seed: 0);
-            FitPredict lr = (train, test) =>
+            // The bundle's recipes, with the anchors' settings: XGBoost on the table alone, two threads; a 5-fold stack.
+            FitPredict Recipe(TabularLearner learner) => (train, test) =>
             {
-                var features = LinearFeatures.Fit(table, schema, train);
-                return LogisticRegression.Fit(features.Transform(table, train), train.Select(r => y[r]).ToArray(), new LogisticRegressionOptions(C: 1))
-                    .PredictProbability(features.Transform(table, test));
+                using var model = TabularModel.Fit(table, schema, y, train, new TabularModelOptions
+                {
+                    Learner = learner, Seed = 0, StackFolds = 5, BoostingTextTerms = 0, Boosting = new BoostingOptions { Threads = 2 },
+                });
+                return model.Predict(table, test);
             };
-            FitPredict xgb = (train, test) =>
-            {
-                // Early-stopping rows: a stratified 10 % of the training rows.
-                var inner = DataSplits.StratifiedTrainValidTest(train.Select(r => y[r]).ToArray(), 0.1, 0, seed: 0);
-                int[] fit = inner.Train.Select(r => train[r]).ToArray(), stop = inner.Validation.Select(r => train[r]).ToArray();
-                var features = TreeFeatures.Fit(table, schema, fit);
-                using var model = GradientBoostedTrees.Train(features.Transform(table, fit), fit.Select(r => y[r]).ToArray(),
-                    new BoostingOptions { MaxRounds = 2000, LearningRate = 0.05, MaxDepth = 6, Subsample = 0.8, ColumnSample = 0.8, EarlyStoppingRounds = 50, Threads = 2 },
-                    features.Transform(table, stop), stop.Select(r => y[r]).ToArray(), features.Names, features.Categorical);
-                return model.PredictProbability(features.Transform(table, test)).Select(v => (double)v).ToArray();
-            };
-            Evaluate(file, "lr", table.RowCount, y, folds, lr);
+            Evaluate(file, "lr", table.RowCount, y, folds, Recipe(TabularLearner.Logistic));
             if (!withTrees) continue;
             foreach (bool pretrained in new[] { false, true })
                 Evaluate(file, pretrained ? "tabnet-pretrained" : "tabnet", table.RowCount, y, folds, (train, test) =>
                 {
-                    var inner = DataSplits.StratifiedTrainValidTest(train.Select(r => y[r]).ToArray(), 0.1, 0, seed: 0);
-                    int[] fit = inner.Train.Select(r => train[r]).ToArray(), stop = inner.Validation.Select(r => train[r]).ToArray();
-                    var features = TokenFeatures.Fit(table, schema, fit);
+                    var inner = DataSplits.StratifiedTrainValidTest(train, y, 0.1, 0, seed: 0);
+                    var features = TokenFeatures.Fit(table, schema, inner.Train);
                     var model = new TabNet(features.NumericCount, features.CategorySizes, new TabNetOptions { BatchSize = 256, VirtualBatch = 64, Patience = 20, MaxEpochs = 200 });
-                    var fitInputs = features.Transform(table, fit);
-                    var stopInputs = features.Transform(table, stop);
+                    var fitInputs = features.Transform(table, inner.Train);
+                    var stopInputs = features.Transform(table, inner.Validation);
                     if (pretrained) model.Pretrain(fitInputs, stopInputs);   // self-supervised on the same training rows, labels unused
-                    model.Fit(fitInputs, fit.Select(r => y[r]).ToArray(), stopInputs, stop.Select(r => y[r]).ToArray());
+                    model.Fit(fitInputs, inner.Train.Select(r => y[r]).ToArray(), stopInputs, inner.Validation.Select(r => y[r]).ToArray());
                     return model.PredictProbability(features.Transform(table, test));
                 });
             Evaluate(file, "ft-transformer", table.RowCount, y, folds, (train, test) =>
             {
                 // Validation rows for early stopping: a stratified 10 % of the training rows.
-                var inner = DataSplits.StratifiedTrainValidTest(train.Select(r => y[r]).ToArray(), 0.1, 0, seed: 0);
-                int[] fit = inner.Train.Select(r => train[r]).ToArray(), stop = inner.Validation.Select(r => train[r]).ToArray();
-                var features = TokenFeatures.Fit(table, schema, fit);
+                var inner = DataSplits.StratifiedTrainValidTest(train, y, 0.1, 0, seed: 0);
+                var features = TokenFeatures.Fit(table, schema, inner.Train);
                 var model = new FtTransformer(features.NumericCount, features.CategorySizes, new FtTransformerOptions());
-                model.Fit(features.Transform(table, fit), fit.Select(r => y[r]).ToArray(), features.Transform(table, stop), stop.Select(r => y[r]).ToArray());
+                model.Fit(features.Transform(table, inner.Train), inner.Train.Select(r => y[r]).ToArray(), features.Transform(table, inner.Validation), inner.Validation.Select(r => y[r]).ToArray());
                 return model.PredictProbability(features.Transform(table, test));
             });
-            Evaluate(file, "xgb", table.RowCount, y, folds, xgb);
-            // Stacking: inner 5-fold out-of-fold predictions of the base learners train a logistic stacker.
-            Evaluate(file, "stack", table.RowCount, y, folds, (train, test) =>
-            {
-                var innerFolds = DataSplits.StratifiedKFold(train.Select(r => y[r]).ToArray(), 5, seed: 0)
-                    .Select(f => new Fold(f.Index, f.Train.Select(r => train[r]).ToArray(), f.Test.Select(r => train[r]).ToArray())).ToList();
-                var bases = new[] { lr, xgb };
-                var oof = bases.Select(b => Pick(CrossValidation.OutOfFold(innerFolds, y.Length, b), train)).ToList();
-                var stacker = LogisticStacker.Fit(oof, train.Select(r => y[r]).ToArray());
-                return stacker.Predict(bases.Select(b => b(train, test)).ToList());
-            });
+            Evaluate(file, "xgb", table.RowCount, y, folds, Recipe(TabularLearner.Boosting));
+            Evaluate(file, "stack", table.RowCount, y, folds, Recipe(TabularLearner.Stack));
         }
         return 0;
     }
-
-    private static double[] Pick(double[] all, int[] rows) => rows.Select(r => all[r]).ToArray();
 
     private static string? s_learnerFilter;
 
     private static void Evaluate(string file, string learner, int rows, int[] y, List<Fold> folds, FitPredict fitPredict)
     {
         if (s_learnerFilter is not null && !learner.Contains(s_learnerFilter, StringComparison.Ordinal)) return;
-        var auc = new List<double>(); var pr = new List<double>(); var ks = new List<double>(); var secs = new List<double>();
+        var scores = new FoldScores();
+        var secs = new List<double>();
         foreach (var fold in folds)
         {
             var sw = Stopwatch.StartNew();
             var p = fitPredict(fold.Train, fold.Test);
             secs.Add(sw.Elapsed.TotalSeconds);
-            var t = fold.Test.Select(i => y[i]).ToArray();
-            auc.Add(Metrics.RocAuc(p, t)); pr.Add(Metrics.PrAuc(p, t)); ks.Add(Metrics.Ks(p, t));
+            scores.Add(p, fold.Test.Select(i => y[i]).ToArray());
         }
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["config"] = "tabular", ["dataset"] = file, ["learner"] = learner, ["rows"] = rows,
-            ["auc"] = Math.Round(auc.Average(), 4), ["auc_std"] = Math.Round(Std(auc), 4), ["pr_auc"] = Math.Round(pr.Average(), 4), ["pr_auc_std"] = Math.Round(Std(pr), 4),
-            ["ks"] = Math.Round(ks.Average(), 4), ["ks_std"] = Math.Round(Std(ks), 4), ["fit_s_per_fold"] = Math.Round(secs.Average(), 2),
+            ["auc"] = Math.Round(scores.Auc.Average(), 4), ["auc_std"] = Math.Round(FoldScores.Std(scores.Auc), 4),
+            ["pr_auc"] = Math.Round(scores.PrAuc.Average(), 4), ["pr_auc_std"] = Math.Round(FoldScores.Std(scores.PrAuc), 4),
+            ["ks"] = Math.Round(scores.Ks.Average(), 4), ["ks_std"] = Math.Round(FoldScores.Std(scores.Ks), 4), ["fit_s_per_fold"] = Math.Round(secs.Average(), 2),
         }));
     }
-
-    private static double Std(List<double> v) { double m = v.Average(); return Math.Sqrt(v.Sum(x => (x - m) * (x - m)) / (v.Count - 1)); }
 }

@@ -4,8 +4,8 @@
 # bench scores — with the fields that record time (manifest "created", training "seconds", bench
 # "seconds") taken out. Run it before and after a refactoring that must not change behaviour: the
 # outputs must be identical. Each bundle is then used: predict, explain and evaluate --report on the
-# same rows, their outputs hashed with the work directory's path and the report's training time
-# taken out. Usage: scripts/fingerprint.sh [--use-only] [WORKDIR]
+# same rows, their outputs hashed with the work directory's path and the report's times (trained,
+# generated) taken out. Usage: scripts/fingerprint.sh [--use-only] [WORKDIR]
 # (--use-only skips training and uses the bundles already in WORKDIR: to run this build on bundles
 # another build wrote.)
 set -euo pipefail
@@ -54,7 +54,7 @@ for preset in ("fast", "balanced", "best"):
     for kind in ("scores.csv", "explain.txt", "evaluate.txt", "report.html"):
         path = os.path.join(work, "use", f"{preset}.{kind}")
         text = open(path, encoding="utf-8").read().replace(work, "WORK")
-        text = re.sub(r"trained \d{4}-\d\d-\d\d \d\d:\d\d UTC", "trained TIME", text)
+        text = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", "TIME", text)   # when trained, when generated
         print(hashlib.sha256(text.encode()).hexdigest()[:16], "use", preset, kind)
 b = json.load(open(os.path.join(work, "bench.json")))
 for mode, r in sorted(b["modes"].items()):

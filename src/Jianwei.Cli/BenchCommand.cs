@@ -4,6 +4,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Jianwei.Data;
+using Jianwei.Models.Experiments;
 using Jianwei.Models.Multimodal;
 using Jianwei.Tensors.Serialization;
 using Jianwei.Text;
@@ -17,6 +18,19 @@ namespace Jianwei.Cli;
 /// </summary>
 internal static class BenchCommand
 {
+    private const string Help = """
+        Run the comparison the method was published with, on your data, same folds for every mode:
+        logistic regression, XGBoost (table + TF-IDF terms), their stack, TabNet, a text-only
+        transformer from scratch and pretrained, late fusion (text and table models trained apart,
+        then joined), the multimodal transformer without and with co-pretraining, and the
+        co-pretrained model stacked with XGBoost.
+
+        Examples:
+          jianwei bench companies.csv --label default --unlabeled unlabeled.csv --json results.json
+          jianwei bench loans.csv --label status --positive bad --modes lr,xgb,multimodal --folds 3
+          jianwei bench companies.csv --label default --modes multimodal,multimodal-no-cells --freeze-epochs 1 --contrastive 0.1
+        """;
+
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var data = new Argument<FileInfo>("DATA") { Description = "labeled table with at least one text column" };
@@ -32,18 +46,7 @@ internal static class BenchCommand
         var pretrainSteps = new Option<int>("--pretrain-steps") { Description = "steps of each self-supervised pretraining instead of --budget: the same scores on any machine (0: --budget decides)", DefaultValueFactory = _ => 0 };
         var schemaFile = new Option<FileInfo?>("--schema") { Description = "a schema file pinning roles and types" };
         var textBudget = new Option<int>("--text-budget") { Description = "transformer modes: tokens kept per text column (longer texts are cut)", DefaultValueFactory = _ => new ComparisonOptions().TextBudget };
-        var cmd = new Command("bench", """
-            Run the comparison the method was published with, on your data, same folds for every mode:
-            logistic regression, XGBoost (table + TF-IDF terms), their stack, TabNet, a text-only
-            transformer from scratch and pretrained, late fusion (text and table models trained apart,
-            then joined), the multimodal transformer without and with co-pretraining, and the
-            co-pretrained model stacked with XGBoost.
-
-            Examples:
-              jianwei bench companies.csv --label default --unlabeled unlabeled.csv --json results.json
-              jianwei bench loans.csv --label status --positive bad --modes lr,xgb,multimodal --folds 3
-              jianwei bench companies.csv --label default --modes multimodal,multimodal-no-cells --freeze-epochs 1 --contrastive 0.1
-            """) { data, label, positive, unlabeled, modes, folds, seed, json, html, budget, pretrainSteps, schemaFile, textBudget };
+        var cmd = new Command("bench", Help) { data, label, positive, unlabeled, modes, folds, seed, json, html, budget, pretrainSteps, schemaFile, textBudget };
         // Fine-tuning tricks: measure one by running the same command with and without it.
         var fineTuning = new FineTuningOptions("text and multimodal");
         fineTuning.AddTo(cmd);
@@ -57,57 +60,58 @@ internal static class BenchCommand
             var table = input.Load(parse, file);
             var extra = parse.GetValue(unlabeled) is FileInfo u ? input.Load(parse, u) : null;
             var schema = SchemaResolution.Resolve(table, parse.GetValue(label)!, parse.GetValue(positive), parse.GetValue(schemaFile)?.FullName);
-            if (parse.GetValue(folds) < 2) throw new UserErrorException("--folds: at least 2.");
             var modeList = parse.GetValue(modes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var dict = ChineseSegmenter.FindDictionary();
-            int encoderLayers = new ComparisonOptions().Encoder.Layers;
             var options = new ComparisonOptions
             {
-                Modes = modeList, Folds = parse.GetValue(folds), Seed = parse.GetValue(seed), PretrainBudget = TimeSpan.FromMinutes(OptionChecks.Within(parse.GetValue(budget), "--budget", 0, 24 * 60, "minutes")),
+                Modes = modeList, Folds = parse.GetValue(folds) >= 2 ? parse.GetValue(folds) : throw new UserErrorException("--folds: at least 2."), Seed = parse.GetValue(seed),
+                PretrainBudget = TimeSpan.FromMinutes(OptionChecks.Within(parse.GetValue(budget), "--budget", 0, 24 * 60, "minutes")),
                 PretrainSteps = parse.GetValue(pretrainSteps) is >= 0 and var ps ? ps : throw new UserErrorException("--pretrain-steps: 0 (use --budget) or more."),
-                Segmenter = dict is null ? null : ChineseSegmenter.Load(dict), Log = stderr,
+                Segmenter = ChineseSegmenter.FindDictionary() is string dict ? ChineseSegmenter.Load(dict) : null, Log = stderr,
                 TextBudget = parse.GetValue(textBudget) is >= 1 and var tb ? tb : throw new UserErrorException("--text-budget: at least 1 token."),
-                HeadLayers = fineTuning.HeadLayers(parse, encoderLayers),
+                HeadLayers = fineTuning.HeadLayers(parse, new ComparisonOptions().Encoder.Layers),
                 FineTune = fineTuning.Apply(parse, new ComparisonOptions().FineTune),
             };
             foreach (var m in modeList)
                 if (!Comparison.Modes.Contains(m) && !Comparison.Ablations.Contains(m))
                     throw new UserErrorException($"--modes: unknown mode '{m}' (modes: {string.Join(", ", Comparison.Modes)}; ablations: {string.Join(", ", Comparison.Ablations)}).");
-            int li = table.IndexOf(schema.Label!);
-            int positives = table.Rows.Count(r => r[li].Trim() == schema.PositiveClass), negatives = table.RowCount - positives;
+            var y = schema.Labels(table);
+            int positives = y.Count(v => v == 1), negatives = y.Length - positives;
             if (Math.Min(positives, negatives) < options.Folds)
                 throw new UserErrorException($"--folds: {options.Folds} stratified folds need at least {options.Folds} rows of each class; '{schema.Label}' has {positives:N0} positive and {negatives:N0} other rows.");
             var results = Comparison.Run(table, schema, options, extra);
-
             stdout.WriteLine($"{file.Name}: {table.RowCount:N0} rows{(extra is null ? "" : $" + {extra.RowCount:N0} unlabeled")}, {options.Folds}-fold stratified CV (seed {options.Seed})");
             stdout.WriteLine();
             stdout.WriteLine("| mode | ROC-AUC | PR-AUC | KS | accuracy | time |");
             stdout.WriteLine("|---|---:|---:|---:|---:|---:|");
             foreach (var r in results)
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Mode} | {r.Auc:0.0000} ± {r.AucStd:0.0000} | {r.PrAuc:0.0000} | {r.Ks:0.0000} | {r.Accuracy:0.0000} | {r.Seconds:0} s |"));
-            if (parse.GetValue(json) is FileInfo jf)
-            {
-                var obj = new Dictionary<string, object>
-                {
-                    ["dataset"] = file.Name, ["rows"] = table.RowCount, ["folds"] = options.Folds, ["seed"] = options.Seed,
-                    ["modes"] = results.ToDictionary(r => r.Mode, r => new Dictionary<string, double>
-                    {
-                        ["auc"] = Math.Round(r.Auc, 6), ["auc_std"] = Math.Round(r.AucStd, 6), ["pr_auc"] = Math.Round(r.PrAuc, 6),
-                        ["ks"] = Math.Round(r.Ks, 6), ["accuracy"] = Math.Round(r.Accuracy, 6), ["seconds"] = Math.Round(r.Seconds, 1),
-                    }),
-                };
-                AtomicFile.WriteAllText(jf.FullName, JsonSerializer.Serialize(obj, CliJson.Options));
-            }
-            if (parse.GetValue(html) is FileInfo hf)
-            {
-                var sb = new StringBuilder("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Jianwei bench</title><style>body{font-family:system-ui,sans-serif;margin:24px}td,th{border:1px solid #ddd;padding:4px 10px;text-align:right}td:first-child{text-align:left}table{border-collapse:collapse}</style></head><body>");
-                sb.Append("<h1>").Append(WebUtility.HtmlEncode(file.Name)).Append("</h1><table><tr><th>mode</th><th>ROC-AUC</th><th>± std</th><th>PR-AUC</th><th>KS</th><th>accuracy</th><th>seconds</th></tr>");
-                foreach (var r in results)
-                    sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{WebUtility.HtmlEncode(r.Mode)}</td><td>{r.Auc:0.0000}</td><td>{r.AucStd:0.0000}</td><td>{r.PrAuc:0.0000}</td><td>{r.Ks:0.0000}</td><td>{r.Accuracy:0.0000}</td><td>{r.Seconds:0}</td></tr>");
-                AtomicFile.WriteAllText(hf.FullName, sb.Append("</table></body></html>").ToString());
-            }
+            if (parse.GetValue(json) is FileInfo jf) WriteJson(jf.FullName, file.Name, table.RowCount, options, results);
+            if (parse.GetValue(html) is FileInfo hf) WriteHtml(hf.FullName, file.Name, results);
             return 0;
         });
         return cmd;
+    }
+
+    private static void WriteJson(string path, string dataset, int rows, ComparisonOptions options, List<ModeResult> results)
+    {
+        var obj = new Dictionary<string, object>
+        {
+            ["dataset"] = dataset, ["rows"] = rows, ["folds"] = options.Folds, ["seed"] = options.Seed,
+            ["modes"] = results.ToDictionary(r => r.Mode, r => new Dictionary<string, double>
+            {
+                ["auc"] = Math.Round(r.Auc, 6), ["auc_std"] = Math.Round(r.AucStd, 6), ["pr_auc"] = Math.Round(r.PrAuc, 6),
+                ["ks"] = Math.Round(r.Ks, 6), ["accuracy"] = Math.Round(r.Accuracy, 6), ["seconds"] = Math.Round(r.Seconds, 1),
+            }),
+        };
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(obj, CliJson.Options));
+    }
+
+    private static void WriteHtml(string path, string dataset, List<ModeResult> results)
+    {
+        var sb = new StringBuilder("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Jianwei bench</title><style>body{font-family:system-ui,sans-serif;margin:24px}td,th{border:1px solid #ddd;padding:4px 10px;text-align:right}td:first-child{text-align:left}table{border-collapse:collapse}</style></head><body>");
+        sb.Append("<h1>").Append(WebUtility.HtmlEncode(dataset)).Append("</h1><table><tr><th>mode</th><th>ROC-AUC</th><th>± std</th><th>PR-AUC</th><th>KS</th><th>accuracy</th><th>seconds</th></tr>");
+        foreach (var r in results)
+            sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{WebUtility.HtmlEncode(r.Mode)}</td><td>{r.Auc:0.0000}</td><td>{r.AucStd:0.0000}</td><td>{r.PrAuc:0.0000}</td><td>{r.Ks:0.0000}</td><td>{r.Accuracy:0.0000}</td><td>{r.Seconds:0}</td></tr>");
+        AtomicFile.WriteAllText(path, sb.Append("</table></body></html>").ToString());
     }
 }

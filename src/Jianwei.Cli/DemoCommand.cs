@@ -3,8 +3,9 @@ using System.Diagnostics;
 using System.Globalization;
 using Jianwei.Data;
 using Jianwei.Evaluation.Reports;
+using Jianwei.Models.Learners;
 using Jianwei.Models.Multimodal;
-using Jianwei.Models.Pipeline;
+using Jianwei.Models.Bundles;
 using Jianwei.Tensors.Serialization;
 
 namespace Jianwei.Cli;
@@ -56,89 +57,91 @@ internal static class DemoCommand
             var presetValue = TrainCommand.ParsePreset(parse.GetValue(preset)!);
             // The demo writes data/, model/ and report.html only into a new or empty folder, or one an earlier demo wrote.
             string root = OwnedDirectory.Claim(parse.GetValue(outDir)!.FullName, MarkerFile, "jianwei-demo", WrittenBefore);
-            string dataDir = Path.Combine(root, "data");
-            Directory.CreateDirectory(dataDir);
             string bundleDir = Path.Combine(root, "model");
             ModelBundle.CheckReplaceable(bundleDir);
-            int companies = isQuick ? 4_000 : 20_000, unlabeledCompanies = isQuick ? 4_000 : 50_000;
-            stderr.WriteLine($"[1/4] generating {companies:N0} labeled + {unlabeledCompanies:N0} unlabeled companies (Chinese profiles, recruitment posts, registration changes) ...");
-            var ds = SmeDataGenerator.Generate(new SmeDataOptions(Labeled: companies, Unlabeled: unlabeledCompanies));
-            string allPath = Path.Combine(dataDir, "companies.csv"), unlabeledPath = Path.Combine(dataDir, "unlabeled.csv");
-            SmeDataset.WriteCsv(allPath, ds.Labeled, withLabel: true);
-            SmeDataset.WriteCsv(unlabeledPath, ds.Unlabeled, withLabel: false);
-            var table = RawTable.Load(allPath);
-            var schema = SchemaInference.Infer(table, "default", "1");
-            var y = schema.Labels(table);
-            var split = DataSplits.StratifiedTrainValidTest(y, 0, 0.25, seed: 0);
-            string trainPath = Path.Combine(dataDir, "train.csv"), testPath = Path.Combine(dataDir, "test.csv");
-            WriteRows(table, split.Train, trainPath);
-            WriteRows(table, split.Test, testPath);
-            var train = RawTable.Load(trainPath);
-            var test = RawTable.Load(testPath);
-            var yTrain = schema.Labels(train);
-            var yTest = schema.Labels(test);
-
-            stderr.WriteLine($"[2/4] comparing learners on {test.RowCount:N0} held-out companies ...");
-            var rows = new List<(string Name, double Auc, double PrAuc, double Ks, double Seconds)>();
-            var learners = isQuick ? new[] { TabularLearner.Logistic, TabularLearner.Boosting } : [TabularLearner.Logistic, TabularLearner.Boosting, TabularLearner.Stack];
-            var testRows = Enumerable.Range(0, test.RowCount).ToArray();
-            foreach (var learner in learners)
-            {
-                var t = Stopwatch.StartNew();
-                using var model = TabularModel.Fit(train, schema, yTrain, Enumerable.Range(0, train.RowCount).ToArray(), new TabularModelOptions { Learner = learner });
-                var p = model.Predict(test, testRows);
-                rows.Add((learner switch
-                {
-                    TabularLearner.Logistic => "logistic regression (table + TF-IDF of texts)",
-                    TabularLearner.Boosting => "XGBoost (table + TF-IDF terms)",
-                    _ => "stack: LR + XGBoost",
-                }, Evaluation.Metrics.RocAuc(p, yTest), Evaluation.Metrics.PrAuc(p, yTest), Evaluation.Metrics.Ks(p, yTest), t.Elapsed.TotalSeconds));
-                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      {rows[^1].Name}: ROC-AUC {rows[^1].Auc:0.0000} ({rows[^1].Seconds:0.0} s)"));
-            }
-
+            var data = Generate(Path.Combine(root, "data"), isQuick, stderr);
+            stderr.WriteLine($"[2/4] comparing learners on {data.Test.RowCount:N0} held-out companies ...");
+            var results = (isQuick ? new[] { TabularLearner.Logistic, TabularLearner.Boosting } : [TabularLearner.Logistic, TabularLearner.Boosting, TabularLearner.Stack])
+                .Select(learner => Score(data, learner, stderr)).ToList();
             stderr.WriteLine($"[3/4] training the {presetValue.ToString().ToLowerInvariant()} bundle ...");
             var bundleClock = Stopwatch.StartNew();
             var multimodal = MultimodalLearnerOptions.ForBudget(isQuick ? 0.3 : 3);
             if (isQuick) multimodal = multimodal with { FineTune = multimodal.FineTune with { TimeBudget = TimeSpan.FromSeconds(40) } };
-            var trainAndUnlabeled = train.Append(RawTable.Load(unlabeledPath), mayBeAbsent: "default");
-            using (var bundle = ModelBundle.Train(trainAndUnlabeled, schema, trainPath, new BundleTrainingOptions { Preset = presetValue, Multimodal = multimodal }, stderr))
+            var trainAndUnlabeled = data.Train.Append(RawTable.Load(data.UnlabeledPath), mayBeAbsent: "default");
+            string reportPath = Path.Combine(root, "report.html");
+            using (var bundle = ModelBundle.Train(trainAndUnlabeled, data.Schema, data.TrainPath, new BundleTrainingOptions { Preset = presetValue, Multimodal = multimodal }, stderr))
             {
                 bundle.Save(bundleDir);
                 stderr.WriteLine("[4/4] evaluating and writing the report ...");
-                var scores = BundleEvaluation.Evaluate(bundle, test);
-                var p = scores.Probabilities;
-                rows.Add(($"the bundle: {Describe(bundle.Model.Learner)}", Evaluation.Metrics.RocAuc(p, yTest), Evaluation.Metrics.PrAuc(p, yTest), Evaluation.Metrics.Ks(p, yTest), bundleClock.Elapsed.TotalSeconds));
-                string reportPath = Path.Combine(root, "report.html");
-                AtomicFile.WriteAllText(reportPath, HtmlReport.Render(BundleReport.Build(bundle, bundleDir, test, "test.csv", scores)));
-
-                stdout.WriteLine();
-                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Held-out test set: {test.RowCount:N0} companies, default rate {yTest.Average():0.00%}"));
-                stdout.WriteLine();
-                stdout.WriteLine("| model | ROC-AUC | PR-AUC | KS | train time |");
-                stdout.WriteLine("|---|---:|---:|---:|---:|");
-                foreach (var r in rows)
-                    stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Auc:0.0000} | {r.PrAuc:0.0000} | {r.Ks:0.0000} | {r.Seconds:0.0} s |"));
-                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| true risk score (the ceiling, whole dataset) | {ds.TrueScoreAuc:0.0000} | | | |"));
-                stdout.WriteLine();
-                stdout.WriteLine("All modes of the published comparison, with k-fold CV: jianwei bench " + allPath + " --label default --unlabeled " + unlabeledPath);
-                stdout.WriteLine($"data:   {dataDir}");
-                stdout.WriteLine($"model:  {bundleDir}   (try: jianwei predict {bundleDir} {testPath} --out scores.csv)");
-                stdout.WriteLine($"report: {reportPath}");
-                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"done in {clock.Elapsed.TotalSeconds:0} s"));
+                var scores = BundleEvaluation.Evaluate(bundle, data.Test);
+                results.Add(Scored($"the bundle: {TabularModel.Describe(bundle.Model.Learner)}", scores.Probabilities, data.YTest, bundleClock.Elapsed.TotalSeconds));
+                AtomicFile.WriteAllText(reportPath, HtmlReport.Render(BundleReport.Build(bundle, bundleDir, data.Test, "test.csv", scores)));
             }
+            PrintSummary(stdout, data, results);
+            stdout.WriteLine($"model:  {bundleDir}   (try: jianwei predict {bundleDir} {data.TestPath} --out scores.csv)");
+            stdout.WriteLine($"report: {reportPath}");
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"done in {clock.Elapsed.TotalSeconds:0} s"));
             return 0;
         });
         return cmd;
     }
 
-    private static string Describe(TabularLearner learner) => learner switch
+    /// <summary>The demo's data: the generated companies, their stratified 75/25 split as written, labels and the generator's ceiling.</summary>
+    private sealed record DemoData(string Directory, string AllPath, string UnlabeledPath, string TrainPath, string TestPath,
+                                   RawTable Train, RawTable Test, TableSchema Schema, int[] YTrain, int[] YTest, double Ceiling);
+
+    /// <summary>A learner's scores on the held-out companies.</summary>
+    private sealed record Result(string Name, double Auc, double PrAuc, double Ks, double Seconds);
+
+    /// <summary>Step 1: generates labeled and unlabeled companies into <paramref name="dataDir"/> and splits off the test set.</summary>
+    private static DemoData Generate(string dataDir, bool isQuick, TextWriter stderr)
     {
-        TabularLearner.MultimodalStack => "co-pretrained multimodal transformer + XGBoost",
-        TabularLearner.Multimodal => "co-pretrained multimodal transformer",
-        TabularLearner.Stack => "stack: LR + XGBoost",
-        TabularLearner.Boosting => "XGBoost (table + TF-IDF terms)",
-        _ => "logistic regression (table + TF-IDF of texts)",
-    };
+        Directory.CreateDirectory(dataDir);
+        int companies = isQuick ? 4_000 : 20_000, unlabeledCompanies = isQuick ? 4_000 : 50_000;
+        stderr.WriteLine($"[1/4] generating {companies:N0} labeled + {unlabeledCompanies:N0} unlabeled companies (Chinese profiles, recruitment posts, registration changes) ...");
+        var ds = SmeDataGenerator.Generate(new SmeDataOptions(Labeled: companies, Unlabeled: unlabeledCompanies));
+        string allPath = Path.Combine(dataDir, "companies.csv"), unlabeledPath = Path.Combine(dataDir, "unlabeled.csv");
+        SmeDataset.WriteCsv(allPath, ds.Labeled, withLabel: true);
+        SmeDataset.WriteCsv(unlabeledPath, ds.Unlabeled, withLabel: false);
+        var table = RawTable.Load(allPath);
+        var schema = SchemaInference.Infer(table, "default", "1");
+        var split = DataSplits.StratifiedTrainValidTest(schema.Labels(table), 0, 0.25, seed: 0);
+        string trainPath = Path.Combine(dataDir, "train.csv"), testPath = Path.Combine(dataDir, "test.csv");
+        WriteRows(table, split.Train, trainPath);
+        WriteRows(table, split.Test, testPath);
+        RawTable train = RawTable.Load(trainPath), test = RawTable.Load(testPath);
+        return new DemoData(dataDir, allPath, unlabeledPath, trainPath, testPath, train, test, schema, schema.Labels(train), schema.Labels(test), ds.TrueScoreAuc);
+    }
+
+    /// <summary>Step 2, one classic learner: fit on the training companies, score the held-out ones.</summary>
+    private static Result Score(DemoData data, TabularLearner learner, TextWriter stderr)
+    {
+        var t = Stopwatch.StartNew();
+        using var model = TabularModel.Fit(data.Train, data.Schema, data.YTrain, Enumerable.Range(0, data.Train.RowCount).ToArray(), new TabularModelOptions { Learner = learner });
+        var p = model.Predict(data.Test, Enumerable.Range(0, data.Test.RowCount).ToArray());
+        var result = Scored(TabularModel.Describe(learner), p, data.YTest, t.Elapsed.TotalSeconds);
+        stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      {result.Name}: ROC-AUC {result.Auc:0.0000} ({result.Seconds:0.0} s)"));
+        return result;
+    }
+
+    private static Result Scored(string name, double[] p, int[] y, double seconds) =>
+        new(name, Evaluation.Metrics.RocAuc(p, y), Evaluation.Metrics.PrAuc(p, y), Evaluation.Metrics.Ks(p, y), seconds);
+
+    /// <summary>The comparison table against the generator's ceiling, and where things are.</summary>
+    private static void PrintSummary(TextWriter stdout, DemoData data, List<Result> results)
+    {
+        stdout.WriteLine();
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Held-out test set: {data.Test.RowCount:N0} companies, default rate {data.YTest.Average():0.00%}"));
+        stdout.WriteLine();
+        stdout.WriteLine("| model | ROC-AUC | PR-AUC | KS | train time |");
+        stdout.WriteLine("|---|---:|---:|---:|---:|");
+        foreach (var r in results)
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Auc:0.0000} | {r.PrAuc:0.0000} | {r.Ks:0.0000} | {r.Seconds:0.0} s |"));
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| true risk score (the ceiling, whole dataset) | {data.Ceiling:0.0000} | | | |"));
+        stdout.WriteLine();
+        stdout.WriteLine("All modes of the published comparison, with k-fold CV: jianwei bench " + data.AllPath + " --label default --unlabeled " + data.UnlabeledPath);
+        stdout.WriteLine($"data:   {data.Directory}");
+    }
 
     /// <summary>Writes the chosen rows of a table as CSV (RFC 4180 quoting), atomically.</summary>
     private static void WriteRows(RawTable table, IReadOnlyList<int> rows, string path)

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Jianwei.Evaluation.Reports;
-using Jianwei.Models.Pipeline;
+using Jianwei.Models.Bundles;
 using Jianwei.Tensors.Serialization;
 
 namespace Jianwei.Cli;

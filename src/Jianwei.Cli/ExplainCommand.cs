@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using Jianwei.Models.Pipeline;
+using Jianwei.Models.Bundles;
 
 namespace Jianwei.Cli;
 

@@ -43,43 +43,48 @@ internal static class InspectCommand
             var output = parse.GetValue(schemaOut);
             if (output is not null) AtomicFile.WriteAllText(output.FullName, schema.ToJson());
 
-            if (parse.GetValue(json))
+            if (parse.GetValue(json)) PrintJson(stdout, file, table, schema, stats);
+            else
             {
-                var labelIdx = schema.Label is null ? -1 : table.IndexOf(schema.Label);
-                stdout.WriteLine(JsonSerializer.Serialize(new
-                {
-                    file = file.FullName, rows = table.RowCount, skipped_rows = table.SkippedRows.Select(s => new { line = s.Line, reason = s.Reason }),
-                    label = schema.Label, positive_class = schema.PositiveClass,
-                    positive_rate = labelIdx < 0 ? (double?)null : table.Rows.Count(r => r[labelIdx].Trim() == schema.PositiveClass) / (double)Math.Max(1, table.RowCount),
-                    columns = stats.Select(s => new
-                    {
-                        name = s.Name, role = s.Schema.Role.ToString(), type = s.Schema.Type.ToString(), missing_rate = s.MissingRate, distinct = s.Distinct,
-                        top = s.TopValues.Select(t => new { value = t.Value, count = t.Count }), quantiles = s.Quantiles, mean = s.Mean, std = s.StandardDeviation,
-                    }),
-                }, Json));
-                return 0;
+                PrintTable(stdout, file, table, schema, stats);
+                if (output is not null) stdout.WriteLine($"\nschema written to {output.FullName} (edit roles and types there, then pass --schema)");
             }
-            stdout.WriteLine($"{file.Name}: {table.RowCount:N0} rows, {table.Header.Count} columns" +
-                             (table.SkippedRows.Count > 0 ? $", {table.SkippedRows.Count} malformed rows skipped (lines {string.Join(", ", table.SkippedRows.Take(10).Select(s => s.Line))}{(table.SkippedRows.Count > 10 ? ", ..." : "")})" : ""));
-            if (schema.Label is not null)
-            {
-                int li = table.IndexOf(schema.Label);
-                int pos = table.Rows.Count(r => r[li].Trim() == schema.PositiveClass);
-                stdout.WriteLine($"label: {schema.Label} (positive '{schema.PositiveClass}': {pos:N0} rows, {Pct(pos / (double)Math.Max(1, table.RowCount))})");
-            }
-            stdout.WriteLine();
-            stdout.WriteLine($"{"column",-28} {"role",-10} {"type",-11} {"missing",8} {"distinct",9}  summary");
-            foreach (var s in stats)
-            {
-                string summary = s.Quantiles is { } q
-                    ? (s.Schema.Type == ColumnType.Text ? "length " : "") + $"min {Num(q[0])}  median {Num(q[3])}  max {Num(q[6])}"
-                    : string.Join("  ", s.TopValues.Take(3).Select(t => $"{Shorten(t.Value)} ({t.Count})"));
-                stdout.WriteLine($"{Shorten(s.Name, 28),-28} {s.Schema.Role,-10} {s.Schema.Type,-11} {Pct(s.MissingRate),8} {s.Distinct,9:N0}  {summary}");
-            }
-            if (output is not null) stdout.WriteLine($"\nschema written to {output.FullName} (edit roles and types there, then pass --schema)");
             return 0;
         });
         return cmd;
+    }
+
+    private static void PrintJson(TextWriter stdout, FileInfo file, RawTable table, TableSchema schema, IReadOnlyList<ColumnStatistics> stats) =>
+        stdout.WriteLine(JsonSerializer.Serialize(new
+        {
+            file = file.FullName, rows = table.RowCount, skipped_rows = table.SkippedRows.Select(s => new { line = s.Line, reason = s.Reason }),
+            label = schema.Label, positive_class = schema.PositiveClass,
+            positive_rate = schema.Label is null ? (double?)null : schema.Labels(table).Sum() / (double)Math.Max(1, table.RowCount),
+            columns = stats.Select(s => new
+            {
+                name = s.Name, role = s.Schema.Role.ToString(), type = s.Schema.Type.ToString(), missing_rate = s.MissingRate, distinct = s.Distinct,
+                top = s.TopValues.Select(t => new { value = t.Value, count = t.Count }), quantiles = s.Quantiles, mean = s.Mean, std = s.StandardDeviation,
+            }),
+        }, Json));
+
+    private static void PrintTable(TextWriter stdout, FileInfo file, RawTable table, TableSchema schema, IReadOnlyList<ColumnStatistics> stats)
+    {
+        stdout.WriteLine($"{file.Name}: {table.RowCount:N0} rows, {table.Header.Count} columns" +
+                         (table.SkippedRows.Count > 0 ? $", {table.SkippedRows.Count} malformed rows skipped (lines {string.Join(", ", table.SkippedRows.Take(10).Select(s => s.Line))}{(table.SkippedRows.Count > 10 ? ", ..." : "")})" : ""));
+        if (schema.Label is not null)
+        {
+            int pos = schema.Labels(table).Sum();
+            stdout.WriteLine($"label: {schema.Label} (positive '{schema.PositiveClass}': {pos:N0} rows, {Pct(pos / (double)Math.Max(1, table.RowCount))})");
+        }
+        stdout.WriteLine();
+        stdout.WriteLine($"{"column",-28} {"role",-10} {"type",-11} {"missing",8} {"distinct",9}  summary");
+        foreach (var s in stats)
+        {
+            string summary = s.Quantiles is { } q
+                ? (s.Schema.Type == ColumnType.Text ? "length " : "") + $"min {Num(q[0])}  median {Num(q[3])}  max {Num(q[6])}"
+                : string.Join("  ", s.TopValues.Take(3).Select(t => $"{Shorten(t.Value)} ({t.Count})"));
+            stdout.WriteLine($"{Shorten(s.Name, 28),-28} {s.Schema.Role,-10} {s.Schema.Type,-11} {Pct(s.MissingRate),8} {s.Distinct,9:N0}  {summary}");
+        }
     }
 
     private static string Pct(double share) => (share * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";

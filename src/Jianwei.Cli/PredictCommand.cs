@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Jianwei.Models.Pipeline;
+using Jianwei.Models.Bundles;
 using Jianwei.Tensors.Serialization;
 
 namespace Jianwei.Cli;

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Jianwei.Models.Pipeline;
+using Jianwei.Models.Bundles;
 using Jianwei.Server;
 
 namespace Jianwei.Cli;

@@ -2,8 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Jianwei.Data;
+using Jianwei.Models.Learners;
 using Jianwei.Models.Multimodal;
-using Jianwei.Models.Pipeline;
+using Jianwei.Models.Bundles;
 
 namespace Jianwei.Cli;
 

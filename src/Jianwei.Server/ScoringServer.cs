@@ -4,7 +4,8 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using Jianwei.Data;
-using Jianwei.Models.Pipeline;
+using Jianwei.Models.Learners;
+using Jianwei.Models.Bundles;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -13,35 +14,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Jianwei.Server;
-
-/// <summary>Limits and behaviour of the scoring server.</summary>
-public sealed record ServerOptions
-{
-    /// <summary>Largest request body in bytes.</summary>
-    public long MaxRequestBytes { get; init; } = 4 * 1024 * 1024;
-    /// <summary>Most rows in one request.</summary>
-    public int MaxRowsPerRequest { get; init; } = 10_000;
-    /// <summary>Text cells longer than this are truncated (with a warning).</summary>
-    public int MaxTextLength { get; init; } = 20_000;
-    /// <summary>Most rows scored in one pass when concurrent requests are batched together.</summary>
-    public int MaxBatchRows { get; init; } = 512;
-    /// <summary>Write ASP.NET Core's request log to the console.</summary>
-    public bool Verbose { get; init; }
-    /// <summary>
-    /// After a stop is asked for (SIGTERM, Ctrl+C), how long the server keeps answering — every new
-    /// request with 503 and <c>Connection: close</c>, so a client on a keep-alive connection gets an
-    /// answer and reconnects elsewhere instead of seeing the connection drop — before it stops listening.
-    /// </summary>
-    public TimeSpan DrainTime { get; init; } = TimeSpan.FromSeconds(1);
-    /// <summary>
-    /// How long a request body may stall before the request is answered 408 (Kestrel's minimum data
-    /// rate of 240 bytes/s applies after this grace), so a client that announces more bytes than it
-    /// sends cannot hold a connection. Kestrel needs more than one second.
-    /// </summary>
-    public TimeSpan BodyGracePeriod { get; init; } = TimeSpan.FromSeconds(5);
-    /// <summary>Where internal errors are logged in full (the client only learns that one happened).</summary>
-    public TextWriter? ErrorLog { get; init; }
-}
 
 /// <summary>
 /// The HTTP scoring service over a model bundle (ASP.NET Core minimal API):
@@ -259,142 +231,5 @@ public sealed class ScoringServer : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _worker;
-    }
-}
-
-/// <summary>A validation problem: the field (or null for the whole request) and what is wrong.</summary>
-public sealed record FieldError(string? Field, string Message);
-
-/// <summary>Turns JSON rows into cells of the schema's columns, collecting every bad field.</summary>
-internal sealed class RequestValidator
-{
-    private readonly int _maxText;
-    private readonly ValueParser _parser;
-
-    public RequestValidator(TableSchema schema, int maxTextLength)
-    {
-        _maxText = maxTextLength;
-        _parser = new ValueParser(schema.MissingMarkers);
-        Columns = schema.Columns.Where(c => c.Role is ColumnRole.Feature or ColumnRole.Identifier).ToArray();
-        Header = Columns.Select(c => c.Name).ToArray();
-    }
-
-    public IReadOnlyList<ColumnSchema> Columns { get; }
-    public string[] Header { get; }
-
-    public (string[] Cells, List<FieldError> Errors, List<string> Warnings) Convert(JsonElement row, int index)
-    {
-        var cells = new string[Columns.Count];
-        var errors = new List<FieldError>();
-        var warnings = new List<string>();
-        string Where(string name) => $"rows[{index}].{name}";
-        for (int c = 0; c < Columns.Count; c++)
-        {
-            var col = Columns[c];
-            if (!row.TryGetProperty(col.Name, out var v))
-            {
-                if (col.Role == ColumnRole.Feature) errors.Add(new FieldError(Where(col.Name), $"missing column (the model expects a {col.Type.ToString().ToLowerInvariant()} value; send null if it is unknown)."));
-                cells[c] = "";
-                continue;
-            }
-            string text;
-            switch (v.ValueKind)
-            {
-                case JsonValueKind.Null: text = ""; break;
-                case JsonValueKind.String:
-                    // GetString throws on text that is not valid Unicode: invalid UTF-8 bytes, or an unpaired surrogate escape (\ud800).
-                    try { text = v.GetString()!; }
-                    catch (InvalidOperationException) { errors.Add(new FieldError(Where(col.Name), "the string is not valid text (invalid UTF-8 or an unpaired UTF-16 surrogate).")); continue; }
-                    break;
-                case JsonValueKind.Number: text = v.GetRawText(); break;
-                case JsonValueKind.True: text = "true"; break;
-                case JsonValueKind.False: text = "false"; break;
-                default: errors.Add(new FieldError(Where(col.Name), $"expected a {col.Type.ToString().ToLowerInvariant()} value, got a JSON {v.ValueKind.ToString().ToLowerInvariant()}.")); continue;
-            }
-            if (col.Type is ColumnType.Numeric or ColumnType.Boolean or ColumnType.DateTime && !_parser.IsMissing(text) && double.IsNaN(ValueParser.ToNumber(text.Trim(), col.Type)))
-                errors.Add(new FieldError(Where(col.Name), ValueParser.Problem(text.Trim(), col.Type)));
-            if (col.Type == ColumnType.Text && text.Length > _maxText)
-            {
-                warnings.Add($"{Where(col.Name)}: text of {text.Length:N0} characters truncated to {_maxText:N0}.");
-                text = text[.._maxText];
-            }
-            cells[c] = text;
-        }
-        return (cells, errors, warnings);
-    }
-}
-
-/// <summary>Request counters and a latency histogram, rendered in Prometheus' text format.</summary>
-public sealed class ServerMetrics
-{
-    private static readonly double[] Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
-    private readonly long[] _bucketCounts = new long[Buckets.Length + 1];
-    private long _requests, _errors, _rows, _batches, _batchedRows;
-    private double _latencySum, _scoringSeconds;
-    private readonly object _lock = new();
-
-    /// <summary>Requests answered (errors included).</summary>
-    public long Requests => Interlocked.Read(ref _requests);
-    /// <summary>Requests answered with an error.</summary>
-    public long Errors => Interlocked.Read(ref _errors);
-    /// <summary>Scoring passes (one per micro-batch).</summary>
-    public long Batches => Interlocked.Read(ref _batches);
-    /// <summary>Rows scored in those passes.</summary>
-    public long BatchedRows { get { lock (_lock) return _batchedRows; } }
-    /// <summary>Seconds spent inside the model (the rest of a request's latency is HTTP, JSON and queueing).</summary>
-    public double ScoringSeconds { get { lock (_lock) return _scoringSeconds; } }
-
-    internal void Observe(double seconds, int rows, bool error)
-    {
-        lock (_lock)
-        {
-            _requests++; _rows += rows; _latencySum += seconds;
-            if (error) _errors++;
-            int b = 0;
-            while (b < Buckets.Length && seconds > Buckets[b]) b++;
-            _bucketCounts[b]++;
-        }
-    }
-
-    internal void ObserveBatch(int rows, double seconds)
-    {
-        lock (_lock) { _batches++; _batchedRows += rows; _scoringSeconds += seconds; }
-    }
-
-    /// <summary>Prometheus exposition text.</summary>
-    public string Render()
-    {
-        lock (_lock)
-        {
-            var sb = new StringBuilder();
-            void Line(string s) => sb.Append(s).Append('\n');
-            Line("# HELP jianwei_requests_total Scoring requests answered.");
-            Line("# TYPE jianwei_requests_total counter");
-            Line($"jianwei_requests_total {_requests}");
-            Line("# HELP jianwei_request_errors_total Scoring requests answered with an error.");
-            Line("# TYPE jianwei_request_errors_total counter");
-            Line($"jianwei_request_errors_total {_errors}");
-            Line("# HELP jianwei_rows_scored_total Rows scored.");
-            Line("# TYPE jianwei_rows_scored_total counter");
-            Line($"jianwei_rows_scored_total {_rows}");
-            Line("# HELP jianwei_batches_total Scoring passes (concurrent requests share one).");
-            Line("# TYPE jianwei_batches_total counter");
-            Line($"jianwei_batches_total {_batches}");
-            Line("# HELP jianwei_scoring_seconds_total Time spent inside the model, all passes together.");
-            Line("# TYPE jianwei_scoring_seconds_total counter");
-            Line($"jianwei_scoring_seconds_total {_scoringSeconds.ToString("R", CultureInfo.InvariantCulture)}");
-            Line("# HELP jianwei_request_duration_seconds Time from request to response.");
-            Line("# TYPE jianwei_request_duration_seconds histogram");
-            long cumulative = 0;
-            for (int b = 0; b < Buckets.Length; b++)
-            {
-                cumulative += _bucketCounts[b];
-                Line($"jianwei_request_duration_seconds_bucket{{le=\"{Buckets[b].ToString(CultureInfo.InvariantCulture)}\"}} {cumulative}");
-            }
-            Line($"jianwei_request_duration_seconds_bucket{{le=\"+Inf\"}} {cumulative + _bucketCounts[^1]}");
-            Line($"jianwei_request_duration_seconds_sum {_latencySum.ToString("R", CultureInfo.InvariantCulture)}");
-            Line($"jianwei_request_duration_seconds_count {_requests}");
-            return sb.ToString();
-        }
     }
 }

@@ -25,13 +25,20 @@ public static class WordPieceTrainer
     public static Vocabulary Train(IEnumerable<string?> texts, WordPieceTrainerOptions? options = null)
     {
         options ??= new WordPieceTrainerOptions();
-        var specials = options.SpecialTokens ?? Vocabulary.DefaultSpecialTokens;
-        var basic = new BasicTokenizer(options.LowerCase);
-
         if (options.ChineseWords > 0 && options.Segmenter is null)
             throw new ArgumentException("ChineseWords needs a Segmenter.", nameof(options));
+        var (counts, chineseWords) = CountWords(texts, options);
+        var vocab = new VocabularyBuilder(options.SpecialTokens ?? Vocabulary.DefaultSpecialTokens);
+        var words = counts.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (Symbols: Spell(kv.Key), Count: kv.Value)).ToList();
+        AddAlphabet(vocab, words, chineseWords, options);
+        new PairMerger(words).Merge(vocab, options);
+        return new Vocabulary(vocab.Tokens);
+    }
 
-        // 1. Word counts (and, for a word + character vocabulary, Chinese word counts).
+    /// <summary>Step 1: word counts (and, for a word + character vocabulary, Chinese word counts).</summary>
+    private static (Dictionary<string, long> Words, Dictionary<string, long> ChineseWords) CountWords(IEnumerable<string?> texts, WordPieceTrainerOptions options)
+    {
+        var basic = new BasicTokenizer(options.LowerCase);
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
         var chineseWords = new Dictionary<string, long>(StringComparer.Ordinal);
         var buffer = new List<string>();
@@ -44,42 +51,64 @@ public static class WordPieceTrainer
                 foreach (var w in options.Segmenter!.Cut(text))
                     if (w.Length > 1 && w.All(c => CharClass.IsCjk(c))) chineseWords[w] = chineseWords.GetValueOrDefault(w) + 1;
         }
+        return (counts, chineseWords);
+    }
 
-        // 2. Alphabet: initial characters and continuation characters, by frequency.
-        var vocab = new List<string>(specials);
-        var seen = new HashSet<string>(vocab, StringComparer.Ordinal);
-        void Add(string t) { if (seen.Add(t)) vocab.Add(t); }
+    /// <summary>Step 2: the alphabet — initial and continuation characters by frequency — and the chosen whole Chinese words.</summary>
+    private static void AddAlphabet(VocabularyBuilder vocab, List<(string[] Symbols, long Count)> words, Dictionary<string, long> chineseWords, WordPieceTrainerOptions options)
+    {
         var charFreq = new Dictionary<string, long>(StringComparer.Ordinal);
-        var words = counts.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (Symbols: Spell(kv.Key), Count: kv.Value)).ToList();
         foreach (var (symbols, count) in words) foreach (var s in symbols) charFreq[s] = charFreq.GetValueOrDefault(s) + count;
         foreach (var (s, f) in charFreq.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal))
         {
             bool cjk = CharClass.ContainsCjk(s);
-            if (f >= options.MinFrequency || cjk) Add(s);
-            if (cjk && !s.StartsWith(Vocabulary.ContinuationPrefix, StringComparison.Ordinal)) Add(Vocabulary.ContinuationPrefix + s);
+            if (f >= options.MinFrequency || cjk) vocab.Add(s);
+            if (cjk && !s.StartsWith(Vocabulary.ContinuationPrefix, StringComparison.Ordinal)) vocab.Add(Vocabulary.ContinuationPrefix + s);
         }
         if (options.IncludeAllCjk)
-            for (int cp = 0x4E00; cp <= 0x9FFF; cp++) Add(char.ConvertFromUtf32(cp));
+            for (int cp = 0x4E00; cp <= 0x9FFF; cp++) vocab.Add(char.ConvertFromUtf32(cp));
         foreach (var (w, _) in chineseWords.Where(kv => kv.Value >= options.MinFrequency)
                      .OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(options.ChineseWords))
-            Add(w);
+            vocab.Add(w);
+    }
 
-        // 3. BPE merges with incremental pair counts.
-        var pairCounts = new Dictionary<(string, string), long>();
-        var pairWhere = new Dictionary<(string, string), HashSet<int>>();
-        for (int w = 0; w < words.Count; w++) CountPairs(w, +1);
-        var queue = new PriorityQueue<(string A, string B), (long NegCount, string Key)>(Comparer<(long, string)>.Create((x, y) =>
-            x.Item1 != y.Item1 ? x.Item1.CompareTo(y.Item1) : string.CompareOrdinal(x.Item2, y.Item2)));
-        foreach (var (p, c) in pairCounts) queue.Enqueue(p, (-c, p.Item1 + " " + p.Item2));
+    /// <summary>Tokens in order of addition, each once.</summary>
+    private sealed class VocabularyBuilder(IEnumerable<string> specials)
+    {
+        public readonly List<string> Tokens = [.. specials];
+        private readonly HashSet<string> _seen = new(specials, StringComparer.Ordinal);
+        public int Count => Tokens.Count;
+        public void Add(string t) { if (_seen.Add(t)) Tokens.Add(t); }
+    }
 
-        while (vocab.Count < options.VocabularySize && queue.TryDequeue(out var pair, out var prio))
+    /// <summary>Step 3: BPE merges of the most frequent adjacent pair, with incremental pair counts and a priority queue (stale entries skipped).</summary>
+    private sealed class PairMerger(List<(string[] Symbols, long Count)> words)
+    {
+        private readonly Dictionary<(string, string), long> _pairCounts = [];
+        private readonly Dictionary<(string, string), HashSet<int>> _pairWhere = [];
+
+        public void Merge(VocabularyBuilder vocab, WordPieceTrainerOptions options)
         {
-            long current = pairCounts.GetValueOrDefault(pair);
-            if (current != -prio.NegCount) { if (current > 0) queue.Enqueue(pair, (-current, prio.Key)); continue; }   // stale entry
-            if (current < options.MinFrequency) break;
-            string merged = pair.Item1 + (pair.Item2.StartsWith(Vocabulary.ContinuationPrefix, StringComparison.Ordinal) ? pair.Item2[2..] : pair.Item2);
-            Add(merged);
-            var affected = pairWhere.GetValueOrDefault(pair)?.ToArray() ?? [];
+            for (int w = 0; w < words.Count; w++) CountPairs(w, +1);
+            var queue = new PriorityQueue<(string A, string B), (long NegCount, string Key)>(Comparer<(long, string)>.Create((x, y) =>
+                x.Item1 != y.Item1 ? x.Item1.CompareTo(y.Item1) : string.CompareOrdinal(x.Item2, y.Item2)));
+            foreach (var (p, c) in _pairCounts) queue.Enqueue(p, (-c, p.Item1 + " " + p.Item2));
+            while (vocab.Count < options.VocabularySize && queue.TryDequeue(out var pair, out var prio))
+            {
+                long current = _pairCounts.GetValueOrDefault(pair);
+                if (current != -prio.NegCount) { if (current > 0) queue.Enqueue(pair, (-current, prio.Key)); continue; }   // stale entry
+                if (current < options.MinFrequency) break;
+                string merged = pair.Item1 + (pair.Item2.StartsWith(Vocabulary.ContinuationPrefix, StringComparison.Ordinal) ? pair.Item2[2..] : pair.Item2);
+                vocab.Add(merged);
+                foreach (var p in Apply(pair, merged))
+                    if (_pairCounts.TryGetValue(p, out long c) && c > 0) queue.Enqueue(p, (-c, p.Item1 + " " + p.Item2));
+            }
+        }
+
+        /// <summary>Merges <paramref name="pair"/> in every word holding it; returns the pairs whose counts changed.</summary>
+        private HashSet<(string, string)> Apply((string A, string B) pair, string merged)
+        {
+            var affected = _pairWhere.GetValueOrDefault(pair)?.ToArray() ?? [];
             Array.Sort(affected);
             var touched = new HashSet<(string, string)>();
             foreach (int w in affected)
@@ -89,30 +118,28 @@ public static class WordPieceTrainer
                 var next = new List<string>(s.Length);
                 for (int i = 0; i < s.Length; i++)
                 {
-                    if (i + 1 < s.Length && s[i] == pair.Item1 && s[i + 1] == pair.Item2) { next.Add(merged); i++; }
+                    if (i + 1 < s.Length && s[i] == pair.A && s[i + 1] == pair.B) { next.Add(merged); i++; }
                     else next.Add(s[i]);
                 }
                 words[w] = (next.ToArray(), words[w].Count);
                 CountPairs(w, +1, touched);
             }
-            foreach (var p in touched)
-                if (pairCounts.TryGetValue(p, out long c) && c > 0) queue.Enqueue(p, (-c, p.Item1 + " " + p.Item2));
+            return touched;
         }
-        return new Vocabulary(vocab);
 
-        void CountPairs(int w, int sign, HashSet<(string, string)>? touched = null)
+        private void CountPairs(int w, int sign, HashSet<(string, string)>? touched = null)
         {
             var (s, count) = words[w];
             for (int i = 0; i + 1 < s.Length; i++)
             {
                 var p = (s[i], s[i + 1]);
-                pairCounts[p] = pairCounts.GetValueOrDefault(p) + sign * count;
-                if (!pairWhere.TryGetValue(p, out var set)) pairWhere[p] = set = new HashSet<int>();
+                _pairCounts[p] = _pairCounts.GetValueOrDefault(p) + sign * count;
+                if (!_pairWhere.TryGetValue(p, out var set)) _pairWhere[p] = set = new HashSet<int>();
                 if (sign > 0) set.Add(w);
                 touched?.Add(p);
             }
             if (sign < 0)
-                for (int i = 0; i + 1 < s.Length; i++) pairWhere[(s[i], s[i + 1])].Remove(w);
+                for (int i = 0; i + 1 < s.Length; i++) _pairWhere[(s[i], s[i + 1])].Remove(w);
         }
     }
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Jianwei.Data;
-using Jianwei.Models.Pipeline;
+using Jianwei.Models.Bundles;
 
 namespace Jianwei.Server.Tests;
 

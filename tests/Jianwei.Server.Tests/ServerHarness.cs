@@ -1,5 +1,5 @@
 using Jianwei.Data;
-using Jianwei.Models.Pipeline;
+using Jianwei.Models.Bundles;
 
 namespace Jianwei.Server.Tests;
 

@@ -95,8 +95,14 @@ public static class BoosterJson
         tree.Numbers("base_weights", n);
         tree.Numbers("loss_changes", n);
         tree.Numbers("sum_hessian", n, min: 0);
-        long Parent(int i) => parents[i] is JsonValue v && v.TryGetValue<long>(out long p) ? p : throw tree.Error($"parents[{i}]", "expected a whole number.");
+        CheckStructure(tree, n, left, right, parents, split, splitType, features, categorical);
+        CheckCategories(tree, n, left, splitType);
+    }
 
+    /// <summary>Walks from the root: each node reached exactly once, every node reached, parents consistent, splits on existing features, depth bounded.</summary>
+    private static void CheckStructure(JsonFields tree, int n, int[] left, int[] right, JsonArray parents, int[] split, int[] splitType, int features, bool[] categorical)
+    {
+        long Parent(int i) => parents[i] is JsonValue v && v.TryGetValue<long>(out long p) ? p : throw tree.Error($"parents[{i}]", "expected a whole number.");
         // Walk from the root: each node reached exactly once, and every node reached.
         var depth = new int[n];
         var seen = new bool[n];
@@ -124,7 +130,11 @@ public static class BoosterJson
             }
         }
         if (reached != n) throw tree.Error(null, $"{n - reached} of its {n} nodes are not reachable from the root.");
+    }
 
+    /// <summary>The category lists: each belongs to one categorical split, stays within the listed categories, and every categorical split has one.</summary>
+    private static void CheckCategories(JsonFields tree, int n, int[] left, int[] splitType)
+    {
         var nodes = tree.Ints("categories_nodes", min: 0, max: n - 1);
         var segments = tree.Ints("categories_segments", nodes.Length, 0);
         var sizes = tree.Ints("categories_sizes", nodes.Length, 0);

@@ -79,7 +79,6 @@ public sealed class GradientBoostedTrees : IDisposable
         var names = featureNames?.ToArray() ?? Enumerable.Range(0, train.Columns).Select(i => $"f{i}").ToArray();
         var cats = categorical?.ToArray() ?? new bool[train.Columns];
         if (names.Length != train.Columns || cats.Length != train.Columns) throw new ArgumentException("one feature name and one categorical flag per column.");
-        bool maximize = options.EvalMetric == "auc";
         if (options.EvalMetric is not ("auc" or "logloss")) throw new ArgumentException($"EvalMetric must be 'auc' or 'logloss', got '{options.EvalMetric}'.");
 
         IntPtr dtrain = CreateMatrix(train, labels, names, cats);
@@ -89,46 +88,8 @@ public sealed class GradientBoostedTrees : IDisposable
         {
             var handles = dvalid == IntPtr.Zero ? new[] { dtrain } : new[] { dtrain, dvalid };
             fixed (IntPtr* h = handles) XGBoostNative.Check(XGBoostNative.XGBoosterCreate(h, (ulong)handles.Length, out booster), "XGBoosterCreate");
-            void Set(string k, string v) => XGBoostNative.Check(XGBoostNative.XGBoosterSetParam(booster, k, v), $"set {k}={v}");
-            string F(double d) => d.ToString("R", CultureInfo.InvariantCulture);
-            Set("objective", "binary:logistic");
-            Set("tree_method", "hist");
-            Set("eta", F(options.LearningRate));
-            Set("max_depth", options.MaxDepth.ToString(CultureInfo.InvariantCulture));
-            Set("subsample", F(options.Subsample));
-            Set("colsample_bytree", F(options.ColumnSample));
-            Set("min_child_weight", F(options.MinChildWeight));
-            Set("lambda", F(options.L2));
-            Set("scale_pos_weight", F(options.PositiveWeight));
-            Set("eval_metric", options.EvalMetric);
-            Set("seed", options.Seed.ToString(CultureInfo.InvariantCulture));
-            Set("nthread", (options.Threads > 0 ? options.Threads : Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture));
-            Set("verbosity", "0");
-            if (cats.Any(c => c)) Set("max_cat_to_onehot", options.MaxCategoriesOneHot.ToString(CultureInfo.InvariantCulture));
-
-            var curve = new List<double>();
-            double best = maximize ? double.NegativeInfinity : double.PositiveInfinity;
-            int bestRound = options.MaxRounds - 1;
-            var evalName = Marshal.StringToCoTaskMemUTF8("valid");
-            try
-            {
-                for (int round = 0; round < options.MaxRounds; round++)
-                {
-                    XGBoostNative.Check(XGBoostNative.XGBoosterUpdateOneIter(booster, round, dtrain), "XGBoosterUpdateOneIter");
-                    if (dvalid == IntPtr.Zero) continue;
-                    IntPtr result;
-                    IntPtr dv = dvalid, nm = evalName;
-                    XGBoostNative.Check(XGBoostNative.XGBoosterEvalOneIter(booster, round, &dv, &nm, 1, out result), "XGBoosterEvalOneIter");
-                    // "[12]\tvalid-logloss:0.23456"
-                    var text = Marshal.PtrToStringUTF8(result)!;
-                    double metric = double.Parse(text[(text.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture);
-                    curve.Add(metric);
-                    progress?.Report((round, metric));
-                    if (maximize ? metric > best : metric < best) { best = metric; bestRound = round; }
-                    else if (round - bestRound >= options.EarlyStoppingRounds) break;
-                }
-            }
-            finally { Marshal.FreeCoTaskMem(evalName); }
+            SetParameters(booster, options, cats.Any(c => c));
+            var (bestRound, curve) = Boost(booster, dtrain, dvalid, options, progress);
 
             // Keep rounds 0..bestRound only, so the saved model is the one that is used.
             XGBoostNative.Check(XGBoostNative.XGBoosterBoostedRounds(booster, out int rounds), "XGBoosterBoostedRounds");
@@ -141,7 +102,7 @@ public sealed class GradientBoostedTrees : IDisposable
             // The slice does not carry feature names and types over; set them on the booster itself.
             SetStrings(booster, "feature_name", names, onBooster: true);
             SetStrings(booster, "feature_type", cats.Select(c => c ? "c" : "q").ToArray(), onBooster: true);
-            var model = new GradientBoostedTrees(booster, names, cats, bestRound, [.. curve]);
+            var model = new GradientBoostedTrees(booster, names, cats, bestRound, curve);
             booster = IntPtr.Zero;
             return model;
         }
@@ -151,6 +112,60 @@ public sealed class GradientBoostedTrees : IDisposable
             XGBoostNative.XGDMatrixFree(dtrain);
             if (dvalid != IntPtr.Zero) XGBoostNative.XGDMatrixFree(dvalid);
         }
+    }
+
+    /// <summary>XGBoost's parameters from <paramref name="options"/>: hist trees for a logistic objective.</summary>
+    private static void SetParameters(IntPtr booster, BoostingOptions options, bool anyCategorical)
+    {
+        void Set(string k, string v) => XGBoostNative.Check(XGBoostNative.XGBoosterSetParam(booster, k, v), $"set {k}={v}");
+        static string F(double d) => d.ToString("R", CultureInfo.InvariantCulture);
+        Set("objective", "binary:logistic");
+        Set("tree_method", "hist");
+        Set("eta", F(options.LearningRate));
+        Set("max_depth", options.MaxDepth.ToString(CultureInfo.InvariantCulture));
+        Set("subsample", F(options.Subsample));
+        Set("colsample_bytree", F(options.ColumnSample));
+        Set("min_child_weight", F(options.MinChildWeight));
+        Set("lambda", F(options.L2));
+        Set("scale_pos_weight", F(options.PositiveWeight));
+        Set("eval_metric", options.EvalMetric);
+        Set("seed", options.Seed.ToString(CultureInfo.InvariantCulture));
+        Set("nthread", (options.Threads > 0 ? options.Threads : Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture));
+        Set("verbosity", "0");
+        if (anyCategorical) Set("max_cat_to_onehot", options.MaxCategoriesOneHot.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// Boosting rounds; with validation rows, each round's metric on them, stopping
+    /// <see cref="BoostingOptions.EarlyStoppingRounds"/> after the best. Returns the best round and the curve.
+    /// </summary>
+    private static unsafe (int BestRound, double[] Curve) Boost(IntPtr booster, IntPtr dtrain, IntPtr dvalid, BoostingOptions options, IProgress<(int Round, double Metric)>? progress)
+    {
+        bool maximize = options.EvalMetric == "auc";
+        var curve = new List<double>();
+        double best = maximize ? double.NegativeInfinity : double.PositiveInfinity;
+        int bestRound = options.MaxRounds - 1;
+        var evalName = Marshal.StringToCoTaskMemUTF8("valid");
+        try
+        {
+            for (int round = 0; round < options.MaxRounds; round++)
+            {
+                XGBoostNative.Check(XGBoostNative.XGBoosterUpdateOneIter(booster, round, dtrain), "XGBoosterUpdateOneIter");
+                if (dvalid == IntPtr.Zero) continue;
+                IntPtr result;
+                IntPtr dv = dvalid, nm = evalName;
+                XGBoostNative.Check(XGBoostNative.XGBoosterEvalOneIter(booster, round, &dv, &nm, 1, out result), "XGBoosterEvalOneIter");
+                // "[12]\tvalid-logloss:0.23456"
+                var text = Marshal.PtrToStringUTF8(result)!;
+                double metric = double.Parse(text[(text.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture);
+                curve.Add(metric);
+                progress?.Report((round, metric));
+                if (maximize ? metric > best : metric < best) { best = metric; bestRound = round; }
+                else if (round - bestRound >= options.EarlyStoppingRounds) break;
+            }
+        }
+        finally { Marshal.FreeCoTaskMem(evalName); }
+        return (bestRound, [.. curve]);
     }
 
     private static unsafe IntPtr CreateMatrix(DenseMatrix m, IReadOnlyList<int>? labels, string[] names, bool[] categorical)

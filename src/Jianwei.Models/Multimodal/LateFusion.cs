@@ -86,22 +86,7 @@ public sealed class LateFusion : Module
     /// <summary>Probabilities for every row, in order.</summary>
     public double[] PredictProbability(MultimodalRows text, TokenInputs table, int batchSize = 64)
     {
-        bool wasTraining = IsTraining;
-        Eval();
-        try
-        {
-            using var noGrad = GradMode.NoGrad();
-            var order = Enumerable.Range(0, text.Count).OrderBy(i => text.Text[i].Length).ToArray();   // little padding
-            var p = new double[text.Count];
-            for (int s = 0; s < text.Count; s += batchSize)
-            {
-                int count = Math.Min(batchSize, text.Count - s);
-                using var scope = new TensorScope();
-                var logits = Logits(text, table, order, s, count).Data;
-                for (int i = 0; i < count; i++) p[order[s + i]] = 1 / (1 + Math.Exp(-logits[i]));
-            }
-            return p;
-        }
-        finally { Train(wasTraining); }
+        var order = Enumerable.Range(0, text.Count).OrderBy(i => text.Text[i].Length).ToArray();   // little padding
+        return BatchedPrediction.Probabilities(this, order, batchSize, (s, count) => Logits(text, table, order, s, count));
     }
 }

@@ -117,32 +117,39 @@ public sealed partial class MultimodalTransformer
         }
         if (mlmWhere.Count > 0 && options.TextWeight > 0)
             Add("text_mlm", Tensor.CrossEntropy(_mlm.Forward(flat.IndexSelect(0, new IntTensor([.. mlmWhere], mlmWhere.Count))), new IntTensor([.. mlmTargets], mlmTargets.Count)), options.TextWeight);
-        if (plan.CellTargets.Length > 0 && options.CellWeight > 0)
-        {
-            // One head per column; each masked cell's hidden state sits at 1 + j.
-            Tensor? cellLoss = null;
-            int k = 0;
-            var byColumn = new Dictionary<int, (List<int> Where, List<int> Targets)>();
-            for (int i = 0; i < count; i++)
-                for (int j = 0; j < f; j++)
-                {
-                    if (!plan.MaskedCells[i * f + j]) continue;
-                    if (!byColumn.TryGetValue(j, out var list)) byColumn[j] = list = ([], []);
-                    list.Where.Add(i * n + 1 + j);
-                    list.Targets.Add(plan.CellTargets[k++]);
-                }
-            foreach (var (j, (where, targets)) in byColumn)
-            {
-                var logits = _cellHeads[j].Forward(flat.IndexSelect(0, new IntTensor([.. where], where.Count)));
-                var loss = Tensor.CrossEntropy(logits, new IntTensor([.. targets], targets.Count)) * (where.Count / (float)plan.CellTargets.Length);
-                cellLoss = cellLoss is null ? loss : cellLoss + loss;
-            }
-            Add("masked_cells", cellLoss!, options.CellWeight);
-        }
+        if (plan.CellTargets.Length > 0 && options.CellWeight > 0) Add("masked_cells", MaskedCellLoss(plan, flat, count, n), options.CellWeight);
         // Without table cells there is nothing for a text to match.
         if (count > 1 && f > 0 && options.MatchingWeight > 0)
             Add("row_text_matching", Tensor.BinaryCrossEntropyWithLogits(_matching.Forward(TransformerEncoder.FirstToken(hidden)).Reshape(count), Tensor.FromArray(matched, count)), options.MatchingWeight);
         return new PretrainingLoss(total ?? throw new InvalidOperationException("every co-pretraining loss has weight 0."), parts);
+    }
+
+    /// <summary>
+    /// The masked-cell loss: each masked cell's hidden state (at 1 + its column, of <paramref name="n"/>
+    /// positions per row in <paramref name="flat"/> [b·n, H]) predicts its value's bin or category through
+    /// its column's head; the columns' cross-entropies are weighted by their share of the masked cells.
+    /// </summary>
+    private Tensor MaskedCellLoss(CoPretrainingPlan plan, Tensor flat, int count, int n)
+    {
+        int f = CellCount;
+        Tensor? cellLoss = null;
+        int k = 0;
+        var byColumn = new Dictionary<int, (List<int> Where, List<int> Targets)>();
+        for (int i = 0; i < count; i++)
+            for (int j = 0; j < f; j++)
+            {
+                if (!plan.MaskedCells[i * f + j]) continue;
+                if (!byColumn.TryGetValue(j, out var list)) byColumn[j] = list = ([], []);
+                list.Where.Add(i * n + 1 + j);
+                list.Targets.Add(plan.CellTargets[k++]);
+            }
+        foreach (var (j, (where, targets)) in byColumn)
+        {
+            var logits = _cellHeads[j].Forward(flat.IndexSelect(0, new IntTensor([.. where], where.Count)));
+            var loss = Tensor.CrossEntropy(logits, new IntTensor([.. targets], targets.Count)) * (where.Count / (float)plan.CellTargets.Length);
+            cellLoss = cellLoss is null ? loss : cellLoss + loss;
+        }
+        return cellLoss!;
     }
 
     /// <summary>Co-pretraining as a <see cref="ITrainingTask"/> over <paramref name="rows"/> (labels unused).</summary>

@@ -1,5 +1,6 @@
 using Jianwei.Models.Layers;
 using Jianwei.Models.Pretraining;
+using Jianwei.Models.Training;
 using Jianwei.Models.Serialization;
 using Jianwei.Models.Transformers;
 using Jianwei.Tensors.Nn;
@@ -52,6 +53,10 @@ public sealed partial class MultimodalTransformer : Module
     private readonly int _numeric, _bins;
     private readonly IReadOnlyList<int> _categorySizes;
     private readonly SpecialTokens _special;
+
+    /// <summary>A fresh model over <paramref name="data"/>'s inputs, its vocabulary size taken from the data, initialized from <paramref name="seed"/>.</summary>
+    public static MultimodalTransformer Create(MultimodalData data, EncoderConfig encoder, ulong seed, int headLayers = 1) =>
+        new(encoder with { VocabSize = data.Vocabulary.Count }, data, new Rng(seed), headLayers: headLayers);
 
     /// <summary>
     /// Creates the model for <paramref name="data"/>'s features and vocabulary; the classification head
@@ -163,23 +168,8 @@ public sealed partial class MultimodalTransformer : Module
     /// <summary>Probabilities for every row of <paramref name="rows"/>, in order.</summary>
     public double[] PredictProbability(MultimodalRows rows, int batchSize = 64)
     {
-        bool wasTraining = IsTraining;
-        Eval();
-        try
-        {
-            using var noGrad = GradMode.NoGrad();
-            var order = Enumerable.Range(0, rows.Count).OrderBy(i => rows.Text[i].Length).ToArray();   // little padding
-            var p = new double[rows.Count];
-            for (int s = 0; s < rows.Count; s += batchSize)
-            {
-                int count = Math.Min(batchSize, rows.Count - s);
-                using var scope = new TensorScope();
-                var logits = Logits(Encode(rows, order, s, count)).Data;
-                for (int i = 0; i < count; i++) p[order[s + i]] = 1 / (1 + Math.Exp(-logits[i]));
-            }
-            return p;
-        }
-        finally { Train(wasTraining); }
+        var order = Enumerable.Range(0, rows.Count).OrderBy(i => rows.Text[i].Length).ToArray();   // little padding
+        return BatchedPrediction.Probabilities(this, order, batchSize, (s, count) => Logits(Encode(rows, order, s, count)));
     }
 
     // ---- saving -----------------------------------------------------------------------------------

@@ -117,18 +117,8 @@ public sealed class FtTransformer : Module
     /// <summary>Probabilities for all rows of <paramref name="inputs"/>.</summary>
     public double[] PredictProbability(TokenInputs inputs)
     {
-        Eval();
         var order = Enumerable.Range(0, inputs.Rows).ToArray();
-        var p = new double[inputs.Rows];
-        using (GradMode.NoGrad())
-            for (int s = 0; s < inputs.Rows; s += 1024)
-            {
-                int n = Math.Min(1024, inputs.Rows - s);
-                using var scope = new TensorScope();
-                var logits = Logits(inputs, order, s, n).Data;
-                for (int i = 0; i < n; i++) p[s + i] = 1 / (1 + Math.Exp(-logits[i]));
-            }
-        return p;
+        return BatchedPrediction.Probabilities(this, order, 1024, (s, n) => Logits(inputs, order, s, n));
     }
 
     /// <summary>Trains with AdamW on mini-batches, keeping the parameters of the best validation epoch.</summary>

@@ -213,18 +213,8 @@ public sealed class TabNet : Module
     /// <summary>Probabilities for all rows.</summary>
     public double[] PredictProbability(TokenInputs inputs)
     {
-        Eval();
         var order = Enumerable.Range(0, inputs.Rows).ToArray();
-        var p = new double[inputs.Rows];
-        using (GradMode.NoGrad())
-            for (int s = 0; s < inputs.Rows; s += 2048)
-            {
-                int n = Math.Min(2048, inputs.Rows - s);
-                using var scope = new TensorScope();
-                var logits = Logits(inputs, order, s, n, out _).Data;
-                for (int i = 0; i < n; i++) p[s + i] = 1 / (1 + Math.Exp(-logits[i]));
-            }
-        return p;
+        return BatchedPrediction.Probabilities(this, order, 2048, (s, n) => Logits(inputs, order, s, n, out _));
     }
 
     /// <summary>Each row's feature importance: the masks of all steps weighted by their decision outputs (pytorch-tabnet's explain), rows normalized to sum 1.</summary>
@@ -300,35 +290,7 @@ public sealed class TabNet : Module
         var validOrder = Enumerable.Range(0, validation.Rows).ToArray();
         var shuffle = new Random(_o.Seed + 1);
 
-        Tensor Loss(TokenInputs data, int[] ord, int s, int n, Rng maskRng)
-        {
-            var x = Embed(data, ord, s, n);
-            var hidden = new float[n * _inputWidth];
-            for (int i = 0; i < hidden.Length; i++) hidden[i] = maskRng.NextFloat() < _o.PretrainingRatio ? 1 : 0;
-            var obf = Tensor.FromArray(hidden, n, _inputWidth);
-            var keep = obf.RSubScalar(1f);
-            var (steps, _, _, _) = Encode(x * keep, keep);
-            var reconstruction = decoder.Forward(steps);
-            // Per-feature batch variance of the target (no gradient); zero variances get the mean one.
-            var variance = new float[_inputWidth];
-            using (GradMode.NoGrad())
-            {
-                var xs = x.Data;
-                for (int j = 0; j < _inputWidth; j++)
-                {
-                    double m = 0, v = 0;
-                    for (int i = 0; i < n; i++) m += xs[i * _inputWidth + j];
-                    m /= n;
-                    for (int i = 0; i < n; i++) v += (xs[i * _inputWidth + j] - m) * (xs[i * _inputWidth + j] - m);
-                    variance[j] = (float)(v / Math.Max(1, n - 1));
-                }
-                float mean = variance.Where(v => v > 0).DefaultIfEmpty(1f).Average();
-                for (int j = 0; j < _inputWidth; j++) if (variance[j] == 0) variance[j] = mean;
-            }
-            var err = (reconstruction - x).Pow(2f) * obf / Tensor.FromArray(variance, _inputWidth);
-            var counts = obf.Sum(1).AddScalar(1e-9f);
-            return (err.Sum(1) / counts).MeanAll();
-        }
+        Tensor Loss(TokenInputs data, int[] ord, int s, int n, Rng maskRng) => ReconstructionLoss(decoder, data, ord, s, n, maskRng);
 
         EarlyStopping.Run(this, new EarlyStoppingOptions { MaxEpochs = maxEpochs, Patience = _o.Patience, LowerIsBetter = true }, PretrainingCurve, _ =>
         {
@@ -357,6 +319,45 @@ public sealed class TabNet : Module
                 }
             return total / Math.Max(1, batches);
         });
+    }
+
+    /// <summary>
+    /// The pretraining loss of rows <paramref name="ord"/>[s..s+n): hide a random share of the features,
+    /// encode the rest, decode, and weigh the squared error on the hidden ones by each feature's batch variance.
+    /// </summary>
+    private Tensor ReconstructionLoss(Decoder decoder, TokenInputs data, int[] ord, int s, int n, Rng maskRng)
+    {
+        var x = Embed(data, ord, s, n);
+        var hidden = new float[n * _inputWidth];
+        for (int i = 0; i < hidden.Length; i++) hidden[i] = maskRng.NextFloat() < _o.PretrainingRatio ? 1 : 0;
+        var obf = Tensor.FromArray(hidden, n, _inputWidth);
+        var keep = obf.RSubScalar(1f);
+        var (steps, _, _, _) = Encode(x * keep, keep);
+        var reconstruction = decoder.Forward(steps);
+        var err = (reconstruction - x).Pow(2f) * obf / Tensor.FromArray(BatchVariance(x, n, _inputWidth), _inputWidth);
+        var counts = obf.Sum(1).AddScalar(1e-9f);
+        return (err.Sum(1) / counts).MeanAll();
+    }
+
+    /// <summary>Per-feature batch variance of the target (no gradient); zero variances get the mean of the others.</summary>
+    private static float[] BatchVariance(Tensor x, int n, int width)
+    {
+        var variance = new float[width];
+        using (GradMode.NoGrad())
+        {
+            var xs = x.Data;
+            for (int j = 0; j < width; j++)
+            {
+                double m = 0, v = 0;
+                for (int i = 0; i < n; i++) m += xs[i * width + j];
+                m /= n;
+                for (int i = 0; i < n; i++) v += (xs[i * width + j] - m) * (xs[i * width + j] - m);
+                variance[j] = (float)(v / Math.Max(1, n - 1));
+            }
+            float mean = variance.Where(v => v > 0).DefaultIfEmpty(1f).Average();
+            for (int j = 0; j < width; j++) if (variance[j] == 0) variance[j] = mean;
+        }
+        return variance;
     }
 
     /// <summary>Per-step feature transformers over the decision outputs, summed, then mapped back to the inputs.</summary>

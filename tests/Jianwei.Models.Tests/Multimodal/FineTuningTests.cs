@@ -1,4 +1,5 @@
 using Jianwei.Data;
+using Jianwei.Models.Learners;
 using Jianwei.Models.Losses;
 using Jianwei.Models.Multimodal;
 using Jianwei.Models.Training;
@@ -9,6 +10,7 @@ using Jianwei.Tensors.Serialization;
 namespace Jianwei.Models.Tests.Multimodal;
 
 /// <summary>The fine-tuning tricks: each loss against a direct double-precision computation, FGM, freezing, checkpoints.</summary>
+[Collection("Serial")]   // compares runs bit for bit (see SerialCollection)
 public class FineTuningTests
 {
     private static float[] RandomFeatures(int b, int d, ulong seed)

@@ -1,4 +1,5 @@
 using Jianwei.Data;
+using Jianwei.Models.Learners;
 using Jianwei.Models.Multimodal;
 using Jianwei.Models.Pretraining;
 using Jianwei.Models.Training;

@@ -1,0 +1,125 @@
+using Jianwei.Data;
+using Jianwei.Models.Boosting;
+using Jianwei.Models.Ensembles;
+using Jianwei.Models.Learners;
+
+namespace Jianwei.Models.Bundles;
+
+/// <summary>Which learner a <see cref="TabularModel"/> fits.</summary>
+public enum TabularLearner
+{
+    /// <summary>Logistic regression on standardized numbers, one-hot categories and TF-IDF of texts.</summary>
+    Logistic,
+    /// <summary>XGBoost on the table (native categoricals) and the most frequent TF-IDF terms of each text column, early-stopped on 10 % of the training rows.</summary>
+    Boosting,
+    /// <summary>A logistic stacker over out-of-fold predictions of both.</summary>
+    Stack,
+    /// <summary>The co-pretrained multimodal transformer (needs a text column).</summary>
+    Multimodal,
+    /// <summary>The co-pretrained multimodal transformer and XGBoost, joined by a logistic stacker fitted on held-out rows.</summary>
+    MultimodalStack,
+}
+
+/// <summary>Settings of <see cref="TabularModel.Fit"/>.</summary>
+public sealed record TabularModelOptions
+{
+    /// <summary>The learner.</summary>
+    public TabularLearner Learner { get; init; } = TabularLearner.Stack;
+    /// <summary>Inner folds whose out-of-fold predictions train the stacker.</summary>
+    public int StackFolds { get; init; } = 3;
+    /// <summary>Boosting settings.</summary>
+    public BoostingOptions Boosting { get; init; } = new();
+    /// <summary>TF-IDF terms per text column that XGBoost sees (0: the table only).</summary>
+    public int BoostingTextTerms { get; init; } = 100;
+    /// <summary>Regularization of the logistic regression (C, as in scikit-learn).</summary>
+    public double LogisticC { get; init; } = 1;
+    /// <summary>Seed of the inner splits.</summary>
+    public int Seed { get; init; }
+    /// <summary>Settings of the multimodal learners.</summary>
+    public MultimodalLearnerOptions Multimodal { get; init; } = new();
+    /// <summary>Share of training rows the multimodal learners hold out for early stopping (and the stacker).</summary>
+    public double MultimodalValidationFraction { get; init; } = 0.15;
+}
+
+/// <summary>
+/// The recipes (<see cref="TabularLearner"/>): which learners a model holds and how they are fitted
+/// and combined — a single learner; the stack of logistic regression and XGBoost with the stacker on
+/// out-of-fold predictions; the co-pretrained multimodal transformer alone or stacked with XGBoost on
+/// held-out rows.
+/// </summary>
+public sealed partial class TabularModel
+{
+    /// <summary>The recipe in words, for tables people read.</summary>
+    public static string Describe(TabularLearner recipe) => recipe switch
+    {
+        TabularLearner.MultimodalStack => "co-pretrained multimodal transformer + XGBoost",
+        TabularLearner.Multimodal => "co-pretrained multimodal transformer",
+        TabularLearner.Stack => "stack: LR + XGBoost",
+        TabularLearner.Boosting => "XGBoost (table + TF-IDF terms)",
+        _ => "logistic regression (table + TF-IDF of texts)",
+    };
+
+    /// <summary>The learners each recipe combines, in order.</summary>
+    private static string[] LearnersOf(TabularLearner recipe) => recipe switch
+    {
+        TabularLearner.Logistic => ["logistic"],
+        TabularLearner.Boosting => ["boosting"],
+        TabularLearner.Stack => ["logistic", "boosting"],
+        TabularLearner.Multimodal => ["multimodal"],
+        _ => ["multimodal", "boosting"],
+    };
+
+    /// <summary>
+    /// Fits on <paramref name="trainRows"/> of <paramref name="table"/> with 0/1 <paramref name="labels"/> for
+    /// every row of the table. The multimodal learners also co-pretrain on <paramref name="unlabeledRows"/>.
+    /// </summary>
+    public static TabularModel Fit(RawTable table, TableSchema schema, IReadOnlyList<int> labels, IReadOnlyList<int> trainRows, TabularModelOptions? options = null,
+                                   IReadOnlyList<int>? unlabeledRows = null)
+    {
+        options ??= new TabularModelOptions();
+        var o = options;
+        var rows = trainRows.ToArray();
+        ILearner Logistic(int[] fit) => LogisticLearner.Fit(table, schema, labels, fit, o.LogisticC);
+        ILearner Boosting(int[] fit) => BoostingLearner.Fit(table, schema, labels, fit, o.Boosting, o.BoostingTextTerms, o.Seed);
+        return options.Learner switch
+        {
+            TabularLearner.Logistic => new(options.Learner, [Logistic(rows)], null),
+            TabularLearner.Boosting => new(options.Learner, [Boosting(rows)], null),
+            TabularLearner.Stack => FitStack(table, labels, rows, options, [Logistic, Boosting]),
+            _ => FitMultimodal(table, schema, labels, rows, options, unlabeledRows?.ToArray() ?? []),
+        };
+    }
+
+    /// <summary>
+    /// The stack: each learner fitted on all <paramref name="rows"/>, and the stacker on their
+    /// out-of-fold predictions over <see cref="TabularModelOptions.StackFolds"/> inner folds.
+    /// </summary>
+    private static TabularModel FitStack(RawTable table, IReadOnlyList<int> labels, int[] rows, TabularModelOptions options, Func<int[], ILearner>[] fits)
+    {
+        var learners = fits.Select(fit => fit(rows)).ToArray();
+        var folds = DataSplits.StratifiedKFold(rows, labels, options.StackFolds, options.Seed);
+        var oof = fits.Select(fit =>
+        {
+            var all = CrossValidation.OutOfFold(folds, table.RowCount, (train, predict) => { using var inner = fit(train); return inner.Predict(table, predict); });
+            return rows.Select(r => all[r]).ToArray();
+        }).ToList();
+        return new(options.Learner, learners, LogisticStacker.Fit(oof, rows.Select(r => labels[r]).ToArray()));
+    }
+
+    /// <summary>
+    /// The multimodal recipes: the transformer fine-tunes on most of the rows and early-stops on the
+    /// rest; for the stack, XGBoost fits on the same rows and the stacker on the held-out ones (neither
+    /// base learner saw them, so it learns how far to trust each).
+    /// </summary>
+    private static TabularModel FitMultimodal(RawTable table, TableSchema schema, IReadOnlyList<int> labels, int[] rows, TabularModelOptions options, int[] unlabeled)
+    {
+        var inner = DataSplits.StratifiedTrainValidTest(rows, labels, options.MultimodalValidationFraction, 0, options.Seed);
+        int[] fit = inner.Train, valid = inner.Validation;
+        var multimodal = MultimodalLearner.Fit(table, schema, labels, fit, valid, unlabeled, options.Multimodal with { Seed = options.Seed });
+        if (options.Learner != TabularLearner.MultimodalStack) return new(options.Learner, [multimodal], null);
+        options.Multimodal.Progress?.WriteLine($"boosting on {fit.Length:N0} rows, then stacking on {valid.Length:N0} held-out rows ...");
+        var trees = BoostingLearner.Fit(table, schema, labels, fit, options.Boosting, options.BoostingTextTerms, options.Seed);
+        double[][] held = [multimodal.Predict(table, valid), trees.Predict(table, valid)];
+        return new(options.Learner, [multimodal, trees], LogisticStacker.FitPositive(held, valid.Select(r => labels[r]).ToArray()));
+    }
+}

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using Jianwei.Models.Ensembles;
+using Jianwei.Models.Features;
+using Jianwei.Models.Multimodal;
+using Jianwei.Models.Neural;
+using Jianwei.Models.Bundles;
+using Jianwei.Models.Transformers;
+using Jianwei.Tensors;
+
+namespace Jianwei.Models.Experiments;
+
+/// <summary>The modes, one method each: fit on the fold's rows, return probabilities for its validation and test rows.</summary>
+internal sealed partial class ComparisonRun
+{
+    /// <summary>lr, xgb, stack: the bundle's own recipes.</summary>
+    private (double[], double[]) Tabular(TabularLearner learner, FoldRows fold)
+    {
+        using var m = TabularModel.Fit(_table, _schema, _y, fold.Fit, new TabularModelOptions { Learner = learner, Seed = _options.Seed });
+        return (m.Predict(_table, fold.Valid), m.Predict(_table, fold.Test));
+    }
+
+    /// <summary>tabnet: self-supervised pretraining on the fold's rows, then supervised.</summary>
+    private (double[], double[]) TabNetMode(FoldRows fold)
+    {
+        var features = TokenFeatures.Fit(_table, _schema, fold.Fit);
+        var net = new TabNet(features.NumericCount, features.CategorySizes, new TabNetOptions { BatchSize = 256, VirtualBatch = 64, Patience = 10, MaxEpochs = 100, Seed = _options.Seed });
+        var fitInputs = features.Transform(_table, fold.Fit);
+        var validInputs = features.Transform(_table, fold.Valid);
+        net.Pretrain(fitInputs, validInputs);
+        net.Fit(fitInputs, Labels(fold.Fit), validInputs, Labels(fold.Valid));
+        return (net.PredictProbability(validInputs).Select(v => (double)v).ToArray(), net.PredictProbability(features.Transform(_table, fold.Test)).Select(v => (double)v).ToArray());
+    }
+
+    /// <summary>text, text-pretrained: a text model's probabilities.</summary>
+    private (double[], double[]) TextMode(MultimodalTransformer model, FoldRows fold) => (model.PredictProbability(TextRows(fold.Valid)), model.PredictProbability(TextRows(fold.Test)));
+
+    private MultimodalRows TextRows(int[] rows) => new(Slice(_textRows!.Table, rows), rows.Select(r => _textRows.Text[r]).ToList());
+
+    private MultimodalTransformer NewTextModel(FoldRows fold) => MultimodalTransformer.Create(_textData!, _options.Encoder, (ulong)(_options.Seed + fold.Index), _options.HeadLayers);
+
+    /// <summary>
+    /// The multimodal model over a table without columns: [CLS] and the texts, the same head, early
+    /// stopping and fine-tuning options; the pretrained start is its encoder's weights.
+    /// </summary>
+    private MultimodalTransformer FineTunedTextModel(Dictionary<string, float[]>? start, FoldRows fold)
+    {
+        var model = NewTextModel(fold);
+        if (start is not null) model.Bert.RestoreState(start);
+        model.Fit(TextRows(fold.Fit), LabelList(fold.Fit), TextRows(fold.Valid), LabelList(fold.Valid),
+                  _options.FineTune with { Seed = (ulong)fold.Index }, _unlabeledRows is null ? null : TextsOnly(_unlabeledRows));
+        return model;
+    }
+
+    /// <summary>text-pretrained (and late fusion's text half): fine-tuned from the MLM encoder once per fold.</summary>
+    private MultimodalTransformer PretrainedTextModel(string mode, FoldRows fold)
+    {
+        if (_textFineTuned.TryGetValue(fold.Index, out var done))
+        {
+            var reused = NewTextModel(fold);
+            reused.RestoreState(done.State);
+            _reusedSeconds += done.Seconds;
+            _log?.WriteLine($"{mode}: fold {fold.Index + 1}/{fold.Count} reuses the fine-tuned text-pretrained model ({done.Seconds:F0} s, counted in this mode's time)");
+            return reused;
+        }
+        var started = Stopwatch.StartNew();
+        var model = FineTunedTextModel(_textPretrained, fold);
+        _textFineTuned[fold.Index] = (model.CopyState(), started.Elapsed.TotalSeconds);
+        return model;
+    }
+
+    /// <summary>late-fusion: the text-pretrained model and an FT-Transformer trained apart, then joined under one head and fine-tuned together.</summary>
+    private (double[], double[]) LateFusionMode(string mode, FoldRows fold)
+    {
+        var text = PretrainedTextModel(mode, fold);
+        var features = TokenFeatures.Fit(_table, _schema, fold.Fit);
+        TokenInputs fitTable = features.Transform(_table, fold.Fit), validTable = features.Transform(_table, fold.Valid);
+        var ft = new FtTransformer(features.NumericCount, features.CategorySizes, new FtTransformerOptions { Seed = _options.Seed + fold.Index, MaxEpochs = 30, Patience = 5 });
+        ft.Fit(fitTable, Labels(fold.Fit), validTable, Labels(fold.Valid));
+        var fused = new LateFusion(text, ft, new Rng((ulong)(11 + fold.Index)));
+        fused.Fit(TextRows(fold.Fit), fitTable, LabelList(fold.Fit), TextRows(fold.Valid), validTable, LabelList(fold.Valid), epochs: 3, seed: (ulong)fold.Index);
+        return (fused.PredictProbability(TextRows(fold.Valid), validTable), fused.PredictProbability(TextRows(fold.Test), features.Transform(_table, fold.Test)));
+    }
+
+    /// <summary>multimodal-scratch and the ablations: the multimodal transformer from <paramref name="start"/> (null: random), fine-tuned on the fold.</summary>
+    private (double[], double[]) MultimodalMode(Dictionary<string, float[]>? start, EncoderConfig encoder, FoldRows fold)
+    {
+        var model = MultimodalTransformer.Create(_data!, encoder, (ulong)(_options.Seed + fold.Index), _options.HeadLayers);
+        if (start is not null) model.RestoreState(start);
+        MultimodalRows Pick(int[] rows) => new(Slice(_allRows!.Table, rows), rows.Select(r => _allRows.Text[r]).ToList());
+        model.Fit(Pick(fold.Fit), LabelList(fold.Fit), Pick(fold.Valid), LabelList(fold.Valid), _options.FineTune with { Seed = (ulong)fold.Index }, _unlabeledRows);
+        return (model.PredictProbability(Pick(fold.Valid)), model.PredictProbability(Pick(fold.Test)));
+    }
+
+    /// <summary>multimodal: the co-pretrained transformer fine-tuned on the fold, once per fold for both multimodal modes.</summary>
+    private (double[], double[]) CoPretrainedMultimodal(string mode, FoldRows fold)
+    {
+        if (_fineTuned.TryGetValue(fold.Index, out var done))
+        {
+            _reusedSeconds += done.Seconds;
+            _log?.WriteLine($"{mode}: fold {fold.Index + 1}/{fold.Count} reuses the fine-tuned multimodal model ({done.Seconds:F0} s, counted in this mode's time)");
+            return (done.Valid, done.Test);
+        }
+        var started = Stopwatch.StartNew();
+        var (v, t) = MultimodalMode(_coPretrained["multimodal"], _options.Encoder, fold);
+        _fineTuned[fold.Index] = (v, t, started.Elapsed.TotalSeconds);
+        return (v, t);
+    }
+
+    /// <summary>multimodal-stack: the co-pretrained transformer and XGBoost, the stacker fitted on the validation rows, which neither trained on.</summary>
+    private (double[], double[]) MultimodalStack(string mode, FoldRows fold)
+    {
+        var (mv, mt) = CoPretrainedMultimodal(mode, fold);
+        var (xv, xt) = Tabular(TabularLearner.Boosting, fold);
+        var stacker = LogisticStacker.Fit([mv, xv], Labels(fold.Valid));
+        return (stacker.Predict([mv, xv]), stacker.Predict([mt, xt]));
+    }
+}
