@@ -52,10 +52,52 @@ public sealed partial class Tensor
             throw new ArgumentException($"attention: key mask {ShapeUtil.Format(keyMask._dims)} must be [{b}, {nk}].");
         if (attentionMask is not null && (attentionMask.Rank != 3 || attentionMask._dims[0] != b || attentionMask._dims[1] != nq || attentionMask._dims[2] != nk))
             throw new ArgumentException($"attention: attention mask {ShapeUtil.Format(attentionMask._dims)} must be [{b}, {nq}, {nk}].");
-        int dh = width / heads;
+        var at = new AttentionShape(q, k, v, b, nq, nk, width, heads, width / heads, scale);
         var probs = Empty(b, heads, nq, nk);
         var y = Empty(b, nq, width);
-        // Additive bias rows: one per batch row (key mask only, shared by all queries) or one per query.
+        var bias = AttentionBias(keyMask, attentionMask, b, nq, nk);
+        float[] qd = q.Tensor._data, kd = k.Tensor._data, vd = v.Tensor._data, pd = probs._data, yd = y._data;
+        using (Gemm.SerialBlas())
+        Parallelism.For(b * heads, 1, (s, e) =>
+        {
+            fixed (float* pq = qd, pk = kd, pv = vd, pp = pd, py = yd)
+                for (int t = s; t < e; t++) AttentionForwardTask(at, t, pq, pk, pv, pp, py, bias);
+        });
+
+        return Record(y, "attention", g =>
+        {
+            // Gradient targets: one buffer for a packed input (its Q, K, V column blocks are disjoint).
+            // Each view is written in the order dV, dQ, dK; when two views are the same region of one
+            // tensor (q = k = v passed as one tensor), only the first write overwrites.
+            var (gv, accV) = AttentionGradSink(v, []);
+            var (gq, accQ) = AttentionGradSink(q, [(v, gv, accV)]);
+            var (gk, accK) = AttentionGradSink(k, [(v, gv, accV), (q, gq, accQ)]);
+            var sinks = new AttentionSinks(gq, accQ, gk, accK, gv, accV);
+            float[] gd = g._data;
+            var dsAll = Empty(Math.Min(b * heads, Parallelism.Threads), nq, nk);   // one dS scratch block per worker
+            float[] dsd = dsAll._data;
+            int chunks = Parallelism.ChunkCount(b * heads, 1);
+            using var region = Gemm.SerialBlas();
+            Parallelism.For(b * heads, 1, (s, e) =>
+            {
+                int worker = ChunkIndex(b * heads, chunks, s);
+                fixed (float* pq = qd, pk = kd, pv = vd, pp = pd, pg = gd, pds = dsd)
+                    for (int t = s; t < e; t++) AttentionBackwardTask(at, t, pq, pk, pv, pp, pg, pds + (long)worker * nq * nk, sinks);
+            });
+        }, inputs);
+    }
+
+    /// <summary>The operands and sizes one attention call works on.</summary>
+    private readonly record struct AttentionShape(HeadView Q, HeadView K, HeadView V, int B, int Nq, int Nk, int Width, int Heads, int Dh, float Scale);
+
+    /// <summary>Additive mask rows: one per batch row (key mask only, shared by all queries; <c>QueryStride</c> 0) or one per query.</summary>
+    private readonly record struct MaskBias(float[]? Values, int BatchStride, int QueryStride);
+
+    /// <summary>Where the gradients of Q, K and V go, and whether each adds to what is there.</summary>
+    private readonly record struct AttentionSinks(float[]? Q, bool AccQ, float[]? K, bool AccK, float[]? V, bool AccV);
+
+    private static MaskBias AttentionBias(Tensor? keyMask, Tensor? attentionMask, int b, int nq, int nk)
+    {
         float[]? bias = null;
         int biasQueryStride = 0;
         if (attentionMask is not null)
@@ -73,86 +115,67 @@ public sealed partial class Tensor
             bias = new float[b * nk];
             for (int i = 0; i < bias.Length; i++) bias[i] = keyMask._data[i] == 0f ? float.MinValue : 0f;
         }
-        int biasBatchStride = biasQueryStride == 0 ? nk : nq * nk;
-        float[] qd = q.Tensor._data, kd = k.Tensor._data, vd = v.Tensor._data, pd = probs._data, yd = y._data;
-        using (Gemm.SerialBlas())
-        Parallelism.For(b * heads, 1, (s, e) =>
-        {
-            fixed (float* pq = qd, pk = kd, pv = vd, pp = pd, py = yd)
-                for (int t = s; t < e; t++)
-                {
-                    int bi = t / heads, hi = t % heads;
-                    float* Q = pq + q.Offset + (long)bi * nq * q.RowStride + hi * dh;
-                    float* K = pk + k.Offset + (long)bi * nk * k.RowStride + hi * dh;
-                    float* V = pv + v.Offset + (long)bi * nk * v.RowStride + hi * dh;
-                    float* P = pp + (long)t * nq * nk;
-                    Gemm.SgemmSerial(false, true, nq, nk, dh, 1f, Q, q.RowStride, K, k.RowStride, 0f, P, nk);   // S = Q·Kᵀ
-                    for (int i = 0; i < nq; i++)
-                    {
-                        var row = new Span<float>(P + (long)i * nk, nk);
-                        var maskRow = bias is null ? default : bias.AsSpan(bi * biasBatchStride + i * biasQueryStride, nk);
-                        SoftmaxRow(row, row, scale, maskRow);                                                          // P = softmax(scale·S + bias)
-                    }
-                    Gemm.SgemmSerial(false, false, nq, dh, nk, 1f, P, nk, V, v.RowStride, 0f, py + (long)bi * nq * width + hi * dh, width);   // O = P·V
-                }
-        });
+        return new MaskBias(bias, biasQueryStride == 0 ? nk : nq * nk, biasQueryStride);
+    }
 
-        return Record(y, "attention", g =>
+    /// <summary>Forward of task t = (batch row, head): S = Q·Kᵀ; P = softmax(scale·S + bias) (kept); O = P·V.</summary>
+    private static unsafe void AttentionForwardTask(in AttentionShape a, int t, float* pq, float* pk, float* pv, float* pp, float* py, MaskBias bias)
+    {
+        int bi = t / a.Heads, hi = t % a.Heads, nq = a.Nq, nk = a.Nk, dh = a.Dh;
+        float* Q = pq + a.Q.Offset + (long)bi * nq * a.Q.RowStride + hi * dh;
+        float* K = pk + a.K.Offset + (long)bi * nk * a.K.RowStride + hi * dh;
+        float* V = pv + a.V.Offset + (long)bi * nk * a.V.RowStride + hi * dh;
+        float* P = pp + (long)t * nq * nk;
+        Gemm.SgemmSerial(false, true, nq, nk, dh, 1f, Q, a.Q.RowStride, K, a.K.RowStride, 0f, P, nk);   // S = Q·Kᵀ
+        for (int i = 0; i < nq; i++)
         {
-            // Gradient targets: one buffer for a packed input (its Q, K, V column blocks are disjoint).
-            float[]? gq = null, gk = null, gv = null;
-            bool accQ = false, accK = false, accV = false;
-            // Each view is written in the order dV, dQ, dK; when two views are the same region of one
-            // tensor (q = k = v passed as one tensor), only the first write overwrites.
-            static (float[]?, bool) Sink(HeadView view, (HeadView View, float[]? Grad, bool Acc)[] earlier)
-            {
-                if (!view.Tensor.RequiresGrad) return (null, false);
-                foreach (var (other, grad, acc) in earlier)
-                    if (grad is not null && ReferenceEquals(other.Tensor, view.Tensor))
-                        return (grad, acc || other.Offset == view.Offset);
-                var (t, a) = GradSink(view.Tensor);
-                return (t._data, a);
-            }
-            (gv, accV) = Sink(v, []);
-            (gq, accQ) = Sink(q, [(v, gv, accV)]);
-            (gk, accK) = Sink(k, [(v, gv, accV), (q, gq, accQ)]);
-            float[] gd = g._data;
-            var dsAll = Empty(Math.Min(b * heads, Parallelism.Threads), nq, nk);   // one dS scratch block per worker
-            float[] dsd = dsAll._data;
-            int chunks = Parallelism.ChunkCount(b * heads, 1);
-            using var region = Gemm.SerialBlas();
-            Parallelism.For(b * heads, 1, (s, e) =>
-            {
-                int worker = ChunkIndex(b * heads, chunks, s);
-                fixed (float* pq = qd, pk = kd, pv = vd, pp = pd, pg = gd, pds = dsd)
-                    for (int t = s; t < e; t++)
-                    {
-                        int bi = t / heads, hi = t % heads;
-                        long qOff = q.Offset + (long)bi * nq * q.RowStride + hi * dh;
-                        long kOff = k.Offset + (long)bi * nk * k.RowStride + hi * dh;
-                        long vOff = v.Offset + (long)bi * nk * v.RowStride + hi * dh;
-                        float* P = pp + (long)t * nq * nk, DS = pds + (long)worker * nq * nk;
-                        float* dO = pg + (long)bi * nq * width + hi * dh;
-                        if (gv is not null)
-                            fixed (float* pgv = gv)   // dV = Pᵀ·dO
-                                Gemm.SgemmSerial(true, false, nk, dh, nq, 1f, P, nk, dO, width, accV ? 1f : 0f, pgv + vOff, v.RowStride);
-                        Gemm.SgemmSerial(false, true, nq, nk, dh, 1f, dO, width, pv + vOff, v.RowStride, 0f, DS, nk);   // dP = dO·Vᵀ
-                        for (int i = 0; i < nq; i++)
-                        {
-                            var pr = new ReadOnlySpan<float>(P + (long)i * nk, nk);
-                            var dr = new Span<float>(DS + (long)i * nk, nk);
-                            float dot = TensorPrimitives.Dot(dr, pr);
-                            TensorPrimitives.Subtract(dr, dot, dr);
-                            TensorPrimitives.Multiply(dr, pr, dr);                                                              // dS = P ⊙ (dP − ⟨dP, P⟩)
-                        }
-                        if (gq is not null)
-                            fixed (float* pgq = gq)   // dQ = scale·dS·K
-                                Gemm.SgemmSerial(false, false, nq, dh, nk, scale, DS, nk, pk + kOff, k.RowStride, accQ ? 1f : 0f, pgq + qOff, q.RowStride);
-                        if (gk is not null)
-                            fixed (float* pgk = gk)   // dK = scale·dSᵀ·Q
-                                Gemm.SgemmSerial(true, false, nk, dh, nq, scale, DS, nk, pq + qOff, q.RowStride, accK ? 1f : 0f, pgk + kOff, k.RowStride);
-                    }
-            });
-        }, inputs);
+            var row = new Span<float>(P + (long)i * nk, nk);
+            var maskRow = bias.Values is null ? default : bias.Values.AsSpan(bi * bias.BatchStride + i * bias.QueryStride, nk);
+            SoftmaxRow(row, row, a.Scale, maskRow);                                                          // P = softmax(scale·S + bias)
+        }
+        Gemm.SgemmSerial(false, false, nq, dh, nk, 1f, P, nk, V, a.V.RowStride, 0f, py + (long)bi * nq * a.Width + hi * dh, a.Width);   // O = P·V
+    }
+
+    /// <summary>
+    /// Backward of task t: dV = Pᵀ·dO; dP = dO·Vᵀ; dS = P ⊙ (dP − ⟨dP, P⟩) (in the worker's scratch
+    /// <paramref name="DS"/>); dQ = scale·dS·K; dK = scale·dSᵀ·Q.
+    /// </summary>
+    private static unsafe void AttentionBackwardTask(in AttentionShape a, int t, float* pq, float* pk, float* pv, float* pp, float* pg, float* DS, AttentionSinks sinks)
+    {
+        int bi = t / a.Heads, hi = t % a.Heads, nq = a.Nq, nk = a.Nk, dh = a.Dh;
+        long qOff = a.Q.Offset + (long)bi * nq * a.Q.RowStride + hi * dh;
+        long kOff = a.K.Offset + (long)bi * nk * a.K.RowStride + hi * dh;
+        long vOff = a.V.Offset + (long)bi * nk * a.V.RowStride + hi * dh;
+        float* P = pp + (long)t * nq * nk;
+        float* dO = pg + (long)bi * nq * a.Width + hi * dh;
+        if (sinks.V is not null)
+            fixed (float* pgv = sinks.V)   // dV = Pᵀ·dO
+                Gemm.SgemmSerial(true, false, nk, dh, nq, 1f, P, nk, dO, a.Width, sinks.AccV ? 1f : 0f, pgv + vOff, a.V.RowStride);
+        Gemm.SgemmSerial(false, true, nq, nk, dh, 1f, dO, a.Width, pv + vOff, a.V.RowStride, 0f, DS, nk);   // dP = dO·Vᵀ
+        for (int i = 0; i < nq; i++)
+        {
+            var pr = new ReadOnlySpan<float>(P + (long)i * nk, nk);
+            var dr = new Span<float>(DS + (long)i * nk, nk);
+            float dot = TensorPrimitives.Dot(dr, pr);
+            TensorPrimitives.Subtract(dr, dot, dr);
+            TensorPrimitives.Multiply(dr, pr, dr);                                                              // dS = P ⊙ (dP − ⟨dP, P⟩)
+        }
+        if (sinks.Q is not null)
+            fixed (float* pgq = sinks.Q)   // dQ = scale·dS·K
+                Gemm.SgemmSerial(false, false, nq, dh, nk, a.Scale, DS, nk, pk + kOff, a.K.RowStride, sinks.AccQ ? 1f : 0f, pgq + qOff, a.Q.RowStride);
+        if (sinks.K is not null)
+            fixed (float* pgk = sinks.K)   // dK = scale·dSᵀ·Q
+                Gemm.SgemmSerial(true, false, nk, dh, nq, a.Scale, DS, nk, pq + qOff, a.Q.RowStride, sinks.AccK ? 1f : 0f, pgk + kOff, a.K.RowStride);
+    }
+
+    /// <summary>The gradient buffer of a view: a packed tensor's views share one; the first writer of a region overwrites it.</summary>
+    private static (float[]?, bool) AttentionGradSink(HeadView view, (HeadView View, float[]? Grad, bool Acc)[] earlier)
+    {
+        if (!view.Tensor.RequiresGrad) return (null, false);
+        foreach (var (other, grad, acc) in earlier)
+            if (grad is not null && ReferenceEquals(other.Tensor, view.Tensor))
+                return (grad, acc || other.Offset == view.Offset);
+        var (t, a) = GradSink(view.Tensor);
+        return (t._data, a);
     }
 }

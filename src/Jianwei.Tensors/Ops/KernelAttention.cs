@@ -18,23 +18,15 @@ public sealed partial class Tensor
     public static unsafe Tensor KernelAttention(Tensor queryFeatures, Tensor keyFeatures, Tensor v, int heads, Tensor? keyMask, float eps = 1e-6f)
     {
         Tensor qf = queryFeatures, kf = keyFeatures;
-        if (qf.Rank != 3 || kf.Rank != 3 || v.Rank != 3 || qf._dims[0] != kf._dims[0] || kf._dims[0] != v._dims[0]
-            || qf._dims[2] != kf._dims[2] || kf._dims[1] != v._dims[1])
-            throw new ArgumentException($"kernel attention: features [b, nq, heads·m] and [b, nk, heads·m], values [b, nk, heads·dh] expected, got {ShapeUtil.Format(qf._dims)}, {ShapeUtil.Format(kf._dims)}, {ShapeUtil.Format(v._dims)}.");
-        if (ReferenceEquals(qf, kf) || ReferenceEquals(kf, v) || ReferenceEquals(qf, v))
-            throw new ArgumentException("kernel attention: query features, key features and values must be distinct tensors.");
+        CheckKernelAttentionInputs(qf, kf, v, heads, keyMask);
         int b = qf._dims[0], nq = qf._dims[1], nk = kf._dims[1];
-        if (heads <= 0 || qf._dims[2] % heads != 0 || v._dims[2] % heads != 0)
-            throw new ArgumentException($"kernel attention: widths {qf._dims[2]} and {v._dims[2]} are not divisible by {heads} heads.");
-        if (keyMask is not null && (keyMask.Rank != 2 || keyMask._dims[0] != b || keyMask._dims[1] != nk))
-            throw new ArgumentException($"kernel attention: key mask {ShapeUtil.Format(keyMask._dims)} must be [{b}, {nk}].");
-        CheckFiniteInputs("kernel_attention", qf, kf, v);
         int fWidth = qf._dims[2], m = fWidth / heads, vWidth = v._dims[2], dh = vWidth / heads, tasks = b * heads;
 
         // Batch rows with padding get their key features copied with padded rows zeroed, per task.
         bool[] padded = new bool[b];
         if (keyMask is not null)
             for (int bi = 0; bi < b; bi++) padded[bi] = keyMask._data.AsSpan(bi * nk, nk).ContainsAnyExcept(1f);
+        var ka = new KernelShape(b, nq, nk, heads, m, dh, fWidth, vWidth, eps, padded, keyMask?._data);
 
         var y = Empty(b, nq, vWidth);
         var kvAll = Empty(tasks, m, dh);        // φ(K)ᵀ·V per task, kept for backward
@@ -43,64 +35,24 @@ public sealed partial class Tensor
         int chunks = Parallelism.ChunkCount(tasks, 1);
         var maskedKeys = Empty(chunks, nk, m);  // per-worker scratch for padded rows
         float[] qd = qf._data, kd = kf._data, vd = v._data, yd = y._data, kvd = kvAll._data, ksd = kSumAll._data, dend = denAll._data, mkd = maskedKeys._data;
-        float[]? maskData = keyMask?._data;
-
-        // Pointer and leading dimension of task t's key features: in place, or a masked copy.
-        static float* Keys(float* pk, float* scratch, float[]? mask, bool isPadded, int bi, int hi, int nk, int m, int fWidth)
-        {
-            float* src = pk + (long)bi * nk * fWidth + hi * m;
-            if (!isPadded) return src;
-            for (int j = 0; j < nk; j++)
-            {
-                var row = new Span<float>(scratch + (long)j * m, m);
-                if (mask![bi * nk + j] == 0f) row.Clear();
-                else new ReadOnlySpan<float>(src + (long)j * fWidth, m).CopyTo(row);
-            }
-            return scratch;
-        }
 
         using (Gemm.SerialBlas())
         Parallelism.For(tasks, 1, (s, e) =>
         {
             int worker = ChunkIndex(tasks, chunks, s);
             fixed (float* pq = qd, pk = kd, pv = vd, py = yd, pkv = kvd, pks = ksd, pden = dend, pmk = mkd)
-                for (int t = s; t < e; t++)
-                {
-                    int bi = t / heads, hi = t % heads;
-                    float* K = Keys(pk, pmk + (long)worker * nk * m, maskData, padded[bi], bi, hi, nk, m, fWidth);
-                    int ldk = padded[bi] ? m : fWidth;
-                    float* V = pv + (long)bi * nk * vWidth + hi * dh;
-                    float* Q = pq + (long)bi * nq * fWidth + hi * m;
-                    float* KV = pkv + (long)t * m * dh, KS = pks + (long)t * m, DEN = pden + (long)t * nq;
-                    float* Y = py + (long)bi * nq * vWidth + hi * dh;
-                    Gemm.SgemmSerial(true, false, m, dh, nk, 1f, K, ldk, V, vWidth, 0f, KV, dh);        // KV = φ(K)ᵀ·V   [m, dh]
-                    var kSum = new Span<float>(KS, m);
-                    kSum.Clear();
-                    for (int j = 0; j < nk; j++) TensorPrimitives.Add(kSum, new ReadOnlySpan<float>(K + (long)j * ldk, m), kSum);
-                    Gemm.SgemmSerial(false, false, nq, dh, m, 1f, Q, fWidth, KV, dh, 0f, Y, vWidth);    // num = φ(Q)·KV [nq, dh]
-                    for (int i = 0; i < nq; i++)
-                    {
-                        float den = TensorPrimitives.Dot(new ReadOnlySpan<float>(Q + (long)i * fWidth, m), kSum) + eps;
-                        DEN[i] = den;
-                        var row = new Span<float>(Y + (long)i * vWidth, dh);
-                        TensorPrimitives.Multiply(row, 1f / den, row);                                  // out = num / den
-                    }
-                }
+                for (int t = s; t < e; t++) KernelForwardTask(ka, t, pq, pk, pv, py, pkv, pks, pden, pmk + (long)worker * nk * m);
         });
         TensorScope.ReturnEarly(maskedKeys);
 
         return Record(y, "kernel_attention", g =>
         {
-            // Per task, with num = out·den:
-            //   dNum = dO / den;            dDen_i = −⟨dO_i, out_i⟩ / den_i
-            //   dQf = dNum·KVᵀ + dDen ⊗ kSum
-            //   dKV = Qfᵀ·dNum;             dKSum = Qfᵀ·dDen
-            //   dKf_j = V_j·dKVᵀ + dKSum (zero for padded keys);   dV = Kf·dKV
             float[]? gq = null, gk = null, gv = null;
             bool accQ = false, accK = false, accV = false;
             if (qf.RequiresGrad) { var (t, a) = GradSink(qf); gq = t._data; accQ = a; }
             if (kf.RequiresGrad) { var (t, a) = GradSink(kf); gk = t._data; accK = a; }
             if (v.RequiresGrad) { var (t, a) = GradSink(v); gv = t._data; accV = a; }
+            var sinks = new AttentionSinks(gq, accQ, gk, accK, gv, accV);
             var masked = Empty(chunks, nk, m);
             var dNumAll = Empty(chunks, nq, dh);
             var dDenAll = Empty(chunks, nq);
@@ -114,64 +66,139 @@ public sealed partial class Tensor
                 int w = ChunkIndex(tasks, chunks, s);
                 fixed (float* pq = qd, pk = kd, pv = vd, py = yd, pkv = kvd, pks = ksd, pden = dend, pg = gd, pmk = mk,
                        pdn = dnd, pdd = ddd, pdkv = dkvd, pdks = dksd, pdkf = dkfd)
-                    for (int t = s; t < e; t++)
-                    {
-                        int bi = t / heads, hi = t % heads;
-                        float* Q = pq + (long)bi * nq * fWidth + hi * m;
-                        float* V = pv + (long)bi * nk * vWidth + hi * dh;
-                        float* Y = py + (long)bi * nq * vWidth + hi * dh;
-                        float* dO = pg + (long)bi * nq * vWidth + hi * dh;
-                        float* KV = pkv + (long)t * m * dh, KS = pks + (long)t * m, DEN = pden + (long)t * nq;
-                        float* dNum = pdn + (long)w * nq * dh, dDen = pdd + (long)w * nq, dKV = pdkv + (long)w * m * dh, dKS = pdks + (long)w * m;
-                        for (int i = 0; i < nq; i++)
-                        {
-                            var go = new ReadOnlySpan<float>(dO + (long)i * vWidth, dh);
-                            dDen[i] = -TensorPrimitives.Dot(go, new ReadOnlySpan<float>(Y + (long)i * vWidth, dh)) / DEN[i];
-                            TensorPrimitives.Multiply(go, 1f / DEN[i], new Span<float>(dNum + (long)i * dh, dh));
-                        }
-                        var kSum = new ReadOnlySpan<float>(KS, m);
-                        if (gq is not null)
-                            fixed (float* pgq = gq)
-                            {
-                                float* GQ = pgq + (long)bi * nq * fWidth + hi * m;
-                                Gemm.SgemmSerial(false, true, nq, m, dh, 1f, dNum, dh, KV, dh, accQ ? 1f : 0f, GQ, fWidth);   // dNum·KVᵀ
-                                for (int i = 0; i < nq; i++)
-                                {
-                                    var row = new Span<float>(GQ + (long)i * fWidth, m);
-                                    TensorPrimitives.MultiplyAdd(kSum, dDen[i], row, row);                                     // + dDen ⊗ kSum
-                                }
-                            }
-                        if (gk is null && gv is null) continue;
-                        Gemm.SgemmSerial(true, false, m, dh, nq, 1f, Q, fWidth, dNum, dh, 0f, dKV, dh);                      // dKV = Qfᵀ·dNum
-                        var dKSum = new Span<float>(dKS, m);
-                        dKSum.Clear();
-                        for (int i = 0; i < nq; i++)
-                            TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(Q + (long)i * fWidth, m), dDen[i], dKSum, dKSum);   // dKSum = Qfᵀ·dDen
-                        if (gk is not null)
-                            fixed (float* pgk = gk)
-                            {
-                                float* dKf = pdkf + (long)w * nk * m;
-                                Gemm.SgemmSerial(false, true, nk, m, dh, 1f, V, vWidth, dKV, dh, 0f, dKf, m);                // V·dKVᵀ
-                                float* GK = pgk + (long)bi * nk * fWidth + hi * m;
-                                for (int j = 0; j < nk; j++)
-                                {
-                                    var dst = new Span<float>(GK + (long)j * fWidth, m);
-                                    var src = new Span<float>(dKf + (long)j * m, m);
-                                    bool open = !padded[bi] || maskData![bi * nk + j] != 0f;
-                                    if (open) TensorPrimitives.Add(src, dKSum, src); else src.Clear();
-                                    if (accK) TensorPrimitives.Add(dst, src, dst); else src.CopyTo(dst);
-                                }
-                            }
-                        if (gv is not null)
-                            fixed (float* pgv = gv)
-                            {
-                                float* K = Keys(pk, pmk + (long)w * nk * m, maskData, padded[bi], bi, hi, nk, m, fWidth);
-                                int ldk = padded[bi] ? m : fWidth;
-                                Gemm.SgemmSerial(false, false, nk, dh, m, 1f, K, ldk, dKV, dh, accV ? 1f : 0f, pgv + (long)bi * nk * vWidth + hi * dh, vWidth);   // dV = Kf·dKV
-                            }
-                    }
+                {
+                    var scratch = new KernelScratch(pmk + (long)w * nk * m, pdn + (long)w * nq * dh, pdd + (long)w * nq, pdkv + (long)w * m * dh, pdks + (long)w * m, pdkf + (long)w * nk * m);
+                    for (int t = s; t < e; t++) KernelBackwardTask(ka, t, pq, pk, pv, py, pkv, pks, pden, pg, scratch, sinks);
+                }
             });
         }, qf, kf, v);
+    }
+
+    private static void CheckKernelAttentionInputs(Tensor qf, Tensor kf, Tensor v, int heads, Tensor? keyMask)
+    {
+        if (qf.Rank != 3 || kf.Rank != 3 || v.Rank != 3 || qf._dims[0] != kf._dims[0] || kf._dims[0] != v._dims[0]
+            || qf._dims[2] != kf._dims[2] || kf._dims[1] != v._dims[1])
+            throw new ArgumentException($"kernel attention: features [b, nq, heads·m] and [b, nk, heads·m], values [b, nk, heads·dh] expected, got {ShapeUtil.Format(qf._dims)}, {ShapeUtil.Format(kf._dims)}, {ShapeUtil.Format(v._dims)}.");
+        if (ReferenceEquals(qf, kf) || ReferenceEquals(kf, v) || ReferenceEquals(qf, v))
+            throw new ArgumentException("kernel attention: query features, key features and values must be distinct tensors.");
+        int b = qf._dims[0], nk = kf._dims[1];
+        if (heads <= 0 || qf._dims[2] % heads != 0 || v._dims[2] % heads != 0)
+            throw new ArgumentException($"kernel attention: widths {qf._dims[2]} and {v._dims[2]} are not divisible by {heads} heads.");
+        if (keyMask is not null && (keyMask.Rank != 2 || keyMask._dims[0] != b || keyMask._dims[1] != nk))
+            throw new ArgumentException($"kernel attention: key mask {ShapeUtil.Format(keyMask._dims)} must be [{b}, {nk}].");
+        CheckFiniteInputs("kernel_attention", qf, kf, v);
+    }
+
+    /// <summary>The sizes of one kernel-attention call, and which batch rows have padded keys.</summary>
+    private sealed record KernelShape(int B, int Nq, int Nk, int Heads, int M, int Dh, int FWidth, int VWidth, float Eps, bool[] Padded, float[]? Mask);
+
+    /// <summary>One worker's scratch blocks for the backward pass.</summary>
+    private readonly unsafe struct KernelScratch(float* maskedKeys, float* dNum, float* dDen, float* dKv, float* dKSum, float* dKf)
+    {
+        public readonly float* MaskedKeys = maskedKeys, DNum = dNum, DDen = dDen, DKv = dKv, DKSum = dKSum, DKf = dKf;
+    }
+
+    /// <summary>Pointer to task (bi, hi)'s key features: in place, or a copy with padded keys zeroed (leading dimension M then, else FWidth).</summary>
+    private static unsafe float* KernelKeys(KernelShape a, float* pk, float* scratch, int bi, int hi)
+    {
+        float* src = pk + (long)bi * a.Nk * a.FWidth + hi * a.M;
+        if (!a.Padded[bi]) return src;
+        for (int j = 0; j < a.Nk; j++)
+        {
+            var row = new Span<float>(scratch + (long)j * a.M, a.M);
+            if (a.Mask![bi * a.Nk + j] == 0f) row.Clear();
+            else new ReadOnlySpan<float>(src + (long)j * a.FWidth, a.M).CopyTo(row);
+        }
+        return scratch;
+    }
+
+    /// <summary>Forward of task t: KV = φ(K)ᵀ·V, kSum = Σ_j φ(K_j), out = φ(Q)·KV / (⟨φ(Q), kSum⟩ + eps); KV, kSum and the denominators kept.</summary>
+    private static unsafe void KernelForwardTask(KernelShape a, int t, float* pq, float* pk, float* pv, float* py, float* pkv, float* pks, float* pden, float* scratch)
+    {
+        int bi = t / a.Heads, hi = t % a.Heads, nq = a.Nq, nk = a.Nk, m = a.M, dh = a.Dh, fWidth = a.FWidth, vWidth = a.VWidth;
+        float* K = KernelKeys(a, pk, scratch, bi, hi);
+        int ldk = a.Padded[bi] ? m : fWidth;
+        float* V = pv + (long)bi * nk * vWidth + hi * dh;
+        float* Q = pq + (long)bi * nq * fWidth + hi * m;
+        float* KV = pkv + (long)t * m * dh, KS = pks + (long)t * m, DEN = pden + (long)t * nq;
+        float* Y = py + (long)bi * nq * vWidth + hi * dh;
+        Gemm.SgemmSerial(true, false, m, dh, nk, 1f, K, ldk, V, vWidth, 0f, KV, dh);        // KV = φ(K)ᵀ·V   [m, dh]
+        var kSum = new Span<float>(KS, m);
+        kSum.Clear();
+        for (int j = 0; j < nk; j++) TensorPrimitives.Add(kSum, new ReadOnlySpan<float>(K + (long)j * ldk, m), kSum);
+        Gemm.SgemmSerial(false, false, nq, dh, m, 1f, Q, fWidth, KV, dh, 0f, Y, vWidth);    // num = φ(Q)·KV [nq, dh]
+        for (int i = 0; i < nq; i++)
+        {
+            float den = TensorPrimitives.Dot(new ReadOnlySpan<float>(Q + (long)i * fWidth, m), kSum) + a.Eps;
+            DEN[i] = den;
+            var row = new Span<float>(Y + (long)i * vWidth, dh);
+            TensorPrimitives.Multiply(row, 1f / den, row);                                  // out = num / den
+        }
+    }
+
+    /// <summary>
+    /// Backward of task t, with num = out·den:
+    ///   dNum = dO / den;            dDen_i = −⟨dO_i, out_i⟩ / den_i
+    ///   dQf = dNum·KVᵀ + dDen ⊗ kSum
+    ///   dKV = Qfᵀ·dNum;             dKSum = Qfᵀ·dDen
+    ///   dKf_j = V_j·dKVᵀ + dKSum (zero for padded keys);   dV = Kf·dKV
+    /// </summary>
+    private static unsafe void KernelBackwardTask(KernelShape a, int t, float* pq, float* pk, float* pv, float* py, float* pkv, float* pks, float* pden, float* pg,
+                                                  KernelScratch w, AttentionSinks sinks)
+    {
+        int bi = t / a.Heads, hi = t % a.Heads, nq = a.Nq, nk = a.Nk, m = a.M, dh = a.Dh, fWidth = a.FWidth, vWidth = a.VWidth;
+        float* Q = pq + (long)bi * nq * fWidth + hi * m;
+        float* V = pv + (long)bi * nk * vWidth + hi * dh;
+        float* Y = py + (long)bi * nq * vWidth + hi * dh;
+        float* dO = pg + (long)bi * nq * vWidth + hi * dh;
+        float* KV = pkv + (long)t * m * dh, KS = pks + (long)t * m, DEN = pden + (long)t * nq;
+        float* dNum = w.DNum, dDen = w.DDen, dKV = w.DKv, dKS = w.DKSum;
+        for (int i = 0; i < nq; i++)
+        {
+            var go = new ReadOnlySpan<float>(dO + (long)i * vWidth, dh);
+            dDen[i] = -TensorPrimitives.Dot(go, new ReadOnlySpan<float>(Y + (long)i * vWidth, dh)) / DEN[i];
+            TensorPrimitives.Multiply(go, 1f / DEN[i], new Span<float>(dNum + (long)i * dh, dh));
+        }
+        var kSum = new ReadOnlySpan<float>(KS, m);
+        if (sinks.Q is not null)
+            fixed (float* pgq = sinks.Q)
+            {
+                float* GQ = pgq + (long)bi * nq * fWidth + hi * m;
+                Gemm.SgemmSerial(false, true, nq, m, dh, 1f, dNum, dh, KV, dh, sinks.AccQ ? 1f : 0f, GQ, fWidth);   // dNum·KVᵀ
+                for (int i = 0; i < nq; i++)
+                {
+                    var row = new Span<float>(GQ + (long)i * fWidth, m);
+                    TensorPrimitives.MultiplyAdd(kSum, dDen[i], row, row);                                     // + dDen ⊗ kSum
+                }
+            }
+        if (sinks.K is null && sinks.V is null) return;
+        Gemm.SgemmSerial(true, false, m, dh, nq, 1f, Q, fWidth, dNum, dh, 0f, dKV, dh);                      // dKV = Qfᵀ·dNum
+        var dKSum = new Span<float>(dKS, m);
+        dKSum.Clear();
+        for (int i = 0; i < nq; i++)
+            TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(Q + (long)i * fWidth, m), dDen[i], dKSum, dKSum);   // dKSum = Qfᵀ·dDen
+        if (sinks.K is not null)
+            fixed (float* pgk = sinks.K)
+            {
+                float* dKf = w.DKf;
+                Gemm.SgemmSerial(false, true, nk, m, dh, 1f, V, vWidth, dKV, dh, 0f, dKf, m);                // V·dKVᵀ
+                float* GK = pgk + (long)bi * nk * fWidth + hi * m;
+                for (int j = 0; j < nk; j++)
+                {
+                    var dst = new Span<float>(GK + (long)j * fWidth, m);
+                    var src = new Span<float>(dKf + (long)j * m, m);
+                    bool open = !a.Padded[bi] || a.Mask![bi * nk + j] != 0f;
+                    if (open) TensorPrimitives.Add(src, dKSum, src); else src.Clear();
+                    if (sinks.AccK) TensorPrimitives.Add(dst, src, dst); else src.CopyTo(dst);
+                }
+            }
+        if (sinks.V is not null)
+            fixed (float* pgv = sinks.V)
+            {
+                float* K = KernelKeys(a, pk, w.MaskedKeys, bi, hi);
+                int ldk = a.Padded[bi] ? m : fWidth;
+                Gemm.SgemmSerial(false, false, nk, dh, m, 1f, K, ldk, dKV, dh, sinks.AccV ? 1f : 0f, pgv + (long)bi * nk * vWidth + hi * dh, vWidth);   // dV = Kf·dKV
+            }
     }
 
     /// <summary>
@@ -193,28 +220,7 @@ public sealed partial class Tensor
         float[] xd = x._data, yd = y._data, wd = projection._data;
         Gemm.Sgemm(false, true, rows, m, dh, c, xd, dh, wd, dh, 0f, yd, m);   // c·W·x for every row at once
 
-        var rowMax = new float[rows];
-        Parallelism.For(rows, 64, (s, e) =>
-        {
-            for (int r = s; r < e; r++)
-            {
-                var row = yd.AsSpan(r * m, m);
-                TensorPrimitives.Subtract(row, halfC2 * TensorPrimitives.SumOfSquares(xd.AsSpan(r * dh, dh)), row);   // u = c·W·x − c²|x|²/2
-                rowMax[r] = TensorPrimitives.Max(row);
-            }
-        });
-        if (!isQuery)
-        {
-            // One constant per (batch, head): the largest u over all its keys.
-            var headMax = new float[b * heads];
-            Array.Fill(headMax, float.NegativeInfinity);
-            for (int r = 0; r < rows; r++)
-            {
-                int key = r / (n * heads) * heads + r % heads;
-                if (rowMax[r] > headMax[key]) headMax[key] = rowMax[r];
-            }
-            for (int r = 0; r < rows; r++) rowMax[r] = headMax[r / (n * heads) * heads + r % heads];
-        }
+        var rowMax = RandomFeatureExponents(xd, yd, rows, m, dh, halfC2, isQuery ? 0 : n * heads, heads);
         Parallelism.For(rows, 64, (s, e) =>
         {
             for (int r = s; r < e; r++)
@@ -255,5 +261,34 @@ public sealed partial class Tensor
             });
             TensorScope.ReturnEarly(gu);
         }, x);
+    }
+
+    /// <summary>
+    /// Turns the rows of <paramref name="yd"/> ([rows, m], holding c·W·x) into the exponents
+    /// u = c·W·x − c²|x|²/2 and returns each row's stabilizer: its own maximum (queries,
+    /// <paramref name="keysPerBatch"/> 0), or the largest u over all keys of its (batch, head).
+    /// </summary>
+    private static float[] RandomFeatureExponents(float[] xd, float[] yd, int rows, int m, int dh, float halfC2, int keysPerBatch, int heads)
+    {
+        var rowMax = new float[rows];
+        Parallelism.For(rows, 64, (s, e) =>
+        {
+            for (int r = s; r < e; r++)
+            {
+                var row = yd.AsSpan(r * m, m);
+                TensorPrimitives.Subtract(row, halfC2 * TensorPrimitives.SumOfSquares(xd.AsSpan(r * dh, dh)), row);   // u = c·W·x − c²|x|²/2
+                rowMax[r] = TensorPrimitives.Max(row);
+            }
+        });
+        if (keysPerBatch == 0) return rowMax;
+        var headMax = new float[rows / keysPerBatch * heads];
+        Array.Fill(headMax, float.NegativeInfinity);
+        for (int r = 0; r < rows; r++)
+        {
+            int key = r / keysPerBatch * heads + r % heads;
+            if (rowMax[r] > headMax[key]) headMax[key] = rowMax[r];
+        }
+        for (int r = 0; r < rows; r++) rowMax[r] = headMax[r / keysPerBatch * heads + r % heads];
+        return rowMax;
     }
 }

@@ -14,16 +14,9 @@ public sealed partial class Tensor
     /// </summary>
     public static Tensor CrossEntropy(Tensor logits, IntTensor targets, int ignoreIndex = -100, float labelSmoothing = 0f, float[]? classWeights = null)
     {
-        CheckFiniteInputs("cross_entropy", logits);
-        if (logits.Rank != 2) throw new ArgumentException($"cross_entropy: logits must be [N, C], got {ShapeUtil.Format(logits._dims)}.");
+        CheckCrossEntropyInputs(logits, targets, ignoreIndex, labelSmoothing, classWeights);
         int n = logits._dims[0], c = logits._dims[1];
-        if (targets.Length != n) throw new ArgumentException($"cross_entropy: {targets.Length} targets for logits {ShapeUtil.Format(logits._dims)}.");
-        if (classWeights is not null && classWeights.Length != c) throw new ArgumentException($"cross_entropy: {classWeights.Length} class weights for {c} classes.");
-        if (labelSmoothing < 0f || labelSmoothing > 1f) throw new ArgumentOutOfRangeException(nameof(labelSmoothing), "label smoothing must be in [0, 1].");
         var t = targets.Values;
-        for (int i = 0; i < n; i++)
-            if (t[i] != ignoreIndex && (uint)t[i] >= (uint)c)
-                throw new IndexOutOfRangeException($"cross_entropy: target {t[i]} at row {i} is outside [0, {c}).");
 
         var logp = Empty(n, c)._data;   // pooled scratch: [N, C] is the largest buffer of an MLM step
         var rowLoss = new double[n];
@@ -57,27 +50,45 @@ public sealed partial class Tensor
             float wSum = classWeights?.Sum() ?? c;
             var gd = gx._data;
             Kernels.Parallelism.For(n, Math.Max(1, 16384 / Math.Max(c, 1)), (r0, r1) =>
-            {
-                var p = new float[c];
-                for (int i = r0; i < r1; i++)
-                {
-                    var d = gd.AsSpan(i * c, c);
-                    if (t[i] == ignoreIndex) { if (!acc) d.Clear(); continue; }
-                    Kernels.SimdMath.Exp(logp.AsSpan(i * c, c), p);
-                    float wy = classWeights?[t[i]] ?? 1f;
-                    float a = (1 - eps) * wy, b = eps / c * wSum;
-                    // v_j = (a + b)·p_j − (ε/C)·w_j, then v_y −= a; d (+)= scale·v
-                    TensorPrimitives.Multiply(p, scale * (a + b), p);
-                    if (eps > 0f)
-                    {
-                        if (classWeights is null) TensorPrimitives.Subtract(p, scale * eps / c, p);
-                        else TensorPrimitives.MultiplyAdd(classWeights, -scale * eps / c, p, p);
-                    }
-                    p[t[i]] -= scale * a;
-                    if (acc) TensorPrimitives.Add(d, p, d); else p.CopyTo(d);
-                }
-            });
+                CrossEntropyBackwardRows(gd, logp, t, c, ignoreIndex, eps, classWeights, wSum, scale, acc, r0, r1));
         }, logits);
+    }
+
+    private static void CheckCrossEntropyInputs(Tensor logits, IntTensor targets, int ignoreIndex, float labelSmoothing, float[]? classWeights)
+    {
+        CheckFiniteInputs("cross_entropy", logits);
+        if (logits.Rank != 2) throw new ArgumentException($"cross_entropy: logits must be [N, C], got {ShapeUtil.Format(logits._dims)}.");
+        int n = logits._dims[0], c = logits._dims[1];
+        if (targets.Length != n) throw new ArgumentException($"cross_entropy: {targets.Length} targets for logits {ShapeUtil.Format(logits._dims)}.");
+        if (classWeights is not null && classWeights.Length != c) throw new ArgumentException($"cross_entropy: {classWeights.Length} class weights for {c} classes.");
+        if (labelSmoothing < 0f || labelSmoothing > 1f) throw new ArgumentOutOfRangeException(nameof(labelSmoothing), "label smoothing must be in [0, 1].");
+        var t = targets.Values;
+        for (int i = 0; i < n; i++)
+            if (t[i] != ignoreIndex && (uint)t[i] >= (uint)c)
+                throw new IndexOutOfRangeException($"cross_entropy: target {t[i]} at row {i} is outside [0, {c}).");
+    }
+
+    /// <summary>Cross-entropy's gradient for rows [r0, r1): d (+)= scale·((a + b)·p − (ε/C)·w − a·[j = y]).</summary>
+    private static void CrossEntropyBackwardRows(float[] gd, float[] logp, int[] t, int c, int ignoreIndex, float eps, float[]? classWeights, float wSum, float scale, bool acc, int r0, int r1)
+    {
+        var p = new float[c];
+        for (int i = r0; i < r1; i++)
+        {
+            var d = gd.AsSpan(i * c, c);
+            if (t[i] == ignoreIndex) { if (!acc) d.Clear(); continue; }
+            Kernels.SimdMath.Exp(logp.AsSpan(i * c, c), p);
+            float wy = classWeights?[t[i]] ?? 1f;
+            float a = (1 - eps) * wy, b = eps / c * wSum;
+            // v_j = (a + b)·p_j − (ε/C)·w_j, then v_y −= a; d (+)= scale·v
+            TensorPrimitives.Multiply(p, scale * (a + b), p);
+            if (eps > 0f)
+            {
+                if (classWeights is null) TensorPrimitives.Subtract(p, scale * eps / c, p);
+                else TensorPrimitives.MultiplyAdd(classWeights, -scale * eps / c, p, p);
+            }
+            p[t[i]] -= scale * a;
+            if (acc) TensorPrimitives.Add(d, p, d); else p.CopyTo(d);
+        }
     }
 
     /// <summary>

@@ -7,19 +7,28 @@ namespace Jianwei.Tensors;
 // softmax(scale·scores + keyMaskBias). Rows are independent, so they run in parallel.
 public sealed partial class Tensor
 {
+    private delegate void RowKernel(ReadOnlySpan<float> x, Span<float> y);
+
+    /// <summary>A row kernel over the last axis into a new tensor, rows in parallel; the result with its row count and row width.</summary>
+    private (Tensor Y, int Rows, int N) EachLastAxisRow(string op, RowKernel kernel)
+    {
+        CheckFiniteInputs(op, this);
+        int n = _dims.Length == 0 ? 1 : _dims[^1];
+        int rows = n == 0 ? 0 : Length / n;
+        var y = Empty(_dims);
+        var xd = _data; var yd = y._data;
+        Parallelism.For(rows, 4096 / Math.Max(n, 1) + 1, (s, e) =>
+        {
+            for (int r = s; r < e; r++) kernel(xd.AsSpan(r * n, n), yd.AsSpan(r * n, n));
+        });
+        return (y, rows, n);
+    }
+
     /// <summary>Softmax over the last axis. Backward: dx = y ⊙ (g − ⟨g, y⟩).</summary>
     public Tensor Softmax()
     {
-        CheckFiniteInputs("softmax", this);
-        int n = _dims.Length == 0 ? 1 : _dims[^1];
-        int rows = n == 0 ? 0 : Length / n;
         var x = this;
-        var y = Empty(_dims);
-        var xd = x._data; var yd = y._data;
-        Parallelism.For(rows, 4096 / Math.Max(n, 1) + 1, (s, e) =>
-        {
-            for (int r = s; r < e; r++) SoftmaxRow(xd.AsSpan(r * n, n), yd.AsSpan(r * n, n), 1f, default);
-        });
+        var (y, rows, n) = EachLastAxisRow("softmax", static (xr, yr) => SoftmaxRow(xr, yr, 1f, default));
         return Record(y, "softmax", g => SoftmaxBackward(x, y, g, rows, n, 1f), x);
     }
 
@@ -91,20 +100,12 @@ public sealed partial class Tensor
     /// <summary>Log-softmax over the last axis. Backward: dx = g − softmax(x)·Σg.</summary>
     public Tensor LogSoftmax()
     {
-        CheckFiniteInputs("log_softmax", this);
-        int n = _dims.Length == 0 ? 1 : _dims[^1];
-        int rows = n == 0 ? 0 : Length / n;
         var x = this;
-        var y = Empty(_dims);
-        var xd = x._data; var yd = y._data;
-        Parallelism.For(rows, 4096 / Math.Max(n, 1) + 1, (s, e) =>
-        {
-            for (int r = s; r < e; r++) LogSoftmaxRow(xd.AsSpan(r * n, n), yd.AsSpan(r * n, n));
-        });
+        var (y, rows, n) = EachLastAxisRow("log_softmax", static (xr, yr) => LogSoftmaxRow(xr, yr));
         return Record(y, "log_softmax", g =>
         {
             var (gx, acc) = GradSink(x);
-            var gd = g._data; var dd = gx._data;
+            var yd = y._data; var gd = g._data; var dd = gx._data;
             Parallelism.For(rows, 4096 / Math.Max(n, 1) + 1, (s, e) =>
             {
                 for (int r = s; r < e; r++)
