@@ -75,6 +75,7 @@ internal static class TabularBench
                 return model.PredictProbability(features.Transform(table, test));
             });
             Evaluate(file, "xgb", table.RowCount, y, folds, Recipe(TabularLearner.Boosting));
+            Evaluate(file, "lgb", table.RowCount, y, folds, Recipe(TabularLearner.LightGbm));
             Evaluate(file, "stack", table.RowCount, y, folds, Recipe(TabularLearner.Stack));
         }
         return 0;

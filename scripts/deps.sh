@@ -11,6 +11,7 @@ have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
 
 have_lib 'libopenblas\.so\.0' || need+=(libopenblas0-pthread)
 have_lib 'libxgboost\.so\.0' || need+=(libxgboost0)
+have_lib 'libgomp\.so\.1' || need+=(libgomp1)   # LightGBM's OpenMP (XGBoost brings it too)
 for flag in "$@"; do
   case "$flag" in
     --bench) /usr/bin/python3 -c 'import torch' 2>/dev/null || need+=(python3-torch) ;;

@@ -4,7 +4,7 @@ using System.Text;
 
 namespace Jianwei.Models.Boosting;
 
-/// <summary>Settings of <see cref="GradientBoostedTrees"/> (XGBoost parameter names in the remarks).</summary>
+/// <summary>Settings of <see cref="GradientBoostedTrees"/> and <see cref="LightGbmTrees"/> (XGBoost parameter names in the remarks).</summary>
 public sealed record BoostingOptions
 {
     /// <summary>Most boosting rounds (<c>num_boost_round</c>).</summary>
@@ -13,6 +13,8 @@ public sealed record BoostingOptions
     public double LearningRate { get; init; } = 0.05;
     /// <summary>Tree depth (<c>max_depth</c>).</summary>
     public int MaxDepth { get; init; } = 6;
+    /// <summary>Leaves per tree for LightGBM, which grows trees leaf-wise (<c>num_leaves</c>; XGBoost ignores it).</summary>
+    public int Leaves { get; init; } = 31;
     /// <summary>Row sampling per tree (<c>subsample</c>).</summary>
     public double Subsample { get; init; } = 0.8;
     /// <summary>Column sampling per tree (<c>colsample_bytree</c>).</summary>
@@ -45,7 +47,7 @@ public sealed record BoostingOptions
 /// weighting, gain importance and per-row SHAP contributions. The model is stored as XGBoost's own
 /// JSON (trimmed to the best round), so it loads in Python's xgboost too.
 /// </summary>
-public sealed class GradientBoostedTrees : IDisposable
+public sealed class GradientBoostedTrees : IBoostedTrees
 {
     private IntPtr _booster;
 
@@ -253,6 +255,9 @@ public sealed class GradientBoostedTrees : IDisposable
     /// the bias. Each row sums to its margin.
     /// </summary>
     public float[] PredictContributions(DenseMatrix m) => Predict(m, 2, out _);
+
+    double[] IBoostedTrees.Probabilities(DenseMatrix m) => PredictProbability(m).Select(v => (double)v).ToArray();
+    double[] IBoostedTrees.Contributions(DenseMatrix m) => PredictContributions(m).Select(v => (double)v).ToArray();
 
     /// <summary>Total gain of each feature's splits (features never used are absent).</summary>
     public unsafe Dictionary<string, double> GainImportance()

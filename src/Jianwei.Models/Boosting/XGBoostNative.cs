@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Runtime.InteropServices;
 
 namespace Jianwei.Models.Boosting;
@@ -18,37 +17,7 @@ internal static unsafe partial class XGBoostNative
 {
     private const string Lib = "xgboost";
 
-    static XGBoostNative()
-    {
-        NativeLibrary.SetDllImportResolver(typeof(XGBoostNative).Assembly, (name, assembly, path) =>
-        {
-            if (name != Lib) return IntPtr.Zero;
-            ShortenOpenMpSpinning();
-            foreach (var candidate in new[] { "libxgboost.so.0", "libxgboost.so", "/usr/lib/x86_64-linux-gnu/libxgboost.so.0", "libxgboost.dylib", "xgboost.dll" })
-                if (NativeLibrary.TryLoad(candidate, assembly, path, out var handle)) return handle;
-            return IntPtr.Zero;
-        });
-    }
-
-    /// <summary>
-    /// Sets <c>GOMP_SPINCOUNT=1000</c> in the native environment (unless the user tuned OpenMP's waiting)
-    /// before XGBoost brings in libgomp, which reads it once. By default OpenMP's idle workers spin for a
-    /// long while after each parallel region; Jianwei alternates XGBoost with BLAS and transformer work
-    /// on the same cores (stacking, scoring), and the spinning threads made a one-row score of the
-    /// multimodal stack cost 10 ms instead of 2.3 ms. A short spin keeps XGBoost's training speed
-    /// (OMP_WAIT_POLICY=PASSIVE cost 1.5× there). .NET's Environment.SetEnvironmentVariable does not
-    /// reach libc's environment on Unix, hence setenv.
-    /// </summary>
-    private static void ShortenOpenMpSpinning()
-    {
-        if (OperatingSystem.IsWindows() || Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is not null
-            || Environment.GetEnvironmentVariable("GOMP_SPINCOUNT") is not null) return;
-        try { SetEnv("GOMP_SPINCOUNT", "1000", 0); }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
-    }
-
-    [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int SetEnv(string name, string value, int overwrite);
+    static XGBoostNative() => NativeLibraries.Register();
 
     /// <summary>Throws <see cref="XGBoostUnavailableException"/> unless the library loads.</summary>
     public static void EnsureAvailable()

@@ -39,8 +39,13 @@ public sealed record BundleTrainingOptions
     /// <summary>Settings of the multimodal learner (the best preset on tables with text).</summary>
     public MultimodalLearnerOptions Multimodal { get; init; } = new();
 
+    /// <summary>A recipe to train instead of the preset's (with default settings), or null for the preset's.</summary>
+    public TabularLearner? Learner { get; init; }
+
     /// <summary>The learner settings a preset stands for, on a table whose schema is <paramref name="schema"/>.</summary>
-    public TabularModelOptions ModelOptions(TableSchema schema) => Preset switch
+    public TabularModelOptions ModelOptions(TableSchema schema) => Learner is TabularLearner chosen
+        ? new TabularModelOptions { Learner = chosen, Seed = Seed, Multimodal = Multimodal }
+        : Preset switch
     {
         Preset.Fast => new TabularModelOptions { Learner = TabularLearner.Logistic, Seed = Seed },
         Preset.Balanced => new TabularModelOptions { Learner = TabularLearner.Stack, StackFolds = 3, Seed = Seed },
@@ -301,6 +306,9 @@ public sealed class ModelBundle : IDisposable
         if (m.OptionalObject("metrics") is JsonFields mj)
             foreach (var (key, _) in mj.Properties()) metrics[key] = mj.Number(key, double.MinValue, double.MaxValue);
         var training = m.OptionalObject("training")?.Node.DeepClone().AsObject() ?? new JsonObject();
+        // LightGBM's text format has no validator of ours (XGBoost's JSON has BoosterJson): its file is read only when its digest checks out.
+        if (!m.Has("sha256") && File.Exists(Path.Combine(full, BoostingLearner.LightGbmFile)))
+            throw m.Error("sha256", $"missing: a bundle with {BoostingLearner.LightGbmFile} records the file's digest, and LightGBM reads it only after the digest is checked.");
         if (m.OptionalObject("sha256") is JsonFields digests)   // bundles from before digests were recorded have none
             foreach (var (name, _) in digests.Properties())
             {

@@ -12,6 +12,8 @@ public enum TabularLearner
     Logistic,
     /// <summary>XGBoost on the table (native categoricals) and the most frequent TF-IDF terms of each text column, early-stopped on 10 % of the training rows.</summary>
     Boosting,
+    /// <summary>LightGBM on the same features as XGBoost, early-stopped the same way (the seed's "tuned LightGBM" baseline).</summary>
+    LightGbm,
     /// <summary>A logistic stacker over out-of-fold predictions of both.</summary>
     Stack,
     /// <summary>The co-pretrained multimodal transformer (needs a text column).</summary>
@@ -56,6 +58,7 @@ public sealed partial class TabularModel
         TabularLearner.Multimodal => "co-pretrained multimodal transformer",
         TabularLearner.Stack => "stack: LR + XGBoost",
         TabularLearner.Boosting => "XGBoost (table + TF-IDF terms)",
+        TabularLearner.LightGbm => "LightGBM (table + TF-IDF terms)",
         _ => "logistic regression (table + TF-IDF of texts)",
     };
 
@@ -64,6 +67,7 @@ public sealed partial class TabularModel
     {
         TabularLearner.Logistic => ["logistic"],
         TabularLearner.Boosting => ["boosting"],
+        TabularLearner.LightGbm => ["lightgbm"],
         TabularLearner.Stack => ["logistic", "boosting"],
         TabularLearner.Multimodal => ["multimodal"],
         _ => ["multimodal", "boosting"],
@@ -85,6 +89,7 @@ public sealed partial class TabularModel
         {
             TabularLearner.Logistic => new(options.Learner, [Logistic(rows)], null),
             TabularLearner.Boosting => new(options.Learner, [Boosting(rows)], null),
+            TabularLearner.LightGbm => new(options.Learner, [BoostingLearner.Fit(table, schema, labels, rows, o.Boosting, o.BoostingTextTerms, o.Seed, TreeLibrary.LightGbm)], null),
             TabularLearner.Stack => FitStack(table, labels, rows, options, [Logistic, Boosting]),
             _ => FitMultimodal(table, schema, labels, rows, options, unlabeledRows?.ToArray() ?? []),
         };

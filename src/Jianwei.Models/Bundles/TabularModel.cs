@@ -19,7 +19,7 @@ public sealed partial class TabularModel : IDisposable
 {
     private const int FormatVersion = 1;
     /// <summary>The order the learners' fields have in <c>tabular.json</c> (and inputs are listed in), whatever the recipe's order.</summary>
-    private static readonly string[] PartOrder = ["logistic", "boosting", "multimodal"];
+    private static readonly string[] PartOrder = ["logistic", "boosting", "lightgbm", "multimodal"];
 
     /// <summary>The recipe.</summary>
     public TabularLearner Learner { get; }
@@ -71,6 +71,7 @@ public sealed partial class TabularModel : IDisposable
     public string ImportanceKind => Learner switch
     {
         TabularLearner.Boosting => "XGBoost total gain (share)",
+        TabularLearner.LightGbm => "LightGBM total gain (share)",
         TabularLearner.Logistic => "mean |weight × value| (share)",
         TabularLearner.Stack => "mean of XGBoost gain share and LR |weight × value| share",
         _ => "permutation importance (ROC-AUC drop, share)",
@@ -127,7 +128,7 @@ public sealed partial class TabularModel : IDisposable
         bool stacked = names.Length > 1;
         foreach (var (part, needed) in new[]
                  {
-                     ("linear_features", names.Contains("logistic")), ("logistic", names.Contains("logistic")), ("tree_features", names.Contains("boosting")),
+                     ("linear_features", names.Contains("logistic")), ("logistic", names.Contains("logistic")), ("tree_features", names.Contains("boosting")), ("lightgbm_features", names.Contains("lightgbm")),
                      ("multimodal", names.Contains("multimodal")), ("stacker", stacked),
                  })
             if (json.Has(part) != needed) throw json.Error(part, needed ? $"missing (the {recipe} learner needs it)." : $"present, but the {recipe} learner has no such part.");
@@ -139,6 +140,7 @@ public sealed partial class TabularModel : IDisposable
                 {
                     "logistic" => LogisticLearner.Load(json),
                     "boosting" => BoostingLearner.Load(json, directory),
+                    "lightgbm" => BoostingLearner.LoadLightGbm(json, directory),
                     _ => MultimodalLearner.Load(json, directory),
                 });
             var stacker = stacked ? LogisticStacker.FromJson(json.Object("stacker"), names.Length) : null;

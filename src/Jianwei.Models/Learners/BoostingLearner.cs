@@ -7,36 +7,55 @@ using Jianwei.Tensors.Serialization;
 
 namespace Jianwei.Models.Learners;
 
+/// <summary>Which library grows a <see cref="BoostingLearner"/>'s trees.</summary>
+public enum TreeLibrary
+{
+    /// <summary>XGBoost (<c>hist</c>, depth-wise), Debian's libxgboost0.</summary>
+    XGBoost,
+    /// <summary>LightGBM (leaf-wise), from the LightGBM NuGet package.</summary>
+    LightGbm,
+}
+
 /// <summary>
-/// XGBoost on the table (native categorical splits) and the most frequent TF-IDF terms of each text
-/// column (<see cref="TreeFeatures"/>), early-stopped on 10 % of its training rows. Its explanation is
-/// XGBoost's exact tree SHAP, grouped by the column each feature comes from.
+/// Gradient-boosted trees — XGBoost or LightGBM — on the table (native categorical splits) and the
+/// most frequent TF-IDF terms of each text column (<see cref="TreeFeatures"/>), early-stopped on 10 %
+/// of its training rows. Its explanation is the library's exact tree SHAP, grouped by the column each
+/// feature comes from.
 /// </summary>
 public sealed class BoostingLearner : ILearner
 {
-    /// <summary>The file the trees are saved in, beside <c>tabular.json</c> (XGBoost's own JSON).</summary>
+    /// <summary>The file XGBoost's trees are saved in, beside <c>tabular.json</c> (XGBoost's own JSON).</summary>
     public const string TreesFile = "xgboost.json";
+    /// <summary>The file LightGBM's trees are saved in (LightGBM's text format).</summary>
+    public const string LightGbmFile = "lightgbm.txt";
     private readonly TreeFeatures _features;
-    private readonly GradientBoostedTrees _trees;
+    private readonly IBoostedTrees _trees;
 
-    private BoostingLearner(TreeFeatures features, GradientBoostedTrees trees) { _features = features; _trees = trees; }
+    /// <summary>The library that grew the trees.</summary>
+    public TreeLibrary Library { get; }
+
+    private BoostingLearner(TreeLibrary library, TreeFeatures features, IBoostedTrees trees) { Library = library; _features = features; _trees = trees; }
 
     /// <summary>
     /// Fits on <paramref name="rows"/> of <paramref name="table"/> (0/1 <paramref name="labels"/> for every
     /// row of the table): 90 % grow trees, 10 % (stratified, split by <paramref name="seed"/>) stop them.
     /// </summary>
-    public static BoostingLearner Fit(RawTable table, TableSchema schema, IReadOnlyList<int> labels, int[] rows, BoostingOptions options, int textTerms, int seed)
+    public static BoostingLearner Fit(RawTable table, TableSchema schema, IReadOnlyList<int> labels, int[] rows, BoostingOptions options, int textTerms, int seed,
+                                      TreeLibrary library = TreeLibrary.XGBoost)
     {
         var inner = DataSplits.StratifiedTrainValidTest(rows, labels, 0.1, 0, seed);
         int[] fit = inner.Train, stop = inner.Validation;
         var features = TreeFeatures.Fit(table, schema, fit, termsPerText: textTerms);
-        var trees = GradientBoostedTrees.Train(features.Transform(table, fit), fit.Select(r => labels[r]).ToArray(), options,
-            features.Transform(table, stop), stop.Select(r => labels[r]).ToArray(), features.Names, features.Categorical);
-        return new BoostingLearner(features, trees);
+        DenseMatrix x = features.Transform(table, fit), xStop = features.Transform(table, stop);
+        int[] y = fit.Select(r => labels[r]).ToArray(), yStop = stop.Select(r => labels[r]).ToArray();
+        IBoostedTrees trees = library == TreeLibrary.XGBoost
+            ? GradientBoostedTrees.Train(x, y, options, xStop, yStop, features.Names, features.Categorical)
+            : LightGbmTrees.Train(x, y, options, xStop, yStop, features.Names, features.Categorical);
+        return new BoostingLearner(library, features, trees);
     }
 
     /// <inheritdoc/>
-    public string Name => "boosting";
+    public string Name => Library == TreeLibrary.XGBoost ? "boosting" : "lightgbm";
 
     /// <inheritdoc/>
     public IEnumerable<(string Name, ColumnType Type)> Inputs => _features.Inputs;
@@ -45,20 +64,19 @@ public sealed class BoostingLearner : ILearner
     public JsonObject? Curves => null;
 
     /// <inheritdoc/>
-    public double[] Predict(RawTable table, IReadOnlyList<int> rows) =>
-        _trees.PredictProbability(_features.Transform(table, rows)).Select(v => (double)v).ToArray();
+    public double[] Predict(RawTable table, IReadOnlyList<int> rows) => _trees.Probabilities(_features.Transform(table, rows));
 
     /// <inheritdoc/>
     public IReadOnlyList<LearnerExplanation> Explain(RawTable table, IReadOnlyList<int> rows, double scale)
     {
-        var contributions = _trees.PredictContributions(_features.Transform(table, rows));
+        var contributions = _trees.Contributions(_features.Transform(table, rows));
         var sources = _features.Sources;
         int width = sources.Count + 1;   // last column: the bias
         return Enumerable.Range(0, rows.Count).Select(i => new LearnerExplanation(
             Enumerable.Range(0, width - 1).Select(j => (sources[j], scale * contributions[i * width + j])).ToList(), null)).ToList();
     }
 
-    /// <summary>XGBoost's total gain, summed over each column's features, as shares (the rows are not needed).</summary>
+    /// <summary>The trees' total gain, summed over each column's features, as shares (the rows are not needed).</summary>
     public Dictionary<string, double> Importance(RawTable table, IReadOnlyList<int> rows)
     {
         var source = _features.Names.Zip(_features.Sources).ToDictionary(x => x.First, x => x.Second, StringComparer.Ordinal);
@@ -70,12 +88,20 @@ public sealed class BoostingLearner : ILearner
     /// <inheritdoc/>
     public void Save(JsonObject parts, string directory)
     {
-        parts["tree_features"] = _features.ToJson();
-        AtomicFile.Write(Path.Combine(directory, TreesFile), s => s.Write(_trees.ToJson()));
+        if (Library == TreeLibrary.XGBoost)
+        {
+            parts["tree_features"] = _features.ToJson();
+            AtomicFile.Write(Path.Combine(directory, TreesFile), s => s.Write(((GradientBoostedTrees)_trees).ToJson()));
+        }
+        else
+        {
+            parts["lightgbm_features"] = _features.ToJson();
+            AtomicFile.Write(Path.Combine(directory, LightGbmFile), s => s.Write(((LightGbmTrees)_trees).ToText()));
+        }
     }
 
     /// <summary>
-    /// Reads the learner from its field of <c>tabular.json</c> and <see cref="TreesFile"/> in
+    /// Reads the XGBoost learner from its field of <c>tabular.json</c> and <see cref="TreesFile"/> in
     /// <paramref name="directory"/>, and checks that the trees split on these features (same names and
     /// types, in order).
     /// </summary>
@@ -90,7 +116,16 @@ public sealed class BoostingLearner : ILearner
             trees.Dispose();
             throw new ModelFormatException(path, "learner.feature_names", $"the trees' {trees.FeatureNames.Count} features are not the {features.Width} tree features of {Path.GetFileName(parts.File)} (names and types must match, in order).");
         }
-        return new BoostingLearner(features, trees);
+        return new BoostingLearner(TreeLibrary.XGBoost, features, trees);
+    }
+
+    /// <summary>Reads the LightGBM learner from its field of <c>tabular.json</c> and <see cref="LightGbmFile"/> in <paramref name="directory"/>.</summary>
+    public static BoostingLearner LoadLightGbm(JsonFields parts, string directory)
+    {
+        var features = TreeFeatures.FromJson(parts.Object("lightgbm_features"));
+        string path = Path.Combine(directory, LightGbmFile);
+        if (!File.Exists(path)) throw new ModelFormatException(path, null, "the file is missing.");
+        return new BoostingLearner(TreeLibrary.LightGbm, features, LightGbmTrees.FromText(File.ReadAllBytes(path), features.Names, features.Categorical, path));
     }
 
     /// <inheritdoc/>

@@ -16,6 +16,7 @@ public sealed class TrainedBundles : IDisposable
     public string Data => Path.Combine(Root, "companies.csv");
     public string Balanced => Path.Combine(Root, "balanced");
     public string Multimodal => Path.Combine(Root, "multimodal");
+    public string LightGbm => Path.Combine(Root, "lightgbm");
 
     public TrainedBundles()
     {
@@ -23,6 +24,7 @@ public sealed class TrainedBundles : IDisposable
         var table = RawTable.Load(Data);
         var schema = SchemaInference.Infer(table, "default", "1");
         using (var b = ModelBundle.Train(table, schema, Data, new BundleTrainingOptions { Preset = Preset.Balanced })) b.Save(Balanced);
+        using (var l = ModelBundle.Train(table, schema, Data, new BundleTrainingOptions { Learner = TabularLearner.LightGbm })) l.Save(LightGbm);
         var tiny = new MultimodalLearnerOptions
         {
             Encoder = new() { HiddenSize = 16, Layers = 1, Heads = 2, IntermediateSize = 32, MaxPositions = 128 },
@@ -194,5 +196,22 @@ public sealed class BundleValidationTests(TrainedBundles bundles) : IClassFixtur
             var text = Encoding.Latin1.GetString(File.ReadAllBytes(path));
             File.WriteAllBytes(path, Encoding.Latin1.GetBytes(text.Replace("\"head_layers\":\"1\"", "\"head_layers\":\"9\"")));
         }));
+    }
+
+    [Fact]
+    public void LightGbmBundleLoadsOnlyWithItsDigestChecked()
+    {
+        using (var ok = ModelBundle.Load(bundles.LightGbm)) Assert.Equal(["lightgbm"], ok.Model.Learners.Select(l => l.Name));
+        // Without digests LightGBM would read an unchecked file: refused, naming the field.
+        var e = Assert.Throws<ModelFormatException>(() => ModelBundle.Load(bundles.Copy(bundles.LightGbm)));
+        Assert.Contains("sha256: missing", e.Message);
+        // With them, an edited model file is refused before LightGBM sees it.
+        var copy = bundles.Copy(bundles.LightGbm, keepDigests: true);
+        var file = Path.Combine(copy, BoostingLearner.LightGbmFile);
+        var bytes = File.ReadAllBytes(file);
+        bytes[bytes.Length / 2] ^= 0x20;
+        File.WriteAllBytes(file, bytes);
+        e = Assert.Throws<ModelFormatException>(() => ModelBundle.Load(copy));
+        Assert.Contains("changed since the bundle was written", e.Message);
     }
 }

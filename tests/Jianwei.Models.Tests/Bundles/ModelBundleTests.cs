@@ -23,6 +23,7 @@ public class ModelBundleTests
     [Theory]
     [InlineData(TabularLearner.Logistic)]
     [InlineData(TabularLearner.Boosting)]
+    [InlineData(TabularLearner.LightGbm)]
     [InlineData(TabularLearner.Stack)]
     public void SavedModelScoresExactlyLikeTheFittedOne(TabularLearner learner)
     {

@@ -57,6 +57,15 @@ public class LearnerTests
     }
 
     [Fact]
+    public void LightGbmExplanationsAddUpToTheLogOdds()
+    {
+        var (table, schema, y) = s_data.Value;
+        using var learner = BoostingLearner.Fit(table, schema, y, Train, new BoostingOptions { MaxRounds = 60, Threads = 1 }, textTerms: 20, seed: 0, TreeLibrary.LightGbm);
+        AssertAdditive(learner, 1e-9);
+        Assert.Equal("lightgbm", learner.Name);
+    }
+
+    [Fact]
     public void ScaledExplanationsAreScaled()
     {
         var (table, schema, y) = s_data.Value;
