@@ -77,6 +77,7 @@ internal static class TabularBench
             Evaluate(file, "xgb", table.RowCount, y, folds, Recipe(TabularLearner.Boosting));
             Evaluate(file, "lgb", table.RowCount, y, folds, Recipe(TabularLearner.LightGbm));
             Evaluate(file, "stack", table.RowCount, y, folds, Recipe(TabularLearner.Stack));
+            Evaluate(file, "ensemble", table.RowCount, y, folds, Recipe(TabularLearner.Ensemble));
         }
         return 0;
     }

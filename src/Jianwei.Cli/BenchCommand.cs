@@ -20,7 +20,8 @@ internal static class BenchCommand
 {
     private const string Help = """
         Run the comparison the method was published with, on your data, same folds for every mode:
-        logistic regression, XGBoost and LightGBM (table + TF-IDF terms), the LR + XGBoost stack, TabNet, a text-only
+        logistic regression, XGBoost and LightGBM (table + TF-IDF terms), the LR + XGBoost stack, the validated
+        ensemble of the three, TabNet, a text-only
         transformer from scratch and pretrained, late fusion (text and table models trained apart,
         then joined), the multimodal transformer without and with co-pretraining, and the
         co-pretrained model stacked with XGBoost.

@@ -62,10 +62,21 @@ internal static class TrainCommand
                 stdout.WriteLine($"wrote {dir.FullName}");
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"validation ({bundle.Metrics["rows"]:N0} rows): ROC-AUC {bundle.Metrics["roc_auc"]:0.0000}, PR-AUC {bundle.Metrics["pr_auc"]:0.0000}, KS {bundle.Metrics["ks"]:0.0000}, F1 {bundle.Metrics["f1"]:0.0000} at threshold {bundle.Threshold:0.0000}"));
+                PrintLeaderboard(stdout, bundle.Model);
             }
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>The ensemble's candidates, best out-of-fold ROC-AUC first (nothing for other recipes).</summary>
+    private static void PrintLeaderboard(TextWriter stdout, TabularModel model)
+    {
+        if (model.Leaderboard.Count == 0) return;
+        stdout.WriteLine($"leaderboard (out-of-fold on the training rows; combined by {model.Combiner!.Kind}):");
+        stdout.WriteLine($"  {"learner",-10} {"ROC-AUC",8} {"PR-AUC",8} {"log loss",9} {"fit s",7} {"weight",8}");
+        foreach (var r in model.Leaderboard.OrderByDescending(r => r.RocAuc))
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {r.Learner,-10} {r.RocAuc,8:0.0000} {r.PrAuc,8:0.0000} {r.LogLoss,9:0.0000} {r.FitSeconds,7:0.0} {r.Weight,8:0.000}"));
     }
 
     internal static Preset ParsePreset(string value) => value.ToLowerInvariant() switch

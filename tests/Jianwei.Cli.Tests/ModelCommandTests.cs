@@ -23,6 +23,30 @@ public sealed class ModelCommandTests : IDisposable
     private string P(string name) => Path.Combine(_dir, name);
 
     [Fact]
+    public void BestPresetWithoutTextTrainsTheValidatedEnsembleAndPrintsItsLeaderboard()
+    {
+        // The table's numbers and categories only: the best preset is then the ensemble of LR, XGBoost and LightGBM.
+        var table = RawTable.Load(P("train.csv"));
+        var keep = Enumerable.Range(0, table.Header.Count).Where(c => table.Header[c] is not ("profile" or "recruitment" or "changes")).ToArray();
+        var csv = new System.Text.StringBuilder(CsvFormat.Line(keep.Select(c => table.Header[c])));
+        foreach (var row in table.Rows) csv.Append(CsvFormat.Line(keep.Select(c => row[c])));
+        File.WriteAllText(P("numbers.csv"), csv.ToString());
+        var (code, output, err) = Run("train", P("numbers.csv"), "--label", "default", "--out", P("ensemble"), "--preset", "best");
+        Assert.True(code == 0, err);
+        Assert.Contains("leaderboard (out-of-fold on the training rows; combined by ", output);
+        foreach (var learner in new[] { "logistic", "boosting", "lightgbm" }) Assert.Matches($@"\n  {learner} +0\.\d{{4}} ", output);
+        var manifest = JsonDocument.Parse(File.ReadAllText(P("ensemble/manifest.json"))).RootElement.GetProperty("training");
+        Assert.Equal("ensemble", manifest.GetProperty("learner").GetString());
+        Assert.Equal(3, manifest.GetProperty("leaderboard").GetProperty("candidates").GetArrayLength());
+        // It scores and explains like any bundle.
+        (code, _, err) = Run("predict", P("ensemble"), P("numbers.csv"), "--out", P("ensemble-scores.csv"));
+        Assert.True(code == 0, err);
+        (code, output, err) = Run("explain", P("ensemble"), P("numbers.csv"), "--rows", "2");
+        Assert.True(code == 0, err);
+        Assert.Contains("probability", output);
+    }
+
+    [Fact]
     public void TrainPredictEvaluateExplain()
     {
         var (code, output, err) = Run("train", P("train.csv"), "--label", "default", "--out", P("model"), "--preset", "fast", "--json");

@@ -20,6 +20,11 @@ public enum TabularLearner
     Multimodal,
     /// <summary>The co-pretrained multimodal transformer and XGBoost, joined by a logistic stacker fitted on held-out rows.</summary>
     MultimodalStack,
+    /// <summary>
+    /// Every candidate bagged over k folds, combined by greedy ensemble selection or a logistic
+    /// stacker on their out-of-fold predictions, whichever validates better (<c>TabularModel.Ensemble.cs</c>).
+    /// </summary>
+    Ensemble,
 }
 
 /// <summary>Settings of <see cref="TabularModel.Fit"/>.</summary>
@@ -41,6 +46,10 @@ public sealed record TabularModelOptions
     public MultimodalLearnerOptions Multimodal { get; init; } = new();
     /// <summary>Share of training rows the multimodal learners hold out for early stopping (and the stacker).</summary>
     public double MultimodalValidationFraction { get; init; } = 0.15;
+    /// <summary>The ensemble's candidates, each a single-learner recipe (the default: LR, XGBoost, LightGBM).</summary>
+    public IReadOnlyList<TabularLearner> EnsembleCandidates { get; init; } = [TabularLearner.Logistic, TabularLearner.Boosting, TabularLearner.LightGbm];
+    /// <summary>Folds each ensemble candidate is bagged over.</summary>
+    public int EnsembleFolds { get; init; } = 5;
 }
 
 /// <summary>
@@ -57,6 +66,7 @@ public sealed partial class TabularModel
         TabularLearner.MultimodalStack => "co-pretrained multimodal transformer + XGBoost",
         TabularLearner.Multimodal => "co-pretrained multimodal transformer",
         TabularLearner.Stack => "stack: LR + XGBoost",
+        TabularLearner.Ensemble => "validated ensemble (bagged candidates, selection or stacker on out-of-fold predictions)",
         TabularLearner.Boosting => "XGBoost (table + TF-IDF terms)",
         TabularLearner.LightGbm => "LightGBM (table + TF-IDF terms)",
         _ => "logistic regression (table + TF-IDF of texts)",
@@ -70,7 +80,8 @@ public sealed partial class TabularModel
         TabularLearner.LightGbm => ["lightgbm"],
         TabularLearner.Stack => ["logistic", "boosting"],
         TabularLearner.Multimodal => ["multimodal"],
-        _ => ["multimodal", "boosting"],
+        TabularLearner.MultimodalStack => ["multimodal", "boosting"],
+        _ => throw new ArgumentException($"the {recipe} recipe chooses its learners when fitted."),
     };
 
     /// <summary>
@@ -91,6 +102,7 @@ public sealed partial class TabularModel
             TabularLearner.Boosting => new(options.Learner, [Boosting(rows)], null),
             TabularLearner.LightGbm => new(options.Learner, [BoostingLearner.Fit(table, schema, labels, rows, o.Boosting, o.BoostingTextTerms, o.Seed, TreeLibrary.LightGbm)], null),
             TabularLearner.Stack => FitStack(table, labels, rows, options, [Logistic, Boosting]),
+            TabularLearner.Ensemble => FitEnsemble(table, schema, labels, rows, options),
             _ => FitMultimodal(table, schema, labels, rows, options, unlabeledRows?.ToArray() ?? []),
         };
     }

@@ -23,20 +23,22 @@ public sealed partial class TabularModel : IDisposable
 
     /// <summary>The recipe.</summary>
     public TabularLearner Learner { get; }
-    /// <summary>The fitted learners, in the recipe's order (the stacker's weights follow it).</summary>
+    /// <summary>The fitted learners, in the recipe's order (the combiner's weights follow it).</summary>
     public IReadOnlyList<ILearner> Learners { get; }
-    /// <summary>The combination of <see cref="Learners"/>; null for a single learner.</summary>
-    public LogisticStacker? Stacker { get; }
+    /// <summary>The combination of <see cref="Learners"/> (a stacker, or greedy selection for the ensemble); null for a single learner.</summary>
+    public ICombiner? Combiner { get; }
+    /// <summary>For the ensemble, each candidate's out-of-fold scores and weight; empty otherwise.</summary>
+    public IReadOnlyList<LeaderboardRow> Leaderboard { get; private init; } = [];
 
-    private TabularModel(TabularLearner learner, IReadOnlyList<ILearner> learners, LogisticStacker? stacker)
+    private TabularModel(TabularLearner learner, IReadOnlyList<ILearner> learners, ICombiner? combiner)
     {
-        Learner = learner; Learners = learners; Stacker = stacker;
+        Learner = learner; Learners = learners; Combiner = combiner;
     }
 
     /// <summary>Probabilities of the positive class for <paramref name="rows"/>.</summary>
-    public double[] Predict(RawTable table, IReadOnlyList<int> rows) => Stacker is null
+    public double[] Predict(RawTable table, IReadOnlyList<int> rows) => Combiner is null
         ? Learners[0].Predict(table, rows)
-        : Stacker.Predict(Learners.Select(l => l.Predict(table, rows)).ToList());
+        : Combiner.Predict(Learners.Select(l => l.Predict(table, rows)).ToList());
 
     /// <summary>
     /// Each input column's contribution to the log-odds of each row: XGBoost's exact tree SHAP values,
@@ -56,7 +58,7 @@ public sealed partial class TabularModel : IDisposable
         var tokens = new IReadOnlyDictionary<string, IReadOnlyList<TokenContribution>>?[rows.Count];
         for (int l = 0; l < Learners.Count; l++)
         {
-            var explained = Learners[l].Explain(table, rows, Stacker?.Weights[l] ?? 1);
+            var explained = Learners[l].Explain(table, rows, Combiner?.Weights[l] ?? 1);
             for (int i = 0; i < rows.Count; i++)
             {
                 foreach (var (column, value) in explained[i].Columns) perRow[i][column] = perRow[i].GetValueOrDefault(column) + value;
@@ -74,6 +76,7 @@ public sealed partial class TabularModel : IDisposable
         TabularLearner.LightGbm => "LightGBM total gain (share)",
         TabularLearner.Logistic => "mean |weight × value| (share)",
         TabularLearner.Stack => "mean of XGBoost gain share and LR |weight × value| share",
+        TabularLearner.Ensemble when Learners.All(l => l.Name != "multimodal") => "mean of the candidates' own shares (tree gain, LR |weight × value|)",
         _ => "permutation importance (ROC-AUC drop, share)",
     };
 
@@ -106,8 +109,12 @@ public sealed partial class TabularModel : IDisposable
     {
         Directory.CreateDirectory(directory);
         var json = new JsonObject { ["format_version"] = FormatVersion, ["learner"] = Learner.ToString() };
-        foreach (var learner in InPartOrder(Learners)) learner.Save(json, directory);
-        if (Stacker is not null) json["stacker"] = Stacker.ToJson();
+        if (Learner == TabularLearner.Ensemble) SaveEnsemble(json, directory);
+        else
+        {
+            foreach (var learner in InPartOrder(Learners)) learner.Save(json, directory);
+            if (Combiner is not null) json["stacker"] = Combiner.ToJson();
+        }
         AtomicFile.WriteAllText(Path.Combine(directory, "tabular.json"), json.ToJsonString());
     }
 
@@ -124,6 +131,7 @@ public sealed partial class TabularModel : IDisposable
         int version = json.Int("format_version");
         if (version != FormatVersion) throw json.Error("format_version", $"{version}; this build reads {FormatVersion}.");
         var recipe = json.Enum<TabularLearner>("learner");
+        if (recipe == TabularLearner.Ensemble) return LoadEnsemble(json, directory);
         var names = LearnersOf(recipe);
         bool stacked = names.Length > 1;
         foreach (var (part, needed) in new[]
@@ -136,13 +144,7 @@ public sealed partial class TabularModel : IDisposable
         try
         {
             foreach (var name in PartOrder.Where(names.Contains))
-                loaded.Add(name switch
-                {
-                    "logistic" => LogisticLearner.Load(json),
-                    "boosting" => BoostingLearner.Load(json, directory),
-                    "lightgbm" => BoostingLearner.LoadLightGbm(json, directory),
-                    _ => MultimodalLearner.Load(json, directory),
-                });
+                loaded.Add(LoadLearner(name, json, directory));
             var stacker = stacked ? LogisticStacker.FromJson(json.Object("stacker"), names.Length) : null;
             return new TabularModel(recipe, names.Select(n => loaded.Single(l => l.Name == n)).ToList(), stacker);
         }
@@ -152,6 +154,16 @@ public sealed partial class TabularModel : IDisposable
             throw;
         }
     }
+
+    /// <summary>The learner <paramref name="name"/> from its fields and its directory.</summary>
+    private static ILearner LoadLearner(string name, JsonFields parts, string directory) => name switch
+    {
+        "logistic" => LogisticLearner.Load(parts),
+        "boosting" => BoostingLearner.Load(parts, directory),
+        "lightgbm" => BoostingLearner.LoadLightGbm(parts, directory),
+        "multimodal" => MultimodalLearner.Load(parts, directory),
+        _ => throw parts.Error("name", $"'{name}' is not a learner this build knows (logistic, boosting, lightgbm, multimodal)."),
+    };
 
     /// <summary>The table columns the model reads, with the type each is read as.</summary>
     public IEnumerable<(string Name, ColumnType Type)> Inputs => InPartOrder(Learners).SelectMany(l => l.Inputs).Distinct();

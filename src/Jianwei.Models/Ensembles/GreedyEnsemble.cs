@@ -11,10 +11,14 @@ namespace Jianwei.Models.Ensembles;
 /// ties go to the earlier learner. Because the first pick is the best member and a step is kept only
 /// when it improves, the ensemble's score on the selection rows is never below its best member's.
 /// </summary>
-public sealed class GreedyEnsemble
+public sealed class GreedyEnsemble : ICombiner
 {
+    /// <inheritdoc/>
+    public string Kind => "selection";
+
     /// <summary>Weight of each base learner's log-odds (sums to 1).</summary>
     public double[] Weights { get; }
+    IReadOnlyList<double> ICombiner.Weights => Weights;
     private GreedyEnsemble(double[] weights) => Weights = weights;
 
     /// <summary>Selects weights on base predictions [learner][row] (probabilities) to maximize <paramref name="metric"/>, in at most <paramref name="steps"/> selections.</summary>

@@ -8,8 +8,11 @@ namespace Jianwei.Models.Ensembles;
 /// Stacking: a logistic regression over the log-odds of the base learners' held-out probabilities
 /// (<see cref="LogOdds"/>), L2 with C = 1. It saves as <see cref="LogisticRegression"/>'s JSON.
 /// </summary>
-public sealed class LogisticStacker
+public sealed class LogisticStacker : ICombiner
 {
+    /// <inheritdoc/>
+    public string Kind => "stacker";
+
     private readonly LogisticRegression _model;
     private LogisticStacker(LogisticRegression model) => _model = model;
 

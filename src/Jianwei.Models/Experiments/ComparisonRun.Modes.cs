@@ -12,7 +12,7 @@ namespace Jianwei.Models.Experiments;
 /// <summary>The modes, one method each: fit on the fold's rows, return probabilities for its validation and test rows.</summary>
 internal sealed partial class ComparisonRun
 {
-    /// <summary>lr, xgb, lgb, stack: the bundle's own recipes.</summary>
+    /// <summary>lr, xgb, lgb, stack, ensemble: the bundle's own recipes.</summary>
     private (double[], double[]) Tabular(TabularLearner learner, FoldRows fold)
     {
         using var m = TabularModel.Fit(_table, _schema, _y, fold.Fit, new TabularModelOptions { Learner = learner, Seed = _options.Seed });

@@ -86,12 +86,12 @@ public class LearnerTests
         using var model = TabularModel.Fit(table, schema, y, Train, new TabularModelOptions { Learner = TabularLearner.Stack, StackFolds = 3, Boosting = new() { MaxRounds = 60, Threads = 1 } });
         Assert.Equal(["logistic", "boosting"], model.Learners.Select(l => l.Name));
         var explained = model.ExplainRows(table, Rows[..5], top: 1000);
-        for (int l = 0; l < 2; l++) Assert.True(model.Stacker!.Weights[l] != 0);
+        for (int l = 0; l < 2; l++) Assert.True(model.Combiner!.Weights[l] != 0);
         for (int i = 0; i < 5; i++)
         {
             var expected = new Dictionary<string, double>();
             for (int l = 0; l < 2; l++)
-                foreach (var (column, value) in model.Learners[l].Explain(table, [Rows[i]], model.Stacker!.Weights[l])[0].Columns)
+                foreach (var (column, value) in model.Learners[l].Explain(table, [Rows[i]], model.Combiner!.Weights[l])[0].Columns)
                     expected[column] = expected.GetValueOrDefault(column) + value;
             foreach (var reason in explained[i].Reasons) Assert.Equal(expected[reason.Feature], reason.Contribution, 1e-12);
             Assert.Equal(expected.Count(kv => kv.Value != 0), explained[i].Reasons.Length);

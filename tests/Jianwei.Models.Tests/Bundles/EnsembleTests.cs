@@ -1,0 +1,118 @@
+using System.Text.Json.Nodes;
+using Jianwei.Data;
+using Jianwei.Evaluation;
+using Jianwei.Models.Boosting;
+using Jianwei.Models.Bundles;
+using Jianwei.Models.Ensembles;
+using Jianwei.Models.Learners;
+
+namespace Jianwei.Models.Tests.Bundles;
+
+/// <summary>
+/// The validated ensemble: bagging keeps every out-of-fold prediction away from its own row, the
+/// leaderboard equals a recomputation, the combination is chosen on held-out halves, and the bundle
+/// round-trips to identical scores and explanations.
+/// </summary>
+[Collection("Serial")]   // compares runs bit for bit (see SerialCollection)
+public class EnsembleTests
+{
+    private static readonly Lazy<(RawTable Table, TableSchema Schema, int[] Labels, string Dir)> s_data = new(() =>
+    {
+        var dir = Directory.CreateTempSubdirectory("jianwei-ensemble").FullName;
+        var path = Path.Combine(dir, "companies.csv");
+        SmeDataset.WriteCsv(path, SmeDataGenerator.Generate(new SmeDataOptions(Seed: 8, Labeled: 1200, Unlabeled: 0, Language: "en")).Labeled, withLabel: true);
+        var table = RawTable.Load(path);
+        var schema = SchemaInference.Infer(table, "default", "1");
+        return (table, schema, schema.Labels(table), dir);
+    });
+
+    private static readonly TabularModelOptions Small = new()
+    {
+        Learner = TabularLearner.Ensemble, EnsembleFolds = 3, Seed = 2, Boosting = new BoostingOptions { MaxRounds = 80, LearningRate = 0.1, Threads = 2 },
+    };
+
+    /// <summary>Predicts 0.99 for rows it was fitted on and 0.5 for any other: an out-of-fold prediction of 0.99 would be a leak.</summary>
+    private sealed class Memorizer(HashSet<int> seen) : ILearner
+    {
+        public string Name => "memorizer";
+        public IEnumerable<(string Name, ColumnType Type)> Inputs => [];
+        public JsonObject? Curves => null;
+        public double[] Predict(RawTable table, IReadOnlyList<int> rows) => rows.Select(r => seen.Contains(r) ? 0.99 : 0.5).ToArray();
+        public IReadOnlyList<LearnerExplanation> Explain(RawTable table, IReadOnlyList<int> rows, double scale) => [];
+        public Dictionary<string, double>? Importance(RawTable table, IReadOnlyList<int> rows) => null;
+        public void Save(JsonObject parts, string directory) { }
+        public void Dispose() { }
+    }
+
+    [Fact]
+    public void OutOfFoldPredictionsNeverSeeTheirOwnRows()
+    {
+        var (table, _, y, _) = s_data.Value;
+        var rows = Enumerable.Range(0, 900).ToArray();
+        var (bag, oof) = BaggedLearner.Fit(table, y, rows, 4, 0, fit => new Memorizer([.. fit]));
+        Assert.All(oof, p => Assert.Equal(0.5, p));
+        Assert.Equal(4, bag.Folds.Count);
+        // Every training row was in the training part of k − 1 fold models: the bag's prediction for it is their mean log-odds.
+        double z = (3 * LogOdds.Of(0.99) + LogOdds.Of(0.5)) / 4;
+        Assert.Equal(LogOdds.Probability(z), bag.Predict(table, [rows[0]])[0], 12);
+    }
+
+    [Fact]
+    public void EnsembleLeaderboardIsARecomputationAndTheBundleRoundTrips()
+    {
+        var (table, schema, y, dir) = s_data.Value;
+        var train = Enumerable.Range(0, 900).ToArray();
+        var test = Enumerable.Range(900, 300).ToArray();
+        using var model = TabularModel.Fit(table, schema, y, train, Small);
+        Assert.Equal(["logistic", "boosting", "lightgbm"], model.Learners.Select(l => l.Name));
+        Assert.Equal(3, model.Leaderboard.Count);
+
+        // The leaderboard's numbers: the same bags, fitted again with the same folds and seeds.
+        var single = Small with { Learner = TabularLearner.Logistic };
+        var (_, oof) = BaggedLearner.Fit(table, y, train, Small.EnsembleFolds, Small.Seed, fit => TabularModel.Fit(table, schema, y, fit, single).Learners[0]);
+        var yTrain = train.Select(r => y[r]).ToArray();
+        Assert.Equal(Metrics.RocAuc(oof, yTrain), model.Leaderboard[0].RocAuc, 12);
+        Assert.Equal(Metrics.LogLoss(oof, yTrain), model.Leaderboard[0].LogLoss, 12);
+        for (int j = 0; j < 3; j++) Assert.Equal(model.Combiner!.Weights[j], model.Leaderboard[j].Weight);
+
+        // Held-out rows: the ensemble ranks as well as the better part of its members.
+        var yTest = test.Select(r => y[r]).ToArray();
+        double ensemble = Metrics.RocAuc(model.Predict(table, test), yTest);
+        double worst = model.Learners.Min(l => Metrics.RocAuc(l.Predict(table, test), yTest));
+        Assert.True(ensemble >= worst, $"ensemble {ensemble} below its worst member {worst}");
+
+        // Saved and loaded: the same scores, explanations and leaderboard.
+        var bundleDir = Path.Combine(dir, $"ensemble-{Guid.NewGuid():N}");
+        model.Save(bundleDir);
+        Assert.True(Directory.Exists(Path.Combine(bundleDir, "boosting-fold-1")) && File.Exists(Path.Combine(bundleDir, "lightgbm-fold-3", BoostingLearner.LightGbmFile)));
+        Assert.False(Directory.Exists(Path.Combine(bundleDir, "logistic-fold-1")));   // its fields are all it has
+        using var back = TabularModel.Load(bundleDir);
+        Assert.Equal(model.Predict(table, test), back.Predict(table, test));
+        Assert.Equal(model.Combiner!.Kind, back.Combiner!.Kind);
+        var a = model.ExplainRows(table, test[..5]); var b = back.ExplainRows(table, test[..5]);
+        for (int i = 0; i < 5; i++) Assert.Equal(a[i].Reasons, b[i].Reasons);
+        Assert.Equal(model.Leaderboard.Select(r => r.Learner), back.Leaderboard.Select(r => r.Learner));
+        Assert.Equal(model.Leaderboard[1].RocAuc, back.Leaderboard[1].RocAuc, 6);
+    }
+
+    [Fact]
+    public void CombinerIsChosenOnHalvesItWasNotFittedOn()
+    {
+        // Three members: two informative with independent errors, one backwards. The stacker can use
+        // the backwards one (a negative weight); selection cannot — so here the stacker validates better.
+        var r = new Random(3);
+        int n = 3000;
+        var y = new int[n];
+        double[] a = new double[n], b = new double[n], back = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            double u = r.NextDouble() * 4 - 2, v = r.NextDouble() * 4 - 2, w = r.NextDouble() * 4 - 2;
+            y[i] = r.NextDouble() < 1 / (1 + Math.Exp(-(u + v - w))) ? 1 : 0;
+            a[i] = 1 / (1 + Math.Exp(-u)); b[i] = 1 / (1 + Math.Exp(-v)); back[i] = 1 / (1 + Math.Exp(-w));
+        }
+        Assert.Equal("stacker", TabularModel.ChooseCombiner([a, b, back], y, 0).Kind);
+        // Without the backwards member the two are level, and the tie goes to selection, whose score is never below its best member's.
+        var chosen = TabularModel.ChooseCombiner([a, a], y, 0);
+        Assert.Equal("selection", chosen.Kind);
+    }
+}
