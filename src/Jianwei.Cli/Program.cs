@@ -24,6 +24,7 @@ public static class Program
         root.Subcommands.Add(PredictCommand.Create(stdout));
         root.Subcommands.Add(EvaluateCommand.Create(stdout));
         root.Subcommands.Add(ExplainCommand.Create(stdout));
+        root.Subcommands.Add(LeaderboardCommand.Create(stdout));
         root.Subcommands.Add(ServeCommand.Create(stdout));
         root.Subcommands.Add(BenchCommand.Create(stdout, stderr));
         root.Subcommands.Add(PretrainCommand.Create(stdout, stderr));

@@ -44,6 +44,30 @@ public sealed class ModelCommandTests : IDisposable
         (code, output, err) = Run("explain", P("ensemble"), P("numbers.csv"), "--rows", "2");
         Assert.True(code == 0, err);
         Assert.Contains("probability", output);
+
+        // `leaderboard`: the recorded one equals the manifest's; on labeled rows, the combined line is `evaluate`'s.
+        (code, output, err) = Run("leaderboard", P("ensemble"), "--json");
+        Assert.True(code == 0, err);
+        var recorded = JsonDocument.Parse(output).RootElement.GetProperty("members").EnumerateArray().ToList();
+        var candidates = manifest.GetProperty("leaderboard").GetProperty("candidates").EnumerateArray().ToList();
+        Assert.Equal(3, recorded.Count);
+        foreach (var c in candidates)
+            Assert.Equal(c.GetProperty("oof_roc_auc").GetDouble(), recorded.Single(m => m.GetProperty("learner").GetString() == c.GetProperty("learner").GetString()).GetProperty("roc_auc").GetDouble(), 6);
+        (code, output, err) = Run("leaderboard", P("ensemble"), P("numbers.csv"), "--json");
+        Assert.True(code == 0, err);
+        var scored = JsonDocument.Parse(output).RootElement.GetProperty("members").EnumerateArray().ToList();
+        Assert.Equal(["logistic", "boosting", "lightgbm", "combined"], scored.Select(m => m.GetProperty("learner").GetString()));
+        (code, output, err) = Run("evaluate", P("ensemble"), P("numbers.csv"), "--json");
+        Assert.True(code == 0, err);
+        Assert.Equal(JsonDocument.Parse(output).RootElement.GetProperty("metrics").GetProperty("roc_auc").GetDouble(), scored[3].GetProperty("roc_auc").GetDouble(), 12);
+        (code, output, err) = Run("leaderboard", P("ensemble"));
+        Assert.True(code == 0, err);
+        Assert.Contains("out-of-fold on the training rows; combined by ", output);
+        (code, _, err) = Run("evaluate", P("ensemble"), P("numbers.csv"), "--report", P("ensemble.html"));
+        Assert.True(code == 0, err);
+        var html = File.ReadAllText(P("ensemble.html"));
+        Assert.Contains("<h2>Ensemble leaderboard</h2>", html);
+        Assert.Contains("<td class='l'>lightgbm</td>", html);
     }
 
     [Fact]

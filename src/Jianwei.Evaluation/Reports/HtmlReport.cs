@@ -38,6 +38,10 @@ public sealed record ReportContent
     public IReadOnlyList<ExplainedRow> Examples { get; init; } = [];
     /// <summary>Per-column data summary rows: name, role/type, missing rate, distinct values.</summary>
     public IReadOnlyList<string[]> ColumnSummary { get; init; } = [];
+    /// <summary>An ensemble's candidates as scored out of fold at training (name, ROC-AUC, PR-AUC, log loss, weight), or empty.</summary>
+    public IReadOnlyList<(string Learner, double RocAuc, double PrAuc, double LogLoss, double Weight)> Leaderboard { get; init; } = [];
+    /// <summary>How the leaderboard's members are combined (shown with it).</summary>
+    public string LeaderboardCombiner { get; init; } = "";
 }
 
 /// <summary>
@@ -142,6 +146,15 @@ public static class HtmlReport
 
     private static void AppendImportanceAndCurves(StringBuilder sb, ReportContent c)
     {
+        if (c.Leaderboard.Count > 0)
+        {
+            sb.Append("<h2>Ensemble leaderboard</h2><p class='muted'>Each candidate's out-of-fold scores on the training rows; combined by ")
+              .Append(E(c.LeaderboardCombiner)).Append(".</p><table><tr><th class='l'>learner</th><th>ROC-AUC</th><th>PR-AUC</th><th>log loss</th><th>weight</th></tr>");
+            foreach (var r in c.Leaderboard.OrderByDescending(r => r.RocAuc))
+                sb.Append("<tr><td class='l'>").Append(E(r.Learner)).Append("</td><td>").Append(P(r.RocAuc)).Append("</td><td>").Append(P(r.PrAuc))
+                  .Append("</td><td>").Append(P(r.LogLoss)).Append("</td><td>").Append(P(r.Weight, "0.000")).Append("</td></tr>");
+            sb.Append("</table>");
+        }
         if (c.Importance.Count > 0)
         {
             var bars = c.Importance.OrderByDescending(kv => Math.Abs(kv.Value)).Take(20).Select(kv => (kv.Key, kv.Value)).ToList();

@@ -39,6 +39,8 @@ public static class BundleReport
             ImportanceKind = bundle.Model.ImportanceKind,
             TrainingCurves = Curves(bundle.Training["curves"] as JsonObject),
             Examples = examples,
+            Leaderboard = bundle.Model.Leaderboard.Select(r => (r.Learner, r.RocAuc, r.PrAuc, r.LogLoss, r.Weight)).ToList(),
+            LeaderboardCombiner = bundle.Model.Combiner?.Kind ?? "",
             ColumnSummary = stats.Select(s => new[]
             {
                 s.Name, $"{s.Schema.Role} / {s.Schema.Type}".ToLowerInvariant(), s.MissingRate.ToString("0.0%", CultureInfo.InvariantCulture), s.Distinct.ToString("N0", CultureInfo.InvariantCulture),
