@@ -7,23 +7,9 @@ namespace Jianwei.Models.Tests;
 /// <summary>LightGBM through its C API: it learns, stops early, explains additively, saves and loads exactly, repeats bit for bit, and refuses a bad model file.</summary>
 public class LightGbmTreesTests
 {
-    /// <summary>y = 1 when x0 + 0.5·x1 (+ 0.8 for category 3) + noise &gt; 0.8; x2 is pure noise; some values missing.</summary>
-    private static (DenseMatrix X, int[] Y) Data(int n, int seed)
-    {
-        var r = new Random(seed);
-        var x = new float[n * 4]; var y = new int[n];
-        for (int i = 0; i < n; i++)
-        {
-            float a = (float)r.NextDouble() * 2 - 1, b = (float)r.NextDouble() * 2 - 1, c = (float)r.NextDouble();
-            int cat = r.Next(5);
-            x[i * 4] = r.NextDouble() < 0.05 ? float.NaN : a; x[i * 4 + 1] = b; x[i * 4 + 2] = c; x[i * 4 + 3] = cat;
-            y[i] = a + 0.5 * b + (cat == 3 ? 0.8 : 0) + 0.3 * (r.NextDouble() - 0.5) > 0.8 ? 1 : 0;
-        }
-        return (new DenseMatrix(x, n, 4), y);
-    }
-
-    private static readonly string[] Names = ["a", "b", "noise", "grade"];
-    private static readonly bool[] Cats = [false, false, false, true];
+    private static (DenseMatrix X, int[] Y) Data(int n, int seed) => TreeData.Make(n, seed);
+    private static readonly string[] Names = TreeData.Names;
+    private static readonly bool[] Cats = TreeData.Categorical;
     private static readonly BoostingOptions Fast = new() { MaxRounds = 400, LearningRate = 0.1, EarlyStoppingRounds = 20, Threads = 2 };
 
     [Fact]
