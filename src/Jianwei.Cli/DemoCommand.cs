@@ -38,7 +38,7 @@ internal static class DemoCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var quick = new Option<bool>("--quick") { Description = "a smaller dataset (4,000 companies), seconds of co-pretraining: under two minutes" };
-        var preset = new Option<string>("--preset") { Description = "the bundle's preset: best (co-pretrained multimodal transformer + XGBoost), balanced or fast", DefaultValueFactory = _ => "best" };
+        var preset = new Option<string>("--preset") { Description = "the bundle's preset: best (co-pretrained multimodal transformer with LR, XGBoost and LightGBM, selected on held-out rows), balanced or fast", DefaultValueFactory = _ => "best" };
         var outDir = new Option<DirectoryInfo>("--out") { Description = "where the data, the bundle and the report go", DefaultValueFactory = _ => new DirectoryInfo("jianwei-demo") };
         var cmd = new Command("demo", """
             Run the whole product on generated small-enterprise credit data: generate, train the classic

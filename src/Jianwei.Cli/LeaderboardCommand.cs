@@ -36,7 +36,7 @@ internal static class LeaderboardCommand
             {
                 stdout.WriteLine(JsonSerializer.Serialize(new
                 {
-                    source = file is null ? "out-of-fold at training" : file.FullName, combiner = bundle.Model.Combiner?.Kind,
+                    source = file is null ? bundle.Model.LeaderboardRows : file.FullName, combiner = bundle.Model.Combiner?.Kind,
                     members = entries.Select(e => new
                     {
                         learner = e.Learner, roc_auc = e.RocAuc, pr_auc = e.PrAuc, log_loss = e.LogLoss,
@@ -50,7 +50,7 @@ internal static class LeaderboardCommand
                 stdout.WriteLine($"{bundle.Model.Learner.ToString().ToLowerInvariant()}: no leaderboard was recorded (only the ensemble has one); pass labeled DATA to score the members.");
                 return 0;
             }
-            stdout.WriteLine(file is null ? $"out-of-fold on the training rows; combined by {bundle.Model.Combiner?.Kind}:" : $"{file.Name}:");
+            stdout.WriteLine(file is null ? $"{bundle.Model.LeaderboardRows}; combined by {bundle.Model.Combiner?.Kind}:" : $"{file.Name}:");
             stdout.WriteLine($"  {"learner",-10} {"ROC-AUC",8} {"PR-AUC",8} {"log loss",9} {"weight",8} {"ms/row",8}");
             foreach (var e in entries)
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,

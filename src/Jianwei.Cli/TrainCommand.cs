@@ -17,7 +17,7 @@ internal static class TrainCommand
         var label = new Option<string>("--label") { Description = "the label column", Required = true };
         var positive = new Option<string?>("--positive") { Description = "the label value that counts as positive (default: 1, bad, default, yes, ... else the rarer class)" };
         var output = new Option<DirectoryInfo>("--out") { Description = "bundle directory to write", Required = true };
-        var preset = new Option<string>("--preset") { Description = "fast (logistic regression), balanced (LR + XGBoost stacked), best (co-pretrained multimodal transformer + XGBoost when there is text, else a finer stack)", DefaultValueFactory = _ => "balanced" };
+        var preset = new Option<string>("--preset") { Description = "fast (logistic regression), balanced (LR + XGBoost stacked), best (with text: the co-pretrained multimodal transformer, LR, XGBoost and LightGBM selected on held-out rows; without: the validated ensemble of LR, XGBoost and LightGBM)", DefaultValueFactory = _ => "balanced" };
         var unlabeled = new Option<FileInfo?>("--unlabeled") { Description = "rows without labels (same columns) that the best preset co-pretrains on; rows of DATA with an empty label count too" };
         var budget = new Option<double>("--budget") { Description = "best preset: minutes of co-pretraining (fine-tuning gets at most twice as long)", DefaultValueFactory = _ => 3 };
         var schemaFile = new Option<FileInfo?>("--schema") { Description = "a schema file (from jianwei inspect --schema-out) pinning roles and types" };
@@ -73,7 +73,7 @@ internal static class TrainCommand
     private static void PrintLeaderboard(TextWriter stdout, TabularModel model)
     {
         if (model.Leaderboard.Count == 0) return;
-        stdout.WriteLine($"leaderboard (out-of-fold on the training rows; combined by {model.Combiner!.Kind}):");
+        stdout.WriteLine($"leaderboard ({model.LeaderboardRows}; combined by {model.Combiner!.Kind}):");
         stdout.WriteLine($"  {"learner",-10} {"ROC-AUC",8} {"PR-AUC",8} {"log loss",9} {"fit s",7} {"weight",8}");
         foreach (var r in model.Leaderboard.OrderByDescending(r => r.RocAuc))
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {r.Learner,-10} {r.RocAuc,8:0.0000} {r.PrAuc,8:0.0000} {r.LogLoss,9:0.0000} {r.FitSeconds,7:0.0} {r.Weight,8:0.000}"));

@@ -52,7 +52,7 @@ public sealed class ModelCommandTests : IDisposable
         var candidates = manifest.GetProperty("leaderboard").GetProperty("candidates").EnumerateArray().ToList();
         Assert.Equal(3, recorded.Count);
         foreach (var c in candidates)
-            Assert.Equal(c.GetProperty("oof_roc_auc").GetDouble(), recorded.Single(m => m.GetProperty("learner").GetString() == c.GetProperty("learner").GetString()).GetProperty("roc_auc").GetDouble(), 6);
+            Assert.Equal(c.GetProperty("roc_auc").GetDouble(), recorded.Single(m => m.GetProperty("learner").GetString() == c.GetProperty("learner").GetString()).GetProperty("roc_auc").GetDouble(), 6);
         (code, output, err) = Run("leaderboard", P("ensemble"), P("numbers.csv"), "--json");
         Assert.True(code == 0, err);
         var scored = JsonDocument.Parse(output).RootElement.GetProperty("members").EnumerateArray().ToList();
@@ -242,8 +242,8 @@ public sealed class ModelCommandTests : IDisposable
         var (code, output, err) = Run("demo", "--quick", "--out", P("demo"));
         Assert.True(code == 0, err);
         Assert.Contains("| logistic regression", output);
-        Assert.Matches(@"\| the bundle: co-pretrained multimodal transformer \+ XGBoost \| 0\.\d{4} \|", output);
-        Assert.Contains("multimodal-stack", File.ReadAllText(P("demo/model/manifest.json")));
+        Assert.Matches(@"\| the bundle: co-pretrained multimodal transformer \+ LR \+ XGBoost \+ LightGBM, selected on held-out rows \| 0\.\d{4} \|", output);
+        Assert.Contains("multimodal-ensemble", File.ReadAllText(P("demo/model/manifest.json")));
         Assert.True(File.Exists(P("demo/model/multimodal/model.safetensors")));
         Assert.True(File.Exists(P("demo/data/unlabeled.csv")));
         Assert.Matches(@"true risk score .*\| 0\.\d{4} \|", output);

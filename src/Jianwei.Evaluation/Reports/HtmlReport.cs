@@ -38,10 +38,12 @@ public sealed record ReportContent
     public IReadOnlyList<ExplainedRow> Examples { get; init; } = [];
     /// <summary>Per-column data summary rows: name, role/type, missing rate, distinct values.</summary>
     public IReadOnlyList<string[]> ColumnSummary { get; init; } = [];
-    /// <summary>An ensemble's candidates as scored out of fold at training (name, ROC-AUC, PR-AUC, log loss, weight), or empty.</summary>
+    /// <summary>An ensemble's candidates as scored at training (name, ROC-AUC, PR-AUC, log loss, weight), or empty.</summary>
     public IReadOnlyList<(string Learner, double RocAuc, double PrAuc, double LogLoss, double Weight)> Leaderboard { get; init; } = [];
     /// <summary>How the leaderboard's members are combined (shown with it).</summary>
     public string LeaderboardCombiner { get; init; } = "";
+    /// <summary>Which rows the leaderboard was scored on, in words.</summary>
+    public string LeaderboardRows { get; init; } = "";
 }
 
 /// <summary>
@@ -148,7 +150,7 @@ public static class HtmlReport
     {
         if (c.Leaderboard.Count > 0)
         {
-            sb.Append("<h2>Ensemble leaderboard</h2><p class='muted'>Each candidate's out-of-fold scores on the training rows; combined by ")
+            sb.Append("<h2>Ensemble leaderboard</h2><p class='muted'>Each candidate's scores ").Append(E(c.LeaderboardRows)).Append("; combined by ")
               .Append(E(c.LeaderboardCombiner)).Append(".</p><table><tr><th class='l'>learner</th><th>ROC-AUC</th><th>PR-AUC</th><th>log loss</th><th>weight</th></tr>");
             foreach (var r in c.Leaderboard.OrderByDescending(r => r.RocAuc))
                 sb.Append("<tr><td class='l'>").Append(E(r.Learner)).Append("</td><td>").Append(P(r.RocAuc)).Append("</td><td>").Append(P(r.PrAuc))

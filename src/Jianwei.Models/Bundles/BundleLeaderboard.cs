@@ -15,7 +15,7 @@ public sealed record LeaderboardEntry(string Learner, double RocAuc, double PrAu
 /// <summary>A bundle's members side by side, as recorded at training or scored on new labeled rows.</summary>
 public static class BundleLeaderboard
 {
-    /// <summary>The ensemble's out-of-fold leaderboard recorded at training, best ROC-AUC first (empty for other recipes).</summary>
+    /// <summary>The ensemble's leaderboard recorded at training, best ROC-AUC first (empty for recipes without one).</summary>
     public static List<LeaderboardEntry> Recorded(ModelBundle bundle) =>
         bundle.Model.Leaderboard.OrderByDescending(r => r.RocAuc).Select(r => new LeaderboardEntry(r.Learner, r.RocAuc, r.PrAuc, r.LogLoss, r.Weight, double.NaN)).ToList();
 

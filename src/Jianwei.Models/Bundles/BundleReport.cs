@@ -40,7 +40,7 @@ public static class BundleReport
             TrainingCurves = Curves(bundle.Training["curves"] as JsonObject),
             Examples = examples,
             Leaderboard = bundle.Model.Leaderboard.Select(r => (r.Learner, r.RocAuc, r.PrAuc, r.LogLoss, r.Weight)).ToList(),
-            LeaderboardCombiner = bundle.Model.Combiner?.Kind ?? "",
+            LeaderboardCombiner = bundle.Model.Combiner?.Kind ?? "", LeaderboardRows = bundle.Model.LeaderboardRows,
             ColumnSummary = stats.Select(s => new[]
             {
                 s.Name, $"{s.Schema.Role} / {s.Schema.Type}".ToLowerInvariant(), s.MissingRate.ToString("0.0%", CultureInfo.InvariantCulture), s.Distinct.ToString("N0", CultureInfo.InvariantCulture),

@@ -19,8 +19,9 @@ public enum Preset
     /// <summary>Logistic regression and XGBoost stacked over 3 inner folds.</summary>
     Balanced,
     /// <summary>
-    /// The co-pretrained multimodal transformer stacked with XGBoost when the table has a text column
-    /// (minutes: co-pretraining on labeled and unlabeled rows, then fine-tuning); without text, the
+    /// When the table has a text column, the co-pretrained multimodal transformer beside LR, XGBoost and
+    /// LightGBM, combined by selection on held-out rows (minutes: co-pretraining on labeled and
+    /// unlabeled rows, then fine-tuning); without text, the
     /// validated ensemble of LR, XGBoost and LightGBM, each bagged over 5 folds.
     /// </summary>
     Best,
@@ -49,7 +50,7 @@ public sealed record BundleTrainingOptions
     {
         Preset.Fast => new TabularModelOptions { Learner = TabularLearner.Logistic, Seed = Seed },
         Preset.Balanced => new TabularModelOptions { Learner = TabularLearner.Stack, StackFolds = 3, Seed = Seed },
-        _ when HasText(schema) => new TabularModelOptions { Learner = TabularLearner.MultimodalStack, Seed = Seed, Multimodal = Multimodal },
+        _ when HasText(schema) => new TabularModelOptions { Learner = TabularLearner.MultimodalEnsemble, Seed = Seed, Multimodal = Multimodal },
         _ => new TabularModelOptions { Learner = TabularLearner.Ensemble, EnsembleFolds = 5, Seed = Seed },
     };
 
@@ -121,7 +122,7 @@ public sealed class ModelBundle : IDisposable
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var modelOptions = options.ModelOptions(schema);
         if (modelOptions.Multimodal.Progress is null && log is not null) modelOptions = modelOptions with { Multimodal = modelOptions.Multimodal with { Progress = log } };
-        bool selfSupervised = modelOptions.Learner is TabularLearner.Multimodal or TabularLearner.MultimodalStack;
+        bool selfSupervised = modelOptions.Learner is TabularLearner.Multimodal or TabularLearner.MultimodalStack or TabularLearner.MultimodalEnsemble;
         log?.WriteLine($"training {LearnerName(modelOptions.Learner)} ({options.Preset.ToString().ToLowerInvariant()} preset) on {train.Length:N0} rows"
                        + (selfSupervised && unlabeledRows.Length > 0 ? $" (+{unlabeledRows.Length:N0} unlabeled for co-pretraining)" : "") + $", validating on {valid.Length:N0} ...");
         var model = TabularModel.Fit(table, schema, labels, train, modelOptions, unlabeledRows);
@@ -161,16 +162,21 @@ public sealed class ModelBundle : IDisposable
     }
 
     /// <summary>The learner's name in manifests and messages: "logistic", "boosting", "stack", "multimodal", "multimodal-stack".</summary>
-    public static string LearnerName(TabularLearner learner) => learner == TabularLearner.MultimodalStack ? "multimodal-stack" : learner.ToString().ToLowerInvariant();
+    public static string LearnerName(TabularLearner learner) => learner switch
+    {
+        TabularLearner.MultimodalStack => "multimodal-stack",
+        TabularLearner.MultimodalEnsemble => "multimodal-ensemble",
+        _ => learner.ToString().ToLowerInvariant(),
+    };
 
-    /// <summary>The ensemble's candidates as the manifest records them: out-of-fold scores, fit seconds, weight, and the combiner's kind.</summary>
+    /// <summary>The ensemble's candidates as the manifest records them: scores (out of fold, or on the held-out selection rows), fit seconds, weight, the combiner's kind.</summary>
     private static JsonObject LeaderboardJson(TabularModel model) => new()
     {
-        ["combiner"] = model.Combiner!.Kind,
+        ["combiner"] = model.Combiner!.Kind, ["scored"] = model.LeaderboardRows,
         ["candidates"] = new JsonArray(model.Leaderboard.Select(r => (JsonNode)new JsonObject
         {
-            ["learner"] = r.Learner, ["oof_roc_auc"] = Math.Round(r.RocAuc, 6), ["oof_pr_auc"] = Math.Round(r.PrAuc, 6),
-            ["oof_log_loss"] = Math.Round(r.LogLoss, 6), ["fit_seconds"] = Math.Round(r.FitSeconds, 2), ["weight"] = Math.Round(r.Weight, 6),
+            ["learner"] = r.Learner, ["roc_auc"] = Math.Round(r.RocAuc, 6), ["pr_auc"] = Math.Round(r.PrAuc, 6),
+            ["log_loss"] = Math.Round(r.LogLoss, 6), ["fit_seconds"] = Math.Round(r.FitSeconds, 2), ["weight"] = Math.Round(r.Weight, 6),
         }).ToArray()),
     };
 
@@ -319,9 +325,14 @@ public sealed class ModelBundle : IDisposable
             foreach (var (key, _) in mj.Properties()) metrics[key] = mj.Number(key, double.MinValue, double.MaxValue);
         var training = m.OptionalObject("training")?.Node.DeepClone().AsObject() ?? new JsonObject();
         // LightGBM's text format has no validator of ours (XGBoost's JSON has BoosterJson): its file is read only when its digest checks out.
-        if (!m.Has("sha256") && File.Exists(Path.Combine(full, BoostingLearner.LightGbmFile)))
-            throw m.Error("sha256", $"missing: a bundle with {BoostingLearner.LightGbmFile} records the file's digest, and LightGBM reads it only after the digest is checked.");
-        if (m.OptionalObject("sha256") is JsonFields digests)   // bundles from before digests were recorded have none
+        var recorded = m.OptionalObject("sha256");
+        foreach (var lightGbm in Directory.EnumerateFiles(full, BoostingLearner.LightGbmFile, SearchOption.AllDirectories))
+        {
+            string name = Path.GetRelativePath(full, lightGbm).Replace('\\', '/');
+            if (recorded is not JsonFields d || !d.Has(name))
+                throw m.Error("sha256", $"records no digest of {name}: LightGBM reads its file only after the digest is checked.");
+        }
+        if (recorded is JsonFields digests)   // bundles from before digests were recorded have none
             foreach (var (name, _) in digests.Properties())
             {
                 string file = Path.GetFullPath(Path.Combine(full, name));

@@ -93,13 +93,19 @@ public sealed partial class TabularModel
         json["ensemble"] = new JsonObject
         {
             ["learners"] = learners, ["combiner"] = combiner,
-            ["leaderboard"] = new JsonArray(Leaderboard.Select(r => (JsonNode)new JsonObject
-            {
-                ["learner"] = r.Learner, ["roc_auc"] = Math.Round(r.RocAuc, 6), ["pr_auc"] = Math.Round(r.PrAuc, 6), ["log_loss"] = Math.Round(r.LogLoss, 6),
-                ["fit_seconds"] = Math.Round(r.FitSeconds, 2), ["weight"] = Math.Round(r.Weight, 6),
-            }).ToArray()),
+            ["leaderboard"] = LeaderboardJson(),
         };
     }
+
+    private JsonArray LeaderboardJson() => new(Leaderboard.Select(r => (JsonNode)new JsonObject
+    {
+        ["learner"] = r.Learner, ["roc_auc"] = Math.Round(r.RocAuc, 6), ["pr_auc"] = Math.Round(r.PrAuc, 6), ["log_loss"] = Math.Round(r.LogLoss, 6),
+        ["fit_seconds"] = Math.Round(r.FitSeconds, 2), ["weight"] = Math.Round(r.Weight, 6),
+    }).ToArray());
+
+    private static List<LeaderboardRow> ReadLeaderboard(JsonFields json, int learners) =>
+        json.Objects("leaderboard", learners).Select(r => new LeaderboardRow(r.String("learner"), r.Number("roc_auc", 0, 1), r.Number("pr_auc", 0, 1),
+            r.Number("log_loss", 0), r.Number("fit_seconds", 0), r.Number("weight"))).ToList();
 
     private static TabularModel LoadEnsemble(JsonFields json, string directory)
     {
@@ -117,9 +123,7 @@ public sealed partial class TabularModel
                 "stacker" => LogisticStacker.FromJson(c, learners.Count),
                 var other => throw c.Error("kind", $"'{other}' is not selection or stacker."),
             };
-            var board = ensemble.Objects("leaderboard", learners.Count).Select(r => new LeaderboardRow(r.String("learner"), r.Number("roc_auc", 0, 1), r.Number("pr_auc", 0, 1),
-                r.Number("log_loss", 0), r.Number("fit_seconds", 0), r.Number("weight"))).ToList();
-            return new TabularModel(TabularLearner.Ensemble, learners, combiner) { Leaderboard = board };
+            return new TabularModel(TabularLearner.Ensemble, learners, combiner) { Leaderboard = ReadLeaderboard(ensemble, learners.Count) };
         }
         catch
         {

@@ -25,6 +25,12 @@ public enum TabularLearner
     /// stacker on their out-of-fold predictions, whichever validates better (<c>TabularModel.Ensemble.cs</c>).
     /// </summary>
     Ensemble,
+    /// <summary>
+    /// The co-pretrained multimodal transformer beside logistic regression, XGBoost and LightGBM, all
+    /// fitted on the same rows and combined by greedy ensemble selection on held-out rows — so the
+    /// combination is never below its best member there, and never below logistic regression (the fast preset).
+    /// </summary>
+    MultimodalEnsemble,
 }
 
 /// <summary>Settings of <see cref="TabularModel.Fit"/>.</summary>
@@ -66,6 +72,7 @@ public sealed partial class TabularModel
         TabularLearner.MultimodalStack => "co-pretrained multimodal transformer + XGBoost",
         TabularLearner.Multimodal => "co-pretrained multimodal transformer",
         TabularLearner.Stack => "stack: LR + XGBoost",
+        TabularLearner.MultimodalEnsemble => "co-pretrained multimodal transformer + LR + XGBoost + LightGBM, selected on held-out rows",
         TabularLearner.Ensemble => "validated ensemble (bagged candidates, selection or stacker on out-of-fold predictions)",
         TabularLearner.Boosting => "XGBoost (table + TF-IDF terms)",
         TabularLearner.LightGbm => "LightGBM (table + TF-IDF terms)",
@@ -81,6 +88,7 @@ public sealed partial class TabularModel
         TabularLearner.Stack => ["logistic", "boosting"],
         TabularLearner.Multimodal => ["multimodal"],
         TabularLearner.MultimodalStack => ["multimodal", "boosting"],
+        TabularLearner.MultimodalEnsemble => ["multimodal", "logistic", "boosting", "lightgbm"],
         _ => throw new ArgumentException($"the {recipe} recipe chooses its learners when fitted."),
     };
 
@@ -133,10 +141,41 @@ public sealed partial class TabularModel
         var inner = DataSplits.StratifiedTrainValidTest(rows, labels, options.MultimodalValidationFraction, 0, options.Seed);
         int[] fit = inner.Train, valid = inner.Validation;
         var multimodal = MultimodalLearner.Fit(table, schema, labels, fit, valid, unlabeled, options.Multimodal with { Seed = options.Seed });
-        if (options.Learner != TabularLearner.MultimodalStack) return new(options.Learner, [multimodal], null);
+        if (options.Learner == TabularLearner.Multimodal) return new(options.Learner, [multimodal], null);
+        if (options.Learner == TabularLearner.MultimodalEnsemble) return FitMultimodalEnsemble(table, schema, labels, fit, valid, options, multimodal);
         options.Multimodal.Progress?.WriteLine($"boosting on {fit.Length:N0} rows, then stacking on {valid.Length:N0} held-out rows ...");
         var trees = BoostingLearner.Fit(table, schema, labels, fit, options.Boosting, options.BoostingTextTerms, options.Seed);
         double[][] held = [multimodal.Predict(table, valid), trees.Predict(table, valid)];
         return new(options.Learner, [multimodal, trees], LogisticStacker.FitPositive(held, valid.Select(r => labels[r]).ToArray()));
+    }
+
+    /// <summary>
+    /// The multimodal ensemble: LR, XGBoost and LightGBM fitted on the rows the transformer fine-tuned
+    /// on, and greedy selection over all four on the held-out rows none of them was fitted on (the
+    /// transformer early-stopped on them, which favours it slightly there).
+    /// </summary>
+    private static TabularModel FitMultimodalEnsemble(RawTable table, TableSchema schema, IReadOnlyList<int> labels, int[] fit, int[] valid, TabularModelOptions options, ILearner multimodal)
+    {
+        var learners = new List<ILearner> { multimodal };
+        try
+        {
+            options.Multimodal.Progress?.WriteLine($"logistic regression, XGBoost and LightGBM on {fit.Length:N0} rows, then selection on {valid.Length:N0} held-out rows ...");
+            learners.Add(LogisticLearner.Fit(table, schema, labels, fit, options.LogisticC));
+            learners.Add(BoostingLearner.Fit(table, schema, labels, fit, options.Boosting, options.BoostingTextTerms, options.Seed));
+            learners.Add(BoostingLearner.Fit(table, schema, labels, fit, options.Boosting, options.BoostingTextTerms, options.Seed, TreeLibrary.LightGbm));
+            var held = learners.Select(l => l.Predict(table, valid)).ToList();
+            var y = valid.Select(r => labels[r]).ToArray();
+            var selection = GreedyEnsemble.Fit(held, y, Evaluation.Metrics.RocAuc);
+            return new(options.Learner, learners, selection)
+            {
+                Leaderboard = learners.Select((l, j) => new LeaderboardRow(l.Name, Evaluation.Metrics.RocAuc(held[j], y), Evaluation.Metrics.PrAuc(held[j], y),
+                                                                            Evaluation.Metrics.LogLoss(held[j], y), 0, selection.Weights[j])).ToList(),
+            };
+        }
+        catch
+        {
+            foreach (var l in learners) l.Dispose();
+            throw;
+        }
     }
 }

@@ -27,8 +27,10 @@ public sealed partial class TabularModel : IDisposable
     public IReadOnlyList<ILearner> Learners { get; }
     /// <summary>The combination of <see cref="Learners"/> (a stacker, or greedy selection for the ensemble); null for a single learner.</summary>
     public ICombiner? Combiner { get; }
-    /// <summary>For the ensemble, each candidate's out-of-fold scores and weight; empty otherwise.</summary>
+    /// <summary>For the ensembles, each candidate's scores (see <see cref="LeaderboardRows"/>) and weight; empty otherwise.</summary>
     public IReadOnlyList<LeaderboardRow> Leaderboard { get; private init; } = [];
+    /// <summary>Which rows the leaderboard was scored on, in words.</summary>
+    public string LeaderboardRows => Learner == TabularLearner.Ensemble ? "out-of-fold on the training rows" : "on the held-out rows the selection was made on";
 
     private TabularModel(TabularLearner learner, IReadOnlyList<ILearner> learners, ICombiner? combiner)
     {
@@ -113,7 +115,8 @@ public sealed partial class TabularModel : IDisposable
         else
         {
             foreach (var learner in InPartOrder(Learners)) learner.Save(json, directory);
-            if (Combiner is not null) json["stacker"] = Combiner.ToJson();
+            if (Combiner is not null) json[Combiner.Kind] = Combiner.ToJson();
+            if (Learner == TabularLearner.MultimodalEnsemble) json["leaderboard"] = LeaderboardJson();
         }
         AtomicFile.WriteAllText(Path.Combine(directory, "tabular.json"), json.ToJsonString());
     }
@@ -137,7 +140,8 @@ public sealed partial class TabularModel : IDisposable
         foreach (var (part, needed) in new[]
                  {
                      ("linear_features", names.Contains("logistic")), ("logistic", names.Contains("logistic")), ("tree_features", names.Contains("boosting")), ("lightgbm_features", names.Contains("lightgbm")),
-                     ("multimodal", names.Contains("multimodal")), ("stacker", stacked),
+                     ("multimodal", names.Contains("multimodal")), ("stacker", stacked && recipe != TabularLearner.MultimodalEnsemble),
+                     ("selection", recipe == TabularLearner.MultimodalEnsemble),
                  })
             if (json.Has(part) != needed) throw json.Error(part, needed ? $"missing (the {recipe} learner needs it)." : $"present, but the {recipe} learner has no such part.");
         var loaded = new List<ILearner>();
@@ -145,8 +149,13 @@ public sealed partial class TabularModel : IDisposable
         {
             foreach (var name in PartOrder.Where(names.Contains))
                 loaded.Add(LoadLearner(name, json, directory));
-            var stacker = stacked ? LogisticStacker.FromJson(json.Object("stacker"), names.Length) : null;
-            return new TabularModel(recipe, names.Select(n => loaded.Single(l => l.Name == n)).ToList(), stacker);
+            ICombiner? combiner = !stacked ? null
+                : recipe == TabularLearner.MultimodalEnsemble ? GreedyEnsemble.FromJson(json.Object("selection"), names.Length)
+                : LogisticStacker.FromJson(json.Object("stacker"), names.Length);
+            return new TabularModel(recipe, names.Select(n => loaded.Single(l => l.Name == n)).ToList(), combiner)
+            {
+                Leaderboard = recipe == TabularLearner.MultimodalEnsemble ? ReadLeaderboard(json, names.Length) : [],
+            };
         }
         catch
         {

@@ -121,7 +121,7 @@ public class ModelBundleTests
     }
 
     [Fact]
-    public void BestPresetCoPretrainsOnUnlabeledRowsStacksWithXGBoostAndRoundTrips()
+    public void BestPresetCoPretrainsOnUnlabeledRowsSelectsAmongTheLearnersAndRoundTrips()
     {
         var (table, schema, _, path) = Data(1200);
         // 400 more companies without labels: the best preset co-pretrains on them too.
@@ -137,8 +137,10 @@ public class ModelBundleTests
             TextBudget = 24, VocabularySize = 1500, PretrainBudget = TimeSpan.FromSeconds(3), FineTune = new() { MaxEpochs = 3, Patience = 2, LearningRate = 2e-3f },
         };
         using var bundle = ModelBundle.Train(combined, schema, path, new BundleTrainingOptions { Preset = Preset.Best, Multimodal = tiny });
-        Assert.Equal(TabularLearner.MultimodalStack, bundle.Model.Learner);
-        Assert.Equal("multimodal-stack", bundle.Training["learner"]!.GetValue<string>());
+        Assert.Equal(TabularLearner.MultimodalEnsemble, bundle.Model.Learner);
+        Assert.Equal(["multimodal", "logistic", "boosting", "lightgbm"], bundle.Model.Learners.Select(l => l.Name));
+        Assert.Equal(1, bundle.Model.Combiner!.Weights.Sum(), 12);
+        Assert.Equal("multimodal-ensemble", bundle.Training["learner"]!.GetValue<string>());
         Assert.Equal(400, bundle.Training["unlabeled_rows"]!.GetValue<int>());
         Assert.Equal(960, bundle.Training["train_rows"]!.GetValue<int>());   // 80 % of the 1,200 labeled rows; unlabeled rows never reach fine-tuning
         var curves = bundle.Training["curves"]!;
@@ -156,7 +158,7 @@ public class ModelBundleTests
         var dir = Path.Combine(Path.GetDirectoryName(path)!, "bundle");
         bundle.Save(dir);
         var files = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "manifest.json")))!["files"]!.AsArray().Select(f => f!.GetValue<string>()).ToArray();
-        Assert.Equal(["multimodal/config.json", "multimodal/model.safetensors", "multimodal/multimodal_data.json", "multimodal/vocab.txt", "tabular.json", "xgboost.json"], files);
+        Assert.Equal(["lightgbm.txt", "multimodal/config.json", "multimodal/model.safetensors", "multimodal/multimodal_data.json", "multimodal/vocab.txt", "tabular.json", "xgboost.json"], files);
         var scoreRows = Enumerable.Range(0, 200).ToArray();
         var before = bundle.Model.Predict(table, scoreRows);
         using (var loaded = ModelBundle.Load(dir))
