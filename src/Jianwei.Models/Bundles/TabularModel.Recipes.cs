@@ -140,9 +140,11 @@ public sealed partial class TabularModel
     {
         var inner = DataSplits.StratifiedTrainValidTest(rows, labels, options.MultimodalValidationFraction, 0, options.Seed);
         int[] fit = inner.Train, valid = inner.Validation;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var multimodal = MultimodalLearner.Fit(table, schema, labels, fit, valid, unlabeled, options.Multimodal with { Seed = options.Seed });
+        double multimodalSeconds = clock.Elapsed.TotalSeconds;
         if (options.Learner == TabularLearner.Multimodal) return new(options.Learner, [multimodal], null);
-        if (options.Learner == TabularLearner.MultimodalEnsemble) return FitMultimodalEnsemble(table, schema, labels, fit, valid, options, multimodal);
+        if (options.Learner == TabularLearner.MultimodalEnsemble) return FitMultimodalEnsemble(table, schema, labels, fit, valid, options, multimodal, multimodalSeconds);
         options.Multimodal.Progress?.WriteLine($"boosting on {fit.Length:N0} rows, then stacking on {valid.Length:N0} held-out rows ...");
         var trees = BoostingLearner.Fit(table, schema, labels, fit, options.Boosting, options.BoostingTextTerms, options.Seed);
         double[][] held = [multimodal.Predict(table, valid), trees.Predict(table, valid)];
@@ -154,22 +156,31 @@ public sealed partial class TabularModel
     /// on, and greedy selection over all four on the held-out rows none of them was fitted on (the
     /// transformer early-stopped on them, which favours it slightly there).
     /// </summary>
-    private static TabularModel FitMultimodalEnsemble(RawTable table, TableSchema schema, IReadOnlyList<int> labels, int[] fit, int[] valid, TabularModelOptions options, ILearner multimodal)
+    private static TabularModel FitMultimodalEnsemble(RawTable table, TableSchema schema, IReadOnlyList<int> labels, int[] fit, int[] valid, TabularModelOptions options, ILearner multimodal, double multimodalSeconds)
     {
         var learners = new List<ILearner> { multimodal };
         try
         {
             options.Multimodal.Progress?.WriteLine($"logistic regression, XGBoost and LightGBM on {fit.Length:N0} rows, then selection on {valid.Length:N0} held-out rows ...");
-            learners.Add(LogisticLearner.Fit(table, schema, labels, fit, options.LogisticC));
-            learners.Add(BoostingLearner.Fit(table, schema, labels, fit, options.Boosting, options.BoostingTextTerms, options.Seed));
-            learners.Add(BoostingLearner.Fit(table, schema, labels, fit, options.Boosting, options.BoostingTextTerms, options.Seed, TreeLibrary.LightGbm));
+            var seconds = new List<double> { multimodalSeconds };
+            foreach (var fitOne in new Func<ILearner>[]
+                     {
+                         () => LogisticLearner.Fit(table, schema, labels, fit, options.LogisticC),
+                         () => BoostingLearner.Fit(table, schema, labels, fit, options.Boosting, options.BoostingTextTerms, options.Seed),
+                         () => BoostingLearner.Fit(table, schema, labels, fit, options.Boosting, options.BoostingTextTerms, options.Seed, TreeLibrary.LightGbm),
+                     })
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                learners.Add(fitOne());
+                seconds.Add(clock.Elapsed.TotalSeconds);
+            }
             var held = learners.Select(l => l.Predict(table, valid)).ToList();
             var y = valid.Select(r => labels[r]).ToArray();
             var selection = GreedyEnsemble.Fit(held, y, Evaluation.Metrics.RocAuc);
             return new(options.Learner, learners, selection)
             {
                 Leaderboard = learners.Select((l, j) => new LeaderboardRow(l.Name, Evaluation.Metrics.RocAuc(held[j], y), Evaluation.Metrics.PrAuc(held[j], y),
-                                                                            Evaluation.Metrics.LogLoss(held[j], y), 0, selection.Weights[j])).ToList(),
+                                                                            Evaluation.Metrics.LogLoss(held[j], y), seconds[j], selection.Weights[j])).ToList(),
             };
         }
         catch
