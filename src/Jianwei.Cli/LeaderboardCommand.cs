@@ -10,8 +10,9 @@ internal static class LeaderboardCommand
 {
     private const string Help = """
         Show a bundle's members side by side: without DATA, the ensemble's out-of-fold leaderboard
-        recorded at training (each candidate's ROC-AUC, PR-AUC, log loss and weight); with DATA,
-        every member and the combined model scored on those labeled rows, with scoring time per row.
+        recorded at training (each candidate's ROC-AUC, PR-AUC, log loss, weight, scoring time per row,
+        the settings it settled on, or why it was skipped); with DATA, every member the bundle holds
+        and the combined model scored on those labeled rows, with scoring time per row.
 
         Examples:
           jianwei leaderboard model
@@ -39,8 +40,9 @@ internal static class LeaderboardCommand
                     source = file is null ? bundle.Model.LeaderboardRows : file.FullName, combiner = bundle.Model.Combiner?.Kind,
                     members = entries.Select(e => new
                     {
-                        learner = e.Learner, roc_auc = e.RocAuc, pr_auc = e.PrAuc, log_loss = e.LogLoss,
-                        weight = double.IsNaN(e.Weight) ? (double?)null : e.Weight, ms_per_row = double.IsNaN(e.MillisecondsPerRow) ? (double?)null : e.MillisecondsPerRow,
+                        learner = e.Learner, roc_auc = Number(e.RocAuc), pr_auc = Number(e.PrAuc), log_loss = Number(e.LogLoss),
+                        weight = Number(e.Weight), ms_per_row = Number(e.MillisecondsPerRow), fit_seconds = Number(e.FitSeconds),
+                        settings = e.Settings.Length > 0 ? e.Settings : null, skipped = e.Skipped,
                     }),
                 }, CliJson.Options));
                 return 0;
@@ -51,12 +53,16 @@ internal static class LeaderboardCommand
                 return 0;
             }
             stdout.WriteLine(file is null ? $"{bundle.Model.LeaderboardRows}; combined by {bundle.Model.Combiner?.Kind}:" : $"{file.Name}:");
-            stdout.WriteLine($"  {"learner",-10} {"ROC-AUC",8} {"PR-AUC",8} {"log loss",9} {"weight",8} {"ms/row",8}");
+            stdout.WriteLine($"  {"learner",-14} {"ROC-AUC",8} {"PR-AUC",8} {"log loss",9} {"weight",8} {"ms/row",8}");
             foreach (var e in entries)
-                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {e.Learner,-10} {e.RocAuc,8:0.0000} {e.PrAuc,8:0.0000} {e.LogLoss,9:0.0000} {(double.IsNaN(e.Weight) ? "" : e.Weight.ToString("0.000", CultureInfo.InvariantCulture)),8} {(double.IsNaN(e.MillisecondsPerRow) ? "" : e.MillisecondsPerRow.ToString("0.000", CultureInfo.InvariantCulture)),8}"));
+                stdout.WriteLine(e.Skipped is not null ? $"  {e.Learner,-14} skipped: {e.Skipped}" : string.Create(CultureInfo.InvariantCulture,
+                    $"  {e.Learner,-14} {e.RocAuc,8:0.0000} {e.PrAuc,8:0.0000} {e.LogLoss,9:0.0000} {Text(e.Weight, "0.000"),8} {Text(e.MillisecondsPerRow, "0.000"),8}"));
             return 0;
         });
         return cmd;
     }
+
+    private static double? Number(double v) => double.IsNaN(v) ? null : v;
+
+    private static string Text(double v, string format) => double.IsNaN(v) ? "" : v.ToString(format, CultureInfo.InvariantCulture);
 }

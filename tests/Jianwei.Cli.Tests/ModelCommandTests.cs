@@ -25,7 +25,7 @@ public sealed class ModelCommandTests : IDisposable
     [Fact]
     public void BestPresetWithoutTextTrainsTheValidatedEnsembleAndPrintsItsLeaderboard()
     {
-        // The table's numbers and categories only: the best preset is then the ensemble of LR, XGBoost and LightGBM.
+        // The table's numbers and categories only: the best preset is then the ensemble of LR, LightGBM, XGBoost and the FT-Transformer.
         var table = RawTable.Load(P("train.csv"));
         var keep = Enumerable.Range(0, table.Header.Count).Where(c => table.Header[c] is not ("profile" or "recruitment" or "changes")).ToArray();
         var csv = new System.Text.StringBuilder(CsvFormat.Line(keep.Select(c => table.Header[c])));
@@ -34,10 +34,15 @@ public sealed class ModelCommandTests : IDisposable
         var (code, output, err) = Run("train", P("numbers.csv"), "--label", "default", "--out", P("ensemble"), "--preset", "best");
         Assert.True(code == 0, err);
         Assert.Contains("leaderboard (out-of-fold on the training rows; combined by ", output);
-        foreach (var learner in new[] { "logistic", "boosting", "lightgbm" }) Assert.Matches($@"\n  {learner} +0\.\d{{4}} ", output);
+        foreach (var learner in new[] { "logistic", "lightgbm", "boosting", "ft-transformer" }) Assert.Matches($@"\n  {learner} +0\.\d{{4}} ", output);
         var manifest = JsonDocument.Parse(File.ReadAllText(P("ensemble/manifest.json"))).RootElement.GetProperty("training");
         Assert.Equal("ensemble", manifest.GetProperty("learner").GetString());
-        Assert.Equal(3, manifest.GetProperty("leaderboard").GetProperty("candidates").GetArrayLength());
+        Assert.Equal(600, manifest.GetProperty("time_limit_seconds").GetDouble());   // the best preset's default
+        Assert.Equal(5, manifest.GetProperty("folds").GetInt32());                  // chosen by that limit
+        var candidates = manifest.GetProperty("leaderboard").GetProperty("candidates").EnumerateArray().ToList();
+        Assert.Equal(["logistic", "lightgbm", "boosting", "ft-transformer"], candidates.Select(c => c.GetProperty("learner").GetString()));
+        Assert.Contains("by successive halving", candidates[1].GetProperty("settings").GetString());
+        var kept = candidates.Where(c => c.GetProperty("weight").GetDouble() != 0).Select(c => c.GetProperty("learner").GetString()).ToList();
         // It scores and explains like any bundle.
         (code, _, err) = Run("predict", P("ensemble"), P("numbers.csv"), "--out", P("ensemble-scores.csv"));
         Assert.True(code == 0, err);
@@ -49,17 +54,16 @@ public sealed class ModelCommandTests : IDisposable
         (code, output, err) = Run("leaderboard", P("ensemble"), "--json");
         Assert.True(code == 0, err);
         var recorded = JsonDocument.Parse(output).RootElement.GetProperty("members").EnumerateArray().ToList();
-        var candidates = manifest.GetProperty("leaderboard").GetProperty("candidates").EnumerateArray().ToList();
-        Assert.Equal(3, recorded.Count);
+        Assert.Equal(4, recorded.Count);
         foreach (var c in candidates)
             Assert.Equal(c.GetProperty("roc_auc").GetDouble(), recorded.Single(m => m.GetProperty("learner").GetString() == c.GetProperty("learner").GetString()).GetProperty("roc_auc").GetDouble(), 6);
         (code, output, err) = Run("leaderboard", P("ensemble"), P("numbers.csv"), "--json");
         Assert.True(code == 0, err);
         var scored = JsonDocument.Parse(output).RootElement.GetProperty("members").EnumerateArray().ToList();
-        Assert.Equal(["logistic", "boosting", "lightgbm", "combined"], scored.Select(m => m.GetProperty("learner").GetString()));
+        Assert.Equal([.. kept, "combined"], scored.Select(m => m.GetProperty("learner").GetString()));   // the members of weight 0 are not in the bundle
         (code, output, err) = Run("evaluate", P("ensemble"), P("numbers.csv"), "--json");
         Assert.True(code == 0, err);
-        Assert.Equal(JsonDocument.Parse(output).RootElement.GetProperty("metrics").GetProperty("roc_auc").GetDouble(), scored[3].GetProperty("roc_auc").GetDouble(), 12);
+        Assert.Equal(JsonDocument.Parse(output).RootElement.GetProperty("metrics").GetProperty("roc_auc").GetDouble(), scored[^1].GetProperty("roc_auc").GetDouble(), 12);
         (code, output, err) = Run("leaderboard", P("ensemble"));
         Assert.True(code == 0, err);
         Assert.Contains("out-of-fold on the training rows; combined by ", output);
@@ -68,6 +72,7 @@ public sealed class ModelCommandTests : IDisposable
         var html = File.ReadAllText(P("ensemble.html"));
         Assert.Contains("<h2>Ensemble leaderboard</h2>", html);
         Assert.Contains("<td class='l'>lightgbm</td>", html);
+        Assert.Contains("<td class='l'>ft-transformer</td>", html);
     }
 
     [Fact]
@@ -160,7 +165,7 @@ public sealed class ModelCommandTests : IDisposable
     public void TrainPassesFineTuningOptionsToTheBestPresetAndRecordsThem()
     {
         var (code, _, err) = Run("train", P("train.csv"), "--label", "default", "--out", P("tricks"), "--preset", "best", "--budget", "0.03",
-                                 "--head-layers", "2", "--freeze-epochs", "1", "--optimizer", "ranger", "--dropout-schedule", "early", "--dropout-epochs", "2",
+                                 "--candidates", "multimodal", "--folds", "2", "--time-limit", "0", "--head-layers", "2", "--freeze-epochs", "1", "--optimizer", "ranger", "--dropout-schedule", "early", "--dropout-epochs", "2",
                                  "--ema", "0.99");
         Assert.True(code == 0, err);
         var tuning = JsonDocument.Parse(File.ReadAllText(P("tricks/manifest.json"))).RootElement.GetProperty("training").GetProperty("fine_tuning");
@@ -170,9 +175,10 @@ public sealed class ModelCommandTests : IDisposable
         Assert.Equal(2, tuning.GetProperty("dropout_schedule_epochs").GetDouble());
         Assert.Equal("none", tuning.GetProperty("metric_loss").GetString());
         Assert.Equal(0.99, tuning.GetProperty("weight_average_decay").GetDouble(), 6);
-        // The head that was trained is the head that was saved: the last two layers' [CLS].
-        var multimodal = Directory.GetFiles(P("tricks"), "model.safetensors", SearchOption.AllDirectories).Single();
-        Assert.Equal(2, Jianwei.Models.Multimodal.MultimodalTransformer.Load(Path.GetDirectoryName(multimodal)!).Model.HeadLayers);
+        // The head that was trained is the head that was saved, in each fold model: the last two layers' [CLS].
+        var multimodal = Directory.GetFiles(P("tricks"), "model.safetensors", SearchOption.AllDirectories);
+        Assert.Equal(2, multimodal.Length);
+        Assert.All(multimodal, m => Assert.Equal(2, Jianwei.Models.Multimodal.MultimodalTransformer.Load(Path.GetDirectoryName(m)!).Model.HeadLayers));
         foreach (var (message, args) in new (string, string[])[]
         {
             ("--head-layers: between 1 and the encoder's 2 layers", ["--head-layers", "0"]),
@@ -189,6 +195,9 @@ public sealed class ModelCommandTests : IDisposable
         (code, _, err) = Run("train", P("train.csv"), "--label", "default", "--out", P("fast"), "--preset", "fast", "--fgm", "0.5", "--head-layers", "2");
         Assert.True(code == 0, err);
         Assert.Contains("note: --fgm, --head-layers fine-tune the best preset's transformer; the fast preset has none, so they are ignored.", err);
+        (code, _, err) = Run("train", P("train.csv"), "--label", "default", "--out", P("fast3"), "--preset", "fast", "--time-limit", "5", "--refit-full");
+        Assert.True(code == 0, err);
+        Assert.Contains("note: --time-limit, --refit-full shape the best preset's ensemble; the fast preset has nothing to trade for time, so they are ignored.", err);
         (code, _, err) = Run("train", P("train.csv"), "--label", "default", "--out", P("fast2"), "--preset", "fast");
         Assert.True(code == 0, err);
         Assert.DoesNotContain("note:", err);
@@ -217,8 +226,9 @@ public sealed class ModelCommandTests : IDisposable
     [ChromiumFact]
     public void MultimodalReportWithTokenAttributionsRendersInHeadlessChromiumWithoutConsoleErrors()
     {
-        // The best preset on text: co-pretraining (a few seconds here), fine-tuning, XGBoost, the stacker.
-        var (code, _, err) = Run("train", P("train.csv"), "--label", "default", "--out", P("model"), "--preset", "best", "--budget", "0.05", "--unlabeled", P("new.csv"));
+        // The best preset on text with the multimodal transformer as its one candidate: co-pretraining (a few seconds here), two fold models fine-tuned.
+        var (code, _, err) = Run("train", P("train.csv"), "--label", "default", "--out", P("model"), "--preset", "best", "--budget", "0.05", "--unlabeled", P("new.csv"),
+                                 "--candidates", "multimodal", "--folds", "2", "--time-limit", "0");
         Assert.True(code == 0, err);
         Assert.Contains("+20 unlabeled for co-pretraining", err);
         Assert.Contains("co-pretrain |", err);
@@ -242,9 +252,13 @@ public sealed class ModelCommandTests : IDisposable
         var (code, output, err) = Run("demo", "--quick", "--out", P("demo"));
         Assert.True(code == 0, err);
         Assert.Contains("| logistic regression", output);
-        Assert.Matches(@"\| the bundle: co-pretrained multimodal transformer \+ LR \+ XGBoost \+ LightGBM, selected on held-out rows \| 0\.\d{4} \|", output);
-        Assert.Contains("multimodal-ensemble", File.ReadAllText(P("demo/model/manifest.json")));
-        Assert.True(File.Exists(P("demo/model/multimodal/model.safetensors")));
+        Assert.Matches(@"\| the bundle: validated ensemble \(bagged candidates, selection or stacker on out-of-fold predictions\) \| 0\.\d{4} \|", output);
+        var training = JsonDocument.Parse(File.ReadAllText(P("demo/model/manifest.json"))).RootElement.GetProperty("training");
+        Assert.Equal("ensemble", training.GetProperty("learner").GetString());
+        Assert.Equal(60, training.GetProperty("time_limit_seconds").GetDouble());
+        // Every candidate is on the leaderboard, fitted or skipped with its reason.
+        var candidates = training.GetProperty("leaderboard").GetProperty("candidates").EnumerateArray().Select(c => c.GetProperty("learner").GetString()).ToList();
+        Assert.Equal(["logistic", "lightgbm", "boosting", "ft-transformer", "multimodal"], candidates);
         Assert.True(File.Exists(P("demo/data/unlabeled.csv")));
         Assert.Matches(@"true risk score .*\| 0\.\d{4} \|", output);
         Assert.True(File.Exists(P("demo/report.html")));

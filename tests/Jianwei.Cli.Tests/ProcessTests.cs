@@ -21,7 +21,7 @@ public sealed class ProcessFixture : IDisposable
         var ds = SmeDataGenerator.Generate(new SmeDataOptions(Seed: 8, Labeled: 300, Unlabeled: 0, Language: "en"));
         SmeDataset.WriteCsv(Train, ds.Labeled, withLabel: true);
         SmeDataset.WriteCsv(Score, ds.Labeled.Take(10).ToList(), withLabel: false);
-        var run = Cli.Run("train", Train, "--label", "default", "--preset", "best", "--budget", "0.02", "--out", Bundle);
+        var run = Cli.Run("train", Train, "--label", "default", "--preset", "best", "--budget", "0.02", "--candidates", "multimodal", "--folds", "2", "--time-limit", "0", "--out", Bundle);
         if (run.Code != 0) throw new InvalidOperationException(run.Err);
     }
 
@@ -48,11 +48,14 @@ public sealed class ProcessTests(ProcessFixture fixture) : IClassFixture<Process
         // Each file of the bundle in turn, mutated 8 ways (seeded): a flipped byte, a changed digit (valid
         // JSON with other numbers: child indices, sizes, offsets), a truncation. Half the cases strip the
         // manifest's digests first, so the mutation reaches the readers behind them.
+        // The second fold model's files are of the same kinds as the first's: only the first's are mutated.
         var files = Directory.GetFiles(fixture.Bundle, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(fixture.Bundle, f)).Order().ToList();
-        Assert.Equal(8, files.Count);
+        Assert.Equal(10, files.Count);
+        var mutated = files.Where(f => !f.StartsWith("multimodal-fold-2", StringComparison.Ordinal)).ToList();
+        Assert.Equal(6, mutated.Count);
         var rng = new Random(20);
         var cases = new List<(string File, byte[] Bytes, bool StripDigests, string Kind)>();
-        foreach (var file in files)
+        foreach (var file in mutated)
         {
             var original = File.ReadAllBytes(Path.Combine(fixture.Bundle, file));
             for (int k = 0; k < 8; k++)
@@ -121,11 +124,11 @@ public sealed class ProcessTests(ProcessFixture fixture) : IClassFixture<Process
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(f, target);
         }
-        var xgb = Path.Combine(copy, "xgboost.json");
-        File.WriteAllText(xgb, File.ReadAllText(xgb).Replace("\"left_children\":[1,", "\"left_children\":[1000000,"));
+        var config = Path.Combine(copy, "multimodal-fold-2", "multimodal", "config.json");
+        File.WriteAllText(config, File.ReadAllText(config).Replace("\"vocab_size\":", "\"vocab_size\": 1000000, \"old_vocab_size\":"));
         var run = RunProcess(["serve", copy, "--urls", "http://127.0.0.1:0"], timeout: TimeSpan.FromSeconds(60));
         Assert.Equal(2, run.Code);
-        Assert.Contains($"{xgb}: ", run.Err);
+        Assert.Contains($"{config}: ", run.Err);
         Assert.DoesNotContain("serving", run.Out);
     }
 

@@ -38,8 +38,8 @@ public sealed record ReportContent
     public IReadOnlyList<ExplainedRow> Examples { get; init; } = [];
     /// <summary>Per-column data summary rows: name, role/type, missing rate, distinct values.</summary>
     public IReadOnlyList<string[]> ColumnSummary { get; init; } = [];
-    /// <summary>An ensemble's candidates as scored at training (name, ROC-AUC, PR-AUC, log loss, weight), or empty.</summary>
-    public IReadOnlyList<(string Learner, double RocAuc, double PrAuc, double LogLoss, double Weight)> Leaderboard { get; init; } = [];
+    /// <summary>An ensemble's candidates as scored at training, skipped ones included, or empty.</summary>
+    public IReadOnlyList<LeaderboardLine> Leaderboard { get; init; } = [];
     /// <summary>How the leaderboard's members are combined (shown with it).</summary>
     public string LeaderboardCombiner { get; init; } = "";
     /// <summary>Which rows the leaderboard was scored on, in words.</summary>
@@ -151,10 +151,16 @@ public static class HtmlReport
         if (c.Leaderboard.Count > 0)
         {
             sb.Append("<h2>Ensemble leaderboard</h2><p class='muted'>Each candidate's scores ").Append(E(c.LeaderboardRows)).Append("; combined by ")
-              .Append(E(c.LeaderboardCombiner)).Append(".</p><table><tr><th class='l'>learner</th><th>ROC-AUC</th><th>PR-AUC</th><th>log loss</th><th>weight</th></tr>");
-            foreach (var r in c.Leaderboard.OrderByDescending(r => r.RocAuc))
-                sb.Append("<tr><td class='l'>").Append(E(r.Learner)).Append("</td><td>").Append(P(r.RocAuc)).Append("</td><td>").Append(P(r.PrAuc))
-                  .Append("</td><td>").Append(P(r.LogLoss)).Append("</td><td>").Append(P(r.Weight, "0.000")).Append("</td></tr>");
+              .Append(E(c.LeaderboardCombiner)).Append(". A candidate of weight 0 is not in the bundle.</p><table><tr><th class='l'>learner</th><th>ROC-AUC</th><th>PR-AUC</th>")
+              .Append("<th>log loss</th><th>fit s</th><th>weight</th><th class='l'>settings</th></tr>");
+            foreach (var r in c.Leaderboard.OrderBy(r => r.Skipped is not null).ThenByDescending(r => r.RocAuc))
+            {
+                sb.Append("<tr><td class='l'>").Append(E(r.Learner)).Append("</td>");
+                if (r.Skipped is null) sb.Append("<td>").Append(P(r.RocAuc)).Append("</td><td>").Append(P(r.PrAuc)).Append("</td><td>").Append(P(r.LogLoss)).Append("</td>");
+                else sb.Append("<td colspan='3' class='muted'>skipped</td>");
+                sb.Append("<td>").Append(P(r.FitSeconds, "0.0")).Append("</td><td>").Append(P(r.Weight, "0.000")).Append("</td><td class='l muted'>")
+                  .Append(E(r.Skipped is null ? r.Settings : $"skipped: {r.Skipped}")).Append("</td></tr>");
+            }
             sb.Append("</table>");
         }
         if (c.Importance.Count > 0)
@@ -296,3 +302,14 @@ public static class HtmlReport
         return (Enumerable.Range(0, bins).Select(b => (b + 0.5) / bins).ToArray(), hp, hn);
     }
 }
+
+/// <summary>One candidate of an ensemble's leaderboard, as the report shows it.</summary>
+/// <param name="Learner">The candidate's name.</param>
+/// <param name="RocAuc">ROC-AUC (NaN when skipped).</param>
+/// <param name="PrAuc">PR-AUC (NaN when skipped).</param>
+/// <param name="LogLoss">Log loss (NaN when skipped).</param>
+/// <param name="FitSeconds">Seconds it took.</param>
+/// <param name="Weight">Its weight in the combination.</param>
+/// <param name="Settings">What it settled on (tuned hyperparameters, co-pretraining), or empty.</param>
+/// <param name="Skipped">Why it was skipped, or null.</param>
+public sealed record LeaderboardLine(string Learner, double RocAuc, double PrAuc, double LogLoss, double FitSeconds, double Weight, string Settings, string? Skipped);

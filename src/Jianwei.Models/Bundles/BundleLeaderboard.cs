@@ -9,15 +9,24 @@ namespace Jianwei.Models.Bundles;
 /// <param name="PrAuc">PR-AUC.</param>
 /// <param name="LogLoss">Log loss.</param>
 /// <param name="Weight">The member's weight in the combination (1 for a single learner; NaN for the combined line).</param>
-/// <param name="MillisecondsPerRow">Scoring time per row on these rows (NaN for the training-time leaderboard).</param>
-public sealed record LeaderboardEntry(string Learner, double RocAuc, double PrAuc, double LogLoss, double Weight, double MillisecondsPerRow);
+/// <param name="MillisecondsPerRow">Scoring time per row, in batches (NaN when not measured).</param>
+public sealed record LeaderboardEntry(string Learner, double RocAuc, double PrAuc, double LogLoss, double Weight, double MillisecondsPerRow)
+{
+    /// <summary>Seconds it took to fit, at training (NaN for lines scored on new rows).</summary>
+    public double FitSeconds { get; init; } = double.NaN;
+    /// <summary>What it settled on at training (tuned hyperparameters, co-pretraining), or empty.</summary>
+    public string Settings { get; init; } = "";
+    /// <summary>Why it was skipped at training (its scores are then NaN), or null.</summary>
+    public string? Skipped { get; init; }
+}
 
 /// <summary>A bundle's members side by side, as recorded at training or scored on new labeled rows.</summary>
 public static class BundleLeaderboard
 {
-    /// <summary>The ensemble's leaderboard recorded at training, best ROC-AUC first (empty for recipes without one).</summary>
+    /// <summary>The ensemble's leaderboard recorded at training, best ROC-AUC first, skipped candidates last (empty for recipes without one).</summary>
     public static List<LeaderboardEntry> Recorded(ModelBundle bundle) =>
-        bundle.Model.Leaderboard.OrderByDescending(r => r.RocAuc).Select(r => new LeaderboardEntry(r.Learner, r.RocAuc, r.PrAuc, r.LogLoss, r.Weight, double.NaN)).ToList();
+        bundle.Model.Leaderboard.OrderBy(r => r.Skipped is not null).ThenByDescending(r => r.RocAuc)
+            .Select(r => new LeaderboardEntry(r.Learner, r.RocAuc, r.PrAuc, r.LogLoss, r.Weight, r.PredictMsPerRow) { FitSeconds = r.FitSeconds, Settings = r.Settings, Skipped = r.Skipped }).ToList();
 
     /// <summary>
     /// Each member of the model, then the model itself, scored on the labeled rows of <paramref name="table"/>

@@ -7,6 +7,7 @@ using Jianwei.Evaluation;
 using Jianwei.Models.Learners;
 using Jianwei.Models.Multimodal;
 using Jianwei.Models.Serialization;
+using Jianwei.Models.Training;
 using Jianwei.Tensors.Serialization;
 
 namespace Jianwei.Models.Bundles;
@@ -19,10 +20,10 @@ public enum Preset
     /// <summary>Logistic regression and XGBoost stacked over 3 inner folds.</summary>
     Balanced,
     /// <summary>
-    /// When the table has a text column, the co-pretrained multimodal transformer beside LR, XGBoost and
-    /// LightGBM, combined by selection on held-out rows (minutes: co-pretraining on labeled and
-    /// unlabeled rows, then fine-tuning); without text, the
-    /// validated ensemble of LR, XGBoost and LightGBM, each bagged over 5 folds.
+    /// The validated ensemble within a time limit (default <see cref="BundleTrainingOptions.DefaultBestTimeLimit"/>):
+    /// LR, LightGBM and XGBoost (each tuned by a small search), the FT-Transformer and, on tables with
+    /// text, the co-pretrained multimodal transformer, each bagged over k folds and combined by greedy
+    /// selection or a stacker on their out-of-fold predictions.
     /// </summary>
     Best,
 }
@@ -43,24 +44,61 @@ public sealed record BundleTrainingOptions
     /// <summary>A recipe to train instead of the preset's (with default settings), or null for the preset's.</summary>
     public TabularLearner? Learner { get; init; }
 
-    /// <summary>The learner settings a preset stands for, on a table whose schema is <paramref name="schema"/>.</summary>
-    public TabularModelOptions ModelOptions(TableSchema schema) => Learner is TabularLearner chosen
+    /// <summary>The best preset's time limit when none is given.</summary>
+    public static readonly TimeSpan DefaultBestTimeLimit = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// The time limit of the whole training, started by the caller (the CLI starts it with the command);
+    /// null: the best preset's default, started when <see cref="ModelBundle.Train"/> begins, and none for the others.
+    /// </summary>
+    public TimeLimit? Limit { get; init; }
+
+    /// <summary>Folds the ensemble bags each candidate over; null: chosen by the time limit (<see cref="FoldsFor"/>).</summary>
+    public int? Folds { get; init; }
+
+    /// <summary>Refit each kept ensemble member once on all rows instead of keeping its fold models (cheaper to serve).</summary>
+    public bool RefitFull { get; init; }
+
+    /// <summary>Configurations the best preset's tuning search tries per boosted-tree candidate.</summary>
+    public int BoostingTrials { get; init; } = 12;
+
+    /// <summary>The best preset's candidates, cheapest first; null: all of them (<see cref="TabularModelOptions.EnsembleCandidates"/>).</summary>
+    public IReadOnlyList<TabularLearner>? Candidates { get; init; }
+
+    /// <summary>
+    /// The default fold count for a time limit: 3 under 5 minutes (each fold model costs time), 5 up to an
+    /// hour, 8 beyond (AutoGluon's best-quality default), 5 without a limit.
+    /// </summary>
+    public static int FoldsFor(TimeSpan? limit) => limit switch
+    {
+        null => 5,
+        TimeSpan l when l < TimeSpan.FromMinutes(5) => 3,
+        TimeSpan l when l <= TimeSpan.FromHours(1) => 5,
+        _ => 8,
+    };
+
+    /// <summary>
+    /// The learner settings a preset stands for, on a table whose schema is <paramref name="schema"/>;
+    /// <paramref name="limit"/> is the time the ensemble may use.
+    /// </summary>
+    public TabularModelOptions ModelOptions(TableSchema schema, TimeLimit limit) => Learner is TabularLearner chosen
         ? new TabularModelOptions { Learner = chosen, Seed = Seed, Multimodal = Multimodal }
         : Preset switch
     {
         Preset.Fast => new TabularModelOptions { Learner = TabularLearner.Logistic, Seed = Seed },
         Preset.Balanced => new TabularModelOptions { Learner = TabularLearner.Stack, StackFolds = 3, Seed = Seed },
-        _ when HasText(schema) => new TabularModelOptions { Learner = TabularLearner.MultimodalEnsemble, Seed = Seed, Multimodal = Multimodal },
-        _ => new TabularModelOptions { Learner = TabularLearner.Ensemble, EnsembleFolds = 5, Seed = Seed },
+        _ => new TabularModelOptions
+        {
+            Learner = TabularLearner.Ensemble, EnsembleFolds = Folds ?? FoldsFor(limit.Limit), Seed = Seed, Multimodal = Multimodal,
+            Limit = limit, RefitFull = RefitFull, BoostingTrials = BoostingTrials, EnsembleCandidates = Candidates ?? new TabularModelOptions().EnsembleCandidates,
+        },
     };
 
     /// <summary>
     /// Labeled rows each class needs for the preset to train at all: a stratified validation share
-    /// holding both classes, then the inner folds (stacking) or held-out rows (the multimodal stack).
+    /// holding both classes, then the inner folds (stacking) or the bagging folds, each with early-stopping rows.
     /// </summary>
     public int MinimumRowsPerClass => Preset == Preset.Best ? 10 : 5;
-
-    private static bool HasText(TableSchema schema) => schema.Columns.Any(c => c.Role == ColumnRole.Feature && c.Type == ColumnType.Text);
 }
 
 /// <summary>
@@ -120,11 +158,15 @@ public sealed class ModelBundle : IDisposable
         var split = DataSplits.StratifiedTrainValidTest(labeledRows, labels, options.ValidationFraction, 0, options.Seed);
         int[] train = split.Train, valid = split.Validation;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var modelOptions = options.ModelOptions(schema);
+        var limit = options.Limit ?? new TimeLimit(options.Preset == Preset.Best && options.Learner is null ? BundleTrainingOptions.DefaultBestTimeLimit : null);
+        // The ensemble leaves 5 % of the limit for scoring the validation rows and writing the bundle.
+        var modelOptions = options.ModelOptions(schema, limit.Reserving((limit.Limit ?? TimeSpan.Zero) * 0.05));
         if (modelOptions.Multimodal.Progress is null && log is not null) modelOptions = modelOptions with { Multimodal = modelOptions.Multimodal with { Progress = log } };
-        bool selfSupervised = modelOptions.Learner is TabularLearner.Multimodal or TabularLearner.MultimodalStack or TabularLearner.MultimodalEnsemble;
+        bool selfSupervised = modelOptions.Learner is TabularLearner.Multimodal or TabularLearner.MultimodalStack
+                              || modelOptions.Learner == TabularLearner.Ensemble && modelOptions.EnsembleCandidates.Contains(TabularLearner.Multimodal) && HasText(schema);
         log?.WriteLine($"training {LearnerName(modelOptions.Learner)} ({options.Preset.ToString().ToLowerInvariant()} preset) on {train.Length:N0} rows"
-                       + (selfSupervised && unlabeledRows.Length > 0 ? $" (+{unlabeledRows.Length:N0} unlabeled for co-pretraining)" : "") + $", validating on {valid.Length:N0} ...");
+                       + (selfSupervised && unlabeledRows.Length > 0 ? $" (+{unlabeledRows.Length:N0} unlabeled for co-pretraining)" : "") + $", validating on {valid.Length:N0}"
+                       + (limit.Limit is TimeSpan l ? string.Create(CultureInfo.InvariantCulture, $", time limit {l.TotalMinutes:0.#} min") : "") + " ...");
         var model = TabularModel.Fit(table, schema, labels, train, modelOptions, unlabeledRows);
         var p = model.Predict(table, valid);
         var y = valid.Select(r => labels[r]).ToArray();
@@ -135,9 +177,14 @@ public sealed class ModelBundle : IDisposable
             ["preset"] = options.Preset.ToString().ToLowerInvariant(), ["learner"] = LearnerName(modelOptions.Learner),
             ["train_rows"] = train.Length, ["validation_rows"] = valid.Length, ["unlabeled_rows"] = selfSupervised ? unlabeledRows.Length : 0,
             ["seed"] = options.Seed, ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
+            ["time_limit_seconds"] = limit.Limit is TimeSpan tl ? Math.Round(tl.TotalSeconds, 1) : null,
             ["source"] = Path.GetFileName(sourcePath), ["curves"] = model.Curves,
         };
-        if (model.Leaderboard.Count > 0) training["leaderboard"] = LeaderboardJson(model);
+        if (model.Learner == TabularLearner.Ensemble)
+        {
+            training["folds"] = modelOptions.EnsembleFolds; training["refit_full"] = model.RefitFull;
+            training["leaderboard"] = LeaderboardJson(model);
+        }
         if (selfSupervised) training["fine_tuning"] = FineTuningSettings(modelOptions.Multimodal);
         return new ModelBundle
         {
@@ -165,7 +212,7 @@ public sealed class ModelBundle : IDisposable
     public static string LearnerName(TabularLearner learner) => learner switch
     {
         TabularLearner.MultimodalStack => "multimodal-stack",
-        TabularLearner.MultimodalEnsemble => "multimodal-ensemble",
+        TabularLearner.FtTransformer => "ft-transformer",
         _ => learner.ToString().ToLowerInvariant(),
     };
 
@@ -173,11 +220,7 @@ public sealed class ModelBundle : IDisposable
     private static JsonObject LeaderboardJson(TabularModel model) => new()
     {
         ["combiner"] = model.Combiner!.Kind, ["scored"] = model.LeaderboardRows,
-        ["candidates"] = new JsonArray(model.Leaderboard.Select(r => (JsonNode)new JsonObject
-        {
-            ["learner"] = r.Learner, ["roc_auc"] = Math.Round(r.RocAuc, 6), ["pr_auc"] = Math.Round(r.PrAuc, 6),
-            ["log_loss"] = Math.Round(r.LogLoss, 6), ["fit_seconds"] = Math.Round(r.FitSeconds, 2), ["weight"] = Math.Round(r.Weight, 6),
-        }).ToArray()),
+        ["candidates"] = new JsonArray(model.Leaderboard.Select(r => (JsonNode)r.ToJson()).ToArray()),
     };
 
     /// <summary>The standard metrics of probabilities <paramref name="p"/> against labels <paramref name="y"/> at a threshold.</summary>
@@ -191,6 +234,8 @@ public sealed class ModelBundle : IDisposable
             ["log_loss"] = Evaluation.Metrics.LogLoss(p, y), ["brier"] = Evaluation.Metrics.Brier(p, y), ["rows"] = y.Count, ["positive_rate"] = y.Average(),
         };
     }
+
+    private static bool HasText(TableSchema schema) => schema.Columns.Any(c => c.Role == ColumnRole.Feature && c.Type == ColumnType.Text);
 
     /// <summary>SHA-256 of a file, hex, prefixed "sha256:".</summary>
     public static string Fingerprint(string path) => "sha256:" + Sha256(path);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Jianwei.Data;
 using Jianwei.Evaluation;
@@ -8,55 +7,61 @@ using Jianwei.Models.Serialization;
 
 namespace Jianwei.Models.Bundles;
 
-/// <summary>One candidate of the ensemble: its out-of-fold scores on the training rows, the time it took, its weight.</summary>
-/// <param name="Learner">The candidate's name (<c>logistic</c>, <c>boosting</c>, <c>lightgbm</c>, …).</param>
-/// <param name="RocAuc">Out-of-fold ROC-AUC.</param>
-/// <param name="PrAuc">Out-of-fold PR-AUC.</param>
-/// <param name="LogLoss">Out-of-fold log loss.</param>
-/// <param name="FitSeconds">Seconds to fit all its fold models.</param>
-/// <param name="Weight">Its weight in the combination (selection: a share; stacker: the log-odds coefficient).</param>
-public sealed record LeaderboardRow(string Learner, double RocAuc, double PrAuc, double LogLoss, double FitSeconds, double Weight);
-
 /// <summary>
 /// The validated ensemble: each candidate bagged over k folds (so every training row has an
-/// out-of-fold prediction), then the combination chosen on those predictions — greedy ensemble
-/// selection (never below its best member there) or a logistic stacker — by which scores better on
-/// the half of the out-of-fold rows it was not fitted on (both halves, summed), and refitted on all.
+/// out-of-fold prediction) within the time limit, cheapest first (<see cref="EnsembleSchedule"/>); then
+/// the combination chosen on those predictions — greedy ensemble selection (never below its best member
+/// there) or a logistic stacker — by which scores better on the half of the out-of-fold rows it was not
+/// fitted on (both halves, summed), and refitted on all. Candidates of weight 0 are dropped from the
+/// bundle (they stay on the leaderboard); with <see cref="TabularModelOptions.RefitFull"/> each kept one
+/// is refitted once on all rows in place of its fold models, for cheaper scoring.
 /// </summary>
 public sealed partial class TabularModel
 {
-    private static TabularModel FitEnsemble(RawTable table, TableSchema schema, IReadOnlyList<int> labels, int[] rows, TabularModelOptions options)
+    private static TabularModel FitEnsemble(RawTable table, TableSchema schema, IReadOnlyList<int> labels, int[] rows, int[] unlabeled, TabularModelOptions options)
     {
         var y = rows.Select(r => labels[r]).ToArray();
-        var bags = new List<ILearner>();
-        var oof = new List<double[]>();
-        var seconds = new List<double>();
+        var candidates = EnsembleCandidates(table, schema, labels, rows, unlabeled, options);
+        var progress = options.Multimodal.Progress;
+        var outcomes = EnsembleSchedule.Run(candidates, table, labels, rows, new ScheduleOptions(options.EnsembleFolds, options.Seed, options.Limit, options.RefitFull, progress));
+        var fitted = outcomes.Where(o => o.Bagged is not null).ToList();
+        var kept = new List<ILearner>();
         try
         {
-            foreach (var candidate in options.EnsembleCandidates)
-            {
-                if (LearnersOf(candidate) is not [_]) throw new ArgumentException($"an ensemble candidate is a single-learner recipe; {candidate} is not.");
-                options.Multimodal.Progress?.WriteLine($"ensemble: bagging {Describe(candidate)} over {options.EnsembleFolds} folds ...");
-                var clock = Stopwatch.StartNew();
-                var single = options with { Learner = candidate };
-                var (bag, predictions) = BaggedLearner.Fit(table, labels, rows, options.EnsembleFolds, options.Seed, fit =>
-                {
-                    var model = Fit(table, schema, labels, fit, single);
-                    return model.Learners[0];   // a single-learner model owns nothing else
-                });
-                bags.Add(bag); oof.Add(predictions); seconds.Add(clock.Elapsed.TotalSeconds);
-            }
+            var oof = fitted.Select(o => o.Bagged!.OutOfFold).ToList();
             var combiner = ChooseCombiner(oof, y, options.Seed);
-            return new TabularModel(TabularLearner.Ensemble, bags, combiner)
+            var members = Enumerable.Range(0, fitted.Count).Where(j => combiner.Weights[j] != 0).ToList();
+            var leaderboard = outcomes.Select(o => o.Bagged is null
+                ? new LeaderboardRow(o.Candidate.Name, double.NaN, double.NaN, double.NaN, o.FitSeconds, 0) { Skipped = o.Skipped, Settings = o.Plan?.Settings ?? "" }
+                : LeaderboardOf(o, y, combiner.Weights[fitted.IndexOf(o)])).ToList();
+            for (int j = 0; j < fitted.Count; j++)
             {
-                Leaderboard = bags.Select((b, j) => new LeaderboardRow(b.Name, Metrics.RocAuc(oof[j], y), Metrics.PrAuc(oof[j], y), Metrics.LogLoss(oof[j], y), seconds[j], combiner.Weights[j])).ToList(),
-            };
+                var bag = fitted[j].Bagged!.Learner;
+                if (!members.Contains(j)) { bag.Dispose(); continue; }
+                if (!options.RefitFull) { kept.Add(bag); continue; }
+                progress?.WriteLine($"ensemble: refitting {bag.Name} on all {rows.Length:N0} rows ...");
+                bag.Dispose();
+                kept.Add(BaggedLearner.Of(fitted[j].Plan!.Fit(options.EnsembleFolds, rows, fitted[j].FoldBudget)));
+            }
+            return new TabularModel(TabularLearner.Ensemble, kept, combiner.Subset(members)) { Leaderboard = leaderboard, RefitFull = options.RefitFull };
         }
         catch
         {
-            foreach (var b in bags) b.Dispose();
+            foreach (var o in fitted) o.Bagged!.Learner.Dispose();
+            foreach (var l in kept) l.Dispose();
             throw;
         }
+    }
+
+    private static LeaderboardRow LeaderboardOf(CandidateOutcome o, int[] y, double weight)
+    {
+        var p = o.Bagged!.OutOfFold;
+        // Each row was predicted once by one fold model; scoring a new row runs all k of them.
+        double msPerRow = 1000 * o.Bagged.PredictSeconds / Math.Max(1, p.Length) * o.Bagged.Learner.Folds.Count;
+        return new LeaderboardRow(o.Candidate.Name, Metrics.RocAuc(p, y), Metrics.PrAuc(p, y), Metrics.LogLoss(p, y), o.FitSeconds, weight)
+        {
+            PredictMsPerRow = msPerRow, Settings = o.Plan!.Settings,
+        };
     }
 
     /// <summary>
@@ -78,7 +83,7 @@ public sealed partial class TabularModel
         return stacker > selection ? LogisticStacker.Fit(oof, y) : GreedyEnsemble.Fit(oof, y, Metrics.RocAuc);
     }
 
-    /// <summary>The ensemble's part of <c>tabular.json</c>: each bagged learner's folds, the combiner, the leaderboard.</summary>
+    /// <summary>The ensemble's part of <c>tabular.json</c>: each kept learner's fold models, the combiner, the leaderboard.</summary>
     private void SaveEnsemble(JsonObject json, string directory)
     {
         var learners = new JsonArray();
@@ -92,20 +97,10 @@ public sealed partial class TabularModel
         combiner["kind"] = Combiner.Kind;
         json["ensemble"] = new JsonObject
         {
-            ["learners"] = learners, ["combiner"] = combiner,
-            ["leaderboard"] = LeaderboardJson(),
+            ["learners"] = learners, ["combiner"] = combiner, ["refit_full"] = RefitFull,
+            ["leaderboard"] = new JsonArray(Leaderboard.Select(r => (JsonNode)r.ToJson()).ToArray()),
         };
     }
-
-    private JsonArray LeaderboardJson() => new(Leaderboard.Select(r => (JsonNode)new JsonObject
-    {
-        ["learner"] = r.Learner, ["roc_auc"] = Math.Round(r.RocAuc, 6), ["pr_auc"] = Math.Round(r.PrAuc, 6), ["log_loss"] = Math.Round(r.LogLoss, 6),
-        ["fit_seconds"] = Math.Round(r.FitSeconds, 2), ["weight"] = Math.Round(r.Weight, 6),
-    }).ToArray());
-
-    private static List<LeaderboardRow> ReadLeaderboard(JsonFields json, int learners) =>
-        json.Objects("leaderboard", learners).Select(r => new LeaderboardRow(r.String("learner"), r.Number("roc_auc", 0, 1), r.Number("pr_auc", 0, 1),
-            r.Number("log_loss", 0), r.Number("fit_seconds", 0), r.Number("weight"))).ToList();
 
     private static TabularModel LoadEnsemble(JsonFields json, string directory)
     {
@@ -123,7 +118,14 @@ public sealed partial class TabularModel
                 "stacker" => LogisticStacker.FromJson(c, learners.Count),
                 var other => throw c.Error("kind", $"'{other}' is not selection or stacker."),
             };
-            return new TabularModel(TabularLearner.Ensemble, learners, combiner) { Leaderboard = ReadLeaderboard(ensemble, learners.Count) };
+            var leaderboard = ensemble.Objects("leaderboard").Select(LeaderboardRow.FromJson).ToList();
+            foreach (var learner in learners)
+                if (!leaderboard.Any(r => r.Learner == learner.Name && r.Skipped is null))
+                    throw ensemble.Error("leaderboard", $"has no fitted '{learner.Name}', which the ensemble holds.");
+            return new TabularModel(TabularLearner.Ensemble, learners, combiner)
+            {
+                Leaderboard = leaderboard, RefitFull = ensemble.Has("refit_full") && ensemble.Bool("refit_full"),
+            };
         }
         catch
         {

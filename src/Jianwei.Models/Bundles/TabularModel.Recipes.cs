@@ -2,6 +2,8 @@ using Jianwei.Data;
 using Jianwei.Models.Boosting;
 using Jianwei.Models.Ensembles;
 using Jianwei.Models.Learners;
+using Jianwei.Models.Neural;
+using Jianwei.Models.Training;
 
 namespace Jianwei.Models.Bundles;
 
@@ -21,16 +23,13 @@ public enum TabularLearner
     /// <summary>The co-pretrained multimodal transformer and XGBoost, joined by a logistic stacker fitted on held-out rows.</summary>
     MultimodalStack,
     /// <summary>
-    /// Every candidate bagged over k folds, combined by greedy ensemble selection or a logistic
-    /// stacker on their out-of-fold predictions, whichever validates better (<c>TabularModel.Ensemble.cs</c>).
+    /// Every candidate bagged over k folds within a time limit, combined by greedy ensemble selection
+    /// or a logistic stacker on their out-of-fold predictions, whichever validates better
+    /// (<c>TabularModel.Ensemble.cs</c>); the multimodal transformer is a candidate when the table has text.
     /// </summary>
     Ensemble,
-    /// <summary>
-    /// The co-pretrained multimodal transformer beside logistic regression, XGBoost and LightGBM, all
-    /// fitted on the same rows and combined by greedy ensemble selection on held-out rows — so the
-    /// combination is never below its best member there, and never below logistic regression (the fast preset).
-    /// </summary>
-    MultimodalEnsemble,
+    /// <summary>The FT-Transformer on the table's numbers and categories (texts set aside), early-stopped on 10 % of its rows.</summary>
+    FtTransformer,
 }
 
 /// <summary>Settings of <see cref="TabularModel.Fit"/>.</summary>
@@ -52,10 +51,27 @@ public sealed record TabularModelOptions
     public MultimodalLearnerOptions Multimodal { get; init; } = new();
     /// <summary>Share of training rows the multimodal learners hold out for early stopping (and the stacker).</summary>
     public double MultimodalValidationFraction { get; init; } = 0.15;
-    /// <summary>The ensemble's candidates, each a single-learner recipe (the default: LR, XGBoost, LightGBM).</summary>
-    public IReadOnlyList<TabularLearner> EnsembleCandidates { get; init; } = [TabularLearner.Logistic, TabularLearner.Boosting, TabularLearner.LightGbm];
+    /// <summary>
+    /// The ensemble's candidates, each a single-learner recipe, cheapest first (the order they run in):
+    /// LR, LightGBM, XGBoost, the FT-Transformer and, on tables with text, the multimodal transformer.
+    /// </summary>
+    public IReadOnlyList<TabularLearner> EnsembleCandidates { get; init; } =
+        [TabularLearner.Logistic, TabularLearner.LightGbm, TabularLearner.Boosting, TabularLearner.FtTransformer, TabularLearner.Multimodal];
     /// <summary>Folds each ensemble candidate is bagged over.</summary>
     public int EnsembleFolds { get; init; } = 5;
+    /// <summary>The time limit the ensemble's candidates share (started when training began); none by default.</summary>
+    public TimeLimit Limit { get; init; } = TimeLimit.None;
+    /// <summary>Refit each kept ensemble member once on all rows instead of keeping its k fold models (cheaper to serve).</summary>
+    public bool RefitFull { get; init; }
+    /// <summary>Configurations the ensemble's tuning search tries per boosted-tree candidate (0: the <see cref="Boosting"/> settings as they are).</summary>
+    public int BoostingTrials { get; init; }
+    /// <summary>Settings of the FT-Transformer.</summary>
+    public FtTransformerOptions FtTransformer { get; init; } = new();
+    /// <summary>
+    /// A co-pretrained start for the ensemble's multimodal candidate, made elsewhere on these rows (and
+    /// unlabeled ones, labels unused); its own co-pretraining is then skipped. Null: it co-pretrains.
+    /// </summary>
+    public CoPretrainedStart? MultimodalStart { get; init; }
 }
 
 /// <summary>
@@ -72,8 +88,8 @@ public sealed partial class TabularModel
         TabularLearner.MultimodalStack => "co-pretrained multimodal transformer + XGBoost",
         TabularLearner.Multimodal => "co-pretrained multimodal transformer",
         TabularLearner.Stack => "stack: LR + XGBoost",
-        TabularLearner.MultimodalEnsemble => "co-pretrained multimodal transformer + LR + XGBoost + LightGBM, selected on held-out rows",
         TabularLearner.Ensemble => "validated ensemble (bagged candidates, selection or stacker on out-of-fold predictions)",
+        TabularLearner.FtTransformer => "FT-Transformer (table)",
         TabularLearner.Boosting => "XGBoost (table + TF-IDF terms)",
         TabularLearner.LightGbm => "LightGBM (table + TF-IDF terms)",
         _ => "logistic regression (table + TF-IDF of texts)",
@@ -88,7 +104,7 @@ public sealed partial class TabularModel
         TabularLearner.Stack => ["logistic", "boosting"],
         TabularLearner.Multimodal => ["multimodal"],
         TabularLearner.MultimodalStack => ["multimodal", "boosting"],
-        TabularLearner.MultimodalEnsemble => ["multimodal", "logistic", "boosting", "lightgbm"],
+        TabularLearner.FtTransformer => ["ft-transformer"],
         _ => throw new ArgumentException($"the {recipe} recipe chooses its learners when fitted."),
     };
 
@@ -110,7 +126,8 @@ public sealed partial class TabularModel
             TabularLearner.Boosting => new(options.Learner, [Boosting(rows)], null),
             TabularLearner.LightGbm => new(options.Learner, [BoostingLearner.Fit(table, schema, labels, rows, o.Boosting, o.BoostingTextTerms, o.Seed, TreeLibrary.LightGbm)], null),
             TabularLearner.Stack => FitStack(table, labels, rows, options, [Logistic, Boosting]),
-            TabularLearner.Ensemble => FitEnsemble(table, schema, labels, rows, options),
+            TabularLearner.FtTransformer => new(options.Learner, [FtTransformerLearner.Fit(table, schema, labels, rows, o.FtTransformer with { Seed = o.Seed })], null),
+            TabularLearner.Ensemble => FitEnsemble(table, schema, labels, rows, unlabeledRows?.ToArray() ?? [], options),
             _ => FitMultimodal(table, schema, labels, rows, options, unlabeledRows?.ToArray() ?? []),
         };
     }
@@ -140,53 +157,11 @@ public sealed partial class TabularModel
     {
         var inner = DataSplits.StratifiedTrainValidTest(rows, labels, options.MultimodalValidationFraction, 0, options.Seed);
         int[] fit = inner.Train, valid = inner.Validation;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
         var multimodal = MultimodalLearner.Fit(table, schema, labels, fit, valid, unlabeled, options.Multimodal with { Seed = options.Seed });
-        double multimodalSeconds = clock.Elapsed.TotalSeconds;
         if (options.Learner == TabularLearner.Multimodal) return new(options.Learner, [multimodal], null);
-        if (options.Learner == TabularLearner.MultimodalEnsemble) return FitMultimodalEnsemble(table, schema, labels, fit, valid, options, multimodal, multimodalSeconds);
         options.Multimodal.Progress?.WriteLine($"boosting on {fit.Length:N0} rows, then stacking on {valid.Length:N0} held-out rows ...");
         var trees = BoostingLearner.Fit(table, schema, labels, fit, options.Boosting, options.BoostingTextTerms, options.Seed);
         double[][] held = [multimodal.Predict(table, valid), trees.Predict(table, valid)];
         return new(options.Learner, [multimodal, trees], LogisticStacker.FitPositive(held, valid.Select(r => labels[r]).ToArray()));
-    }
-
-    /// <summary>
-    /// The multimodal ensemble: LR, XGBoost and LightGBM fitted on the rows the transformer fine-tuned
-    /// on, and greedy selection over all four on the held-out rows none of them was fitted on (the
-    /// transformer early-stopped on them, which favours it slightly there).
-    /// </summary>
-    private static TabularModel FitMultimodalEnsemble(RawTable table, TableSchema schema, IReadOnlyList<int> labels, int[] fit, int[] valid, TabularModelOptions options, ILearner multimodal, double multimodalSeconds)
-    {
-        var learners = new List<ILearner> { multimodal };
-        try
-        {
-            options.Multimodal.Progress?.WriteLine($"logistic regression, XGBoost and LightGBM on {fit.Length:N0} rows, then selection on {valid.Length:N0} held-out rows ...");
-            var seconds = new List<double> { multimodalSeconds };
-            foreach (var fitOne in new Func<ILearner>[]
-                     {
-                         () => LogisticLearner.Fit(table, schema, labels, fit, options.LogisticC),
-                         () => BoostingLearner.Fit(table, schema, labels, fit, options.Boosting, options.BoostingTextTerms, options.Seed),
-                         () => BoostingLearner.Fit(table, schema, labels, fit, options.Boosting, options.BoostingTextTerms, options.Seed, TreeLibrary.LightGbm),
-                     })
-            {
-                var clock = System.Diagnostics.Stopwatch.StartNew();
-                learners.Add(fitOne());
-                seconds.Add(clock.Elapsed.TotalSeconds);
-            }
-            var held = learners.Select(l => l.Predict(table, valid)).ToList();
-            var y = valid.Select(r => labels[r]).ToArray();
-            var selection = GreedyEnsemble.Fit(held, y, Evaluation.Metrics.RocAuc);
-            return new(options.Learner, learners, selection)
-            {
-                Leaderboard = learners.Select((l, j) => new LeaderboardRow(l.Name, Evaluation.Metrics.RocAuc(held[j], y), Evaluation.Metrics.PrAuc(held[j], y),
-                                                                            Evaluation.Metrics.LogLoss(held[j], y), seconds[j], selection.Weights[j])).ToList(),
-            };
-        }
-        catch
-        {
-            foreach (var l in learners) l.Dispose();
-            throw;
-        }
     }
 }

@@ -19,7 +19,7 @@ public sealed partial class TabularModel : IDisposable
 {
     private const int FormatVersion = 1;
     /// <summary>The order the learners' fields have in <c>tabular.json</c> (and inputs are listed in), whatever the recipe's order.</summary>
-    private static readonly string[] PartOrder = ["logistic", "boosting", "lightgbm", "multimodal"];
+    private static readonly string[] PartOrder = ["logistic", "boosting", "lightgbm", "ft-transformer", "multimodal"];
 
     /// <summary>The recipe.</summary>
     public TabularLearner Learner { get; }
@@ -27,10 +27,12 @@ public sealed partial class TabularModel : IDisposable
     public IReadOnlyList<ILearner> Learners { get; }
     /// <summary>The combination of <see cref="Learners"/> (a stacker, or greedy selection for the ensemble); null for a single learner.</summary>
     public ICombiner? Combiner { get; }
-    /// <summary>For the ensembles, each candidate's scores (see <see cref="LeaderboardRows"/>) and weight; empty otherwise.</summary>
+    /// <summary>For the ensemble, every candidate's out-of-fold scores, time and weight, skipped ones included; empty otherwise.</summary>
     public IReadOnlyList<LeaderboardRow> Leaderboard { get; private init; } = [];
     /// <summary>Which rows the leaderboard was scored on, in words.</summary>
-    public string LeaderboardRows => Learner == TabularLearner.Ensemble ? "out-of-fold on the training rows" : "on the held-out rows the selection was made on";
+    public string LeaderboardRows => "out-of-fold on the training rows";
+    /// <summary>Whether the ensemble's learners were refitted once on all rows (instead of keeping their fold models).</summary>
+    public bool RefitFull { get; private init; }
 
     private TabularModel(TabularLearner learner, IReadOnlyList<ILearner> learners, ICombiner? combiner)
     {
@@ -78,7 +80,7 @@ public sealed partial class TabularModel : IDisposable
         TabularLearner.LightGbm => "LightGBM total gain (share)",
         TabularLearner.Logistic => "mean |weight × value| (share)",
         TabularLearner.Stack => "mean of XGBoost gain share and LR |weight × value| share",
-        TabularLearner.Ensemble when Learners.All(l => l.Name != "multimodal") => "mean of the candidates' own shares (tree gain, LR |weight × value|)",
+        TabularLearner.Ensemble when Learners.All(l => l.Name is "logistic" or "boosting" or "lightgbm") => "mean of the candidates' own shares (tree gain, LR |weight × value|)",
         _ => "permutation importance (ROC-AUC drop, share)",
     };
 
@@ -116,7 +118,6 @@ public sealed partial class TabularModel : IDisposable
         {
             foreach (var learner in InPartOrder(Learners)) learner.Save(json, directory);
             if (Combiner is not null) json[Combiner.Kind] = Combiner.ToJson();
-            if (Learner == TabularLearner.MultimodalEnsemble) json["leaderboard"] = LeaderboardJson();
         }
         AtomicFile.WriteAllText(Path.Combine(directory, "tabular.json"), json.ToJsonString());
     }
@@ -140,8 +141,7 @@ public sealed partial class TabularModel : IDisposable
         foreach (var (part, needed) in new[]
                  {
                      ("linear_features", names.Contains("logistic")), ("logistic", names.Contains("logistic")), ("tree_features", names.Contains("boosting")), ("lightgbm_features", names.Contains("lightgbm")),
-                     ("multimodal", names.Contains("multimodal")), ("stacker", stacked && recipe != TabularLearner.MultimodalEnsemble),
-                     ("selection", recipe == TabularLearner.MultimodalEnsemble),
+                     ("ft_transformer", names.Contains("ft-transformer")), ("multimodal", names.Contains("multimodal")), ("stacker", stacked),
                  })
             if (json.Has(part) != needed) throw json.Error(part, needed ? $"missing (the {recipe} learner needs it)." : $"present, but the {recipe} learner has no such part.");
         var loaded = new List<ILearner>();
@@ -149,13 +149,8 @@ public sealed partial class TabularModel : IDisposable
         {
             foreach (var name in PartOrder.Where(names.Contains))
                 loaded.Add(LoadLearner(name, json, directory));
-            ICombiner? combiner = !stacked ? null
-                : recipe == TabularLearner.MultimodalEnsemble ? GreedyEnsemble.FromJson(json.Object("selection"), names.Length)
-                : LogisticStacker.FromJson(json.Object("stacker"), names.Length);
-            return new TabularModel(recipe, names.Select(n => loaded.Single(l => l.Name == n)).ToList(), combiner)
-            {
-                Leaderboard = recipe == TabularLearner.MultimodalEnsemble ? ReadLeaderboard(json, names.Length) : [],
-            };
+            ICombiner? combiner = stacked ? LogisticStacker.FromJson(json.Object("stacker"), names.Length) : null;
+            return new TabularModel(recipe, names.Select(n => loaded.Single(l => l.Name == n)).ToList(), combiner);
         }
         catch
         {
@@ -170,8 +165,9 @@ public sealed partial class TabularModel : IDisposable
         "logistic" => LogisticLearner.Load(parts),
         "boosting" => BoostingLearner.Load(parts, directory),
         "lightgbm" => BoostingLearner.LoadLightGbm(parts, directory),
+        "ft-transformer" => FtTransformerLearner.Load(parts, directory),
         "multimodal" => MultimodalLearner.Load(parts, directory),
-        _ => throw parts.Error("name", $"'{name}' is not a learner this build knows (logistic, boosting, lightgbm, multimodal)."),
+        _ => throw parts.Error("name", $"'{name}' is not a learner this build knows (logistic, boosting, lightgbm, ft-transformer, multimodal)."),
     };
 
     /// <summary>The table columns the model reads, with the type each is read as.</summary>

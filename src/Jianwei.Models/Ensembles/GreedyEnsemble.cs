@@ -60,6 +60,11 @@ public sealed class GreedyEnsemble : ICombiner
         return z.Select(LogOdds.Probability).ToArray();
     }
 
+    /// <inheritdoc/>
+    public ICombiner Subset(IReadOnlyList<int> members) =>
+        members.Sum(j => Weights[j]) is var kept && Math.Abs(kept - 1) < 1e-12 ? new GreedyEnsemble(members.Select(j => Weights[j]).ToArray())
+        : throw new ArgumentException($"the learners left out carry weight {1 - kept}; only learners of weight 0 may be dropped.");
+
     /// <summary>The weights as JSON: <c>{"weights": [one per learner]}</c>.</summary>
     public JsonObject ToJson() => new() { ["weights"] = new JsonArray(Weights.Select(w => (JsonNode)w).ToArray()) };
 

@@ -16,4 +16,9 @@ public interface ICombiner
     double[] Predict(IReadOnlyList<double[]> basePredictions);
     /// <summary>The combiner's fields, for the bundle.</summary>
     JsonObject ToJson();
+    /// <summary>
+    /// The same combination over only the learners <paramref name="members"/> (indices, in order), for
+    /// dropping learners of weight 0: it predicts exactly as before from their predictions alone.
+    /// </summary>
+    ICombiner Subset(IReadOnlyList<int> members);
 }

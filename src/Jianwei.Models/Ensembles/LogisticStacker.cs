@@ -43,6 +43,12 @@ public sealed class LogisticStacker : ICombiner
     /// <summary>Combined probabilities.</summary>
     public double[] Predict(IReadOnlyList<double[]> basePredictions) => _model.PredictProbability(Logits(basePredictions));
 
+    /// <inheritdoc/>
+    public ICombiner Subset(IReadOnlyList<int> members) =>
+        Enumerable.Range(0, Weights.Count).Any(j => Weights[j] != 0 && !members.Contains(j))
+            ? throw new ArgumentException("only learners of weight 0 may be dropped from a stacker.")
+            : new LogisticStacker(LogisticRegression.FromWeights(members.Select(j => Weights[j]).ToArray(), _model.Intercept));
+
     /// <summary>The stacker as JSON: <c>{"intercept": b, "weights": [one per learner]}</c>.</summary>
     public JsonObject ToJson() => _model.ToJson();
 

@@ -86,7 +86,7 @@ internal sealed partial class ComparisonRun
         "xgb" => Tabular(TabularLearner.Boosting, fold),
         "lgb" => Tabular(TabularLearner.LightGbm, fold),
         "stack" => Tabular(TabularLearner.Stack, fold),
-        "ensemble" => Tabular(TabularLearner.Ensemble, fold),
+        "ensemble" => EnsembleMode(fold),
         "tabnet" => TabNetMode(fold),
         "text" => TextMode(FineTunedTextModel(null, fold), fold),
         "text-pretrained" => TextMode(PretrainedTextModel(mode, fold), fold),

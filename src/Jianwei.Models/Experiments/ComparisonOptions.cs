@@ -35,6 +35,10 @@ public sealed record ComparisonOptions
     public MultimodalFineTuneOptions FineTune { get; init; } = new() { MaxEpochs = 8, Patience = 2 };
     /// <summary>Chinese segmenter for vocabulary training and whole-word masking, or null.</summary>
     public ChineseSegmenter? Segmenter { get; init; }
+    /// <summary>Folds the ensemble mode bags each candidate over (within each outer fold).</summary>
+    public int EnsembleFolds { get; init; } = 5;
+    /// <summary>Configurations the ensemble mode's tuning search tries per boosted-tree candidate.</summary>
+    public int EnsembleTrials { get; init; } = 12;
     /// <summary>Progress lines, or null.</summary>
     public TextWriter? Log { get; init; }
 }

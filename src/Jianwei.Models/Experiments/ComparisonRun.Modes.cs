@@ -12,12 +12,29 @@ namespace Jianwei.Models.Experiments;
 /// <summary>The modes, one method each: fit on the fold's rows, return probabilities for its validation and test rows.</summary>
 internal sealed partial class ComparisonRun
 {
-    /// <summary>lr, xgb, lgb, stack, ensemble: the bundle's own recipes.</summary>
-    private (double[], double[]) Tabular(TabularLearner learner, FoldRows fold)
+    /// <summary>lr, xgb, lgb, stack: the bundle's own recipes.</summary>
+    private (double[], double[]) Tabular(TabularLearner learner, FoldRows fold) => Tabular(new TabularModelOptions { Learner = learner, Seed = _options.Seed }, fold);
+
+    private (double[], double[]) Tabular(TabularModelOptions options, FoldRows fold)
     {
-        using var m = TabularModel.Fit(_table, _schema, _y, fold.Fit, new TabularModelOptions { Learner = learner, Seed = _options.Seed });
+        using var m = TabularModel.Fit(_table, _schema, _y, fold.Fit, options);
         return (m.Predict(_table, fold.Valid), m.Predict(_table, fold.Test));
     }
+
+    /// <summary>
+    /// ensemble: the best preset's validated ensemble without a time limit — every candidate, the
+    /// multimodal transformer (on tables with text) fine-tuned from the comparison's co-pretrained start
+    /// with the comparison's encoder and fine-tuning settings.
+    /// </summary>
+    private (double[], double[]) EnsembleMode(FoldRows fold) => Tabular(new TabularModelOptions
+    {
+        Learner = TabularLearner.Ensemble, Seed = _options.Seed, EnsembleFolds = _options.EnsembleFolds, BoostingTrials = _options.EnsembleTrials,
+        Multimodal = new Learners.MultimodalLearnerOptions
+        {
+            Encoder = _options.Encoder, TextBudget = _options.TextBudget, HeadLayers = _options.HeadLayers, FineTune = _options.FineTune, Segmenter = _options.Segmenter,
+        },
+        MultimodalStart = _coPretrained.TryGetValue("multimodal", out var start) ? new Learners.CoPretrainedStart(_data!, start, [], 0, 0) : null,
+    }, fold);
 
     /// <summary>tabnet: self-supervised pretraining on the fold's rows, then supervised.</summary>
     private (double[], double[]) TabNetMode(FoldRows fold)

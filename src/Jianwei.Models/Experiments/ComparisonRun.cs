@@ -45,7 +45,9 @@ internal sealed partial class ComparisonRun
         _folds = DataSplits.StratifiedKFold(_y, options.Folds, options.Seed);
         var modes = options.Modes;
         var everything = unlabeled is null ? table : table.Append(unlabeled, mayBeAbsent: schema.Label);
-        if (modes.Any(m => m is "text" or "text-pretrained" or "late-fusion" or "multimodal-scratch" or "multimodal" or "multimodal-stack" || Comparison.Ablations.Contains(m)))
+        // The ensemble's multimodal candidate starts from the multimodal mode's co-pretrained weights (on tables with text).
+        bool multimodalCandidate = modes.Contains("ensemble") && schema.Columns.Any(c => c.Role == ColumnRole.Feature && c.Type == ColumnType.Text);
+        if (multimodalCandidate || modes.Any(m => m is "text" or "text-pretrained" or "late-fusion" or "multimodal-scratch" or "multimodal" or "multimodal-stack" || Comparison.Ablations.Contains(m)))
         {
             _data = MultimodalData.Fit(everything, schema, Enumerable.Range(0, everything.RowCount).ToArray(), segmenter: options.Segmenter, budgetPerColumn: options.TextBudget);
             _allRows = _data.Transform(table, Enumerable.Range(0, table.RowCount).ToArray());
@@ -62,9 +64,9 @@ internal sealed partial class ComparisonRun
             _textData = MultimodalData.Fit(everything, textOnly, [], vocabulary: _data!.Vocabulary, budgetPerColumn: options.TextBudget);
             _textRows = TextsOnly(_allRows!);
         }
-        foreach (var mode in modes.Where(m => m is "multimodal" or "multimodal-stack" || Comparison.Ablations.Contains(m)))
+        foreach (var mode in modes.Where(m => m is "multimodal" or "multimodal-stack" || m == "ensemble" && multimodalCandidate || Comparison.Ablations.Contains(m)))
         {
-            string key = mode == "multimodal-stack" ? "multimodal" : mode;
+            string key = mode is "multimodal-stack" or "ensemble" ? "multimodal" : mode;
             if (!_coPretrained.ContainsKey(key)) _coPretrained[key] = CoPretrain(key, everything);
         }
         _unlabeledRows = unlabeled is not null && _data is not null && options.FineTune.ConsistencyWeight > 0

@@ -72,7 +72,12 @@ public sealed class FeatureTokenizer : Module
         var m = new float[count * Features];
         for (int i = 0; i < m.Length; i++) m[i] = masked[i] ? 1f : 0f;
         var mt = Tensor.FromArray(m, count, Features, 1);                                          // [b, features, 1]
-        var columnBias = _numeric > 0 && _categorical > 0 ? Tensor.Concat(0, _numB, _catB) : _numeric > 0 ? _numB : _catB;   // [features, d]
-        return t * mt.RSubScalar(1f) + (columnBias + _mask) * mt;
+        return t * mt.RSubScalar(1f) + (ColumnBiases() + _mask) * mt;
     }
+
+    /// <summary>
+    /// Each feature's column bias b_j [features, d]: the token of a value-free cell (a numeric input of 0 —
+    /// the median after a rank-Gauss transform — or no category), the baseline attributions start from.
+    /// </summary>
+    public Tensor ColumnBiases() => _numeric > 0 && _categorical > 0 ? Tensor.Concat(0, _numB, _catB) : _numeric > 0 ? _numB : _catB;
 }

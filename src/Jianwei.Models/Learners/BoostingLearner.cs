@@ -48,11 +48,14 @@ public sealed class BoostingLearner : ILearner
         var features = TreeFeatures.Fit(table, schema, fit, termsPerText: textTerms);
         DenseMatrix x = features.Transform(table, fit), xStop = features.Transform(table, stop);
         int[] y = fit.Select(r => labels[r]).ToArray(), yStop = stop.Select(r => labels[r]).ToArray();
-        IBoostedTrees trees = library == TreeLibrary.XGBoost
+        return new BoostingLearner(library, features, Grow(library, features, x, y, options, xStop, yStop));
+    }
+
+    /// <summary>Grows trees with <paramref name="library"/> on features <paramref name="x"/> of <paramref name="features"/>, early-stopped on <paramref name="xStop"/>.</summary>
+    internal static IBoostedTrees Grow(TreeLibrary library, TreeFeatures features, DenseMatrix x, int[] y, BoostingOptions options, DenseMatrix xStop, int[] yStop) =>
+        library == TreeLibrary.XGBoost
             ? GradientBoostedTrees.Train(x, y, options, xStop, yStop, features.Names, features.Categorical)
             : LightGbmTrees.Train(x, y, options, xStop, yStop, features.Names, features.Categorical);
-        return new BoostingLearner(library, features, trees);
-    }
 
     /// <inheritdoc/>
     public string Name => Library == TreeLibrary.XGBoost ? "boosting" : "lightgbm";

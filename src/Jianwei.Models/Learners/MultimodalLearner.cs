@@ -35,12 +35,6 @@ public sealed record MultimodalLearnerOptions
     public CoPretrainingOptions CoPretraining { get; init; } = new();
     /// <summary>Fine-tuning (positives weighted by half the class ratio unless <see cref="MultimodalFineTuneOptions.PositiveWeight"/> is set).</summary>
     public MultimodalFineTuneOptions FineTune { get; init; } = new() { MaxEpochs = 6, Patience = 2 };
-    /// <summary>
-    /// Fine-tuned models: 1 fine-tunes once (early stopping on the validation rows); k ≥ 2 fine-tunes k
-    /// copies of the co-pretrained model, each on k − 1 folds of the training rows with early stopping
-    /// on the remaining fold, and predicts with their mean log-odds (the validation rows stay unseen).
-    /// </summary>
-    public int Folds { get; init; } = 1;
     /// <summary>Chinese segmenter (vocabulary of whole words, whole-word masking), or null.</summary>
     public ChineseSegmenter? Segmenter { get; init; }
     /// <summary>Seed of initialization, masking and batches.</summary>
@@ -81,14 +75,11 @@ public sealed record RowExplanation(IReadOnlyDictionary<string, double> Columns,
 /// </summary>
 public sealed class MultimodalLearner : ILearner
 {
-    private const string FoldDirectoryPrefix = "fold-";
     /// <summary>The directory it is saved in, beside <c>tabular.json</c>.</summary>
     public const string DirectoryName = "multimodal";
 
-    /// <summary>The network (the first fold's when there are several).</summary>
-    public MultimodalTransformer Model => Models[0];
-    /// <summary>Every fine-tuned network; predictions average their log-odds.</summary>
-    public IReadOnlyList<MultimodalTransformer> Models { get; }
+    /// <summary>The fine-tuned network.</summary>
+    public MultimodalTransformer Model { get; }
     /// <summary>How rows become inputs.</summary>
     public MultimodalData Data { get; }
     /// <summary>Co-pretraining loss by step (empty when loaded or not co-pretrained).</summary>
@@ -98,73 +89,58 @@ public sealed class MultimodalLearner : ILearner
     /// <summary>Mean training loss of each fine-tuning epoch.</summary>
     public IReadOnlyList<double> TrainingLossCurve { get; private init; } = [];
 
-    private MultimodalLearner(IReadOnlyList<MultimodalTransformer> models, MultimodalData data) { Models = models; Data = data; }
+    private MultimodalLearner(MultimodalTransformer model, MultimodalData data) { Model = model; Data = data; }
 
     /// <summary>
     /// Fits on the labeled <paramref name="fitRows"/>, early-stopping on <paramref name="validRows"/>;
     /// co-pretraining (labels unused) also reads <paramref name="unlabeledRows"/>.
     /// </summary>
     public static MultimodalLearner Fit(RawTable table, TableSchema schema, IReadOnlyList<int> labels, int[] fitRows, int[] validRows,
-                                        int[] unlabeledRows, MultimodalLearnerOptions options)
+                                        int[] unlabeledRows, MultimodalLearnerOptions options) =>
+        FineTune(CoPretrain(table, schema, fitRows.Concat(unlabeledRows).ToArray(), options), table, labels, fitRows, validRows, unlabeledRows, options);
+
+    /// <summary>
+    /// Fits the inputs (cell encoders, a WordPiece vocabulary on the texts) on <paramref name="rows"/> and
+    /// co-pretrains the network on them, labels unused, within <see cref="MultimodalLearnerOptions.PretrainBudget"/>
+    /// (zero: none, the start is the random initialization).
+    /// </summary>
+    public static CoPretrainedStart CoPretrain(RawTable table, TableSchema schema, int[] rows, MultimodalLearnerOptions options)
     {
-        var selfSupervised = fitRows.Concat(unlabeledRows).ToArray();
-        var data = MultimodalData.Fit(table, schema, selfSupervised, segmenter: options.Segmenter, vocabularySize: options.VocabularySize, budgetPerColumn: options.TextBudget);
+        var data = MultimodalData.Fit(table, schema, rows, segmenter: options.Segmenter, vocabularySize: options.VocabularySize, budgetPerColumn: options.TextBudget);
         var model = MultimodalTransformer.Create(data, options.Encoder, (ulong)options.Seed, options.HeadLayers);
-        var pretrainingCurve = new List<(double, double)>();
-        if (options.PretrainBudget > TimeSpan.Zero)
+        if (options.PretrainBudget <= TimeSpan.Zero) return new CoPretrainedStart(data, model.CopyState(), [], 0, 0);
+        var result = new Trainer(model.CoPretrainingTask(data.Transform(table, rows), options.PretrainBatchSize, options.CoPretraining, (ulong)options.Seed), new TrainerOptions
         {
-            var rows = data.Transform(table, selfSupervised);
-            var result = new Trainer(model.CoPretrainingTask(rows, options.PretrainBatchSize, options.CoPretraining, (ulong)options.Seed), new TrainerOptions
-            {
-                MaxSteps = 1_000_000, TimeBudget = options.PretrainBudget, CalibrationSteps = 20, WarmupSteps = 100, LearningRate = options.PretrainLearningRate,
-                Seed = (ulong)options.Seed, Progress = options.Progress, Label = "co-pretrain", LogEvery = 5,
-            }).Run();
-            pretrainingCurve.AddRange(result.Log.Select(r => ((double)r.Step, r.Loss)));
-        }
+            MaxSteps = 1_000_000, TimeBudget = options.PretrainBudget, CalibrationSteps = 20, WarmupSteps = 100, LearningRate = options.PretrainLearningRate,
+            Seed = (ulong)options.Seed, Progress = options.Progress, Label = "co-pretrain", LogEvery = 5,
+        }).Run();
+        return new CoPretrainedStart(data, model.CopyState(), result.Log.Select(r => ((double)r.Step, r.Loss)).ToList(), result.Steps, result.Seconds);
+    }
+
+    /// <summary>
+    /// Fine-tunes a copy of the co-pretrained <paramref name="start"/> on the labeled <paramref name="fitRows"/>,
+    /// early-stopping on <paramref name="validRows"/> (R-Drop, when on, also reads <paramref name="unlabeledRows"/>).
+    /// The start is left as it was, so several fine-tunings can begin from it.
+    /// </summary>
+    public static MultimodalLearner FineTune(CoPretrainedStart start, RawTable table, IReadOnlyList<int> labels, int[] fitRows, int[] validRows,
+                                             int[] unlabeledRows, MultimodalLearnerOptions options)
+    {
+        var data = start.Data;
+        var model = MultimodalTransformer.Create(data, options.Encoder, (ulong)options.Seed, options.HeadLayers);
+        model.RestoreState(start.Weights);
         var fineTune = options.FineTune with { Seed = (ulong)options.Seed, Progress = options.Progress ?? options.FineTune.Progress };
         var unlabeled = fineTune.ConsistencyWeight > 0 && unlabeledRows.Length > 0 ? data.Transform(table, unlabeledRows) : null;
-        if (options.Folds <= 1)
+        model.Fit(data.Transform(table, fitRows), fitRows.Select(r => labels[r]).ToList(), data.Transform(table, validRows), validRows.Select(r => labels[r]).ToList(), fineTune, unlabeled);
+        return new MultimodalLearner(model, data)
         {
-            model.Fit(data.Transform(table, fitRows), fitRows.Select(r => labels[r]).ToList(), data.Transform(table, validRows), validRows.Select(r => labels[r]).ToList(), fineTune, unlabeled);
-            return new MultimodalLearner([model], data)
-            {
-                PretrainingCurve = pretrainingCurve, ValidationCurve = [.. model.ValidationCurve], TrainingLossCurve = [.. model.TrainingLossCurve],
-            };
-        }
-        // k-fold fine-tuning: every fold model starts from the same co-pretrained weights.
-        var start = model.CopyState();
-        var folds = DataSplits.StratifiedKFold(fitRows, labels, options.Folds, options.Seed);
-        var models = new List<MultimodalTransformer>();
-        var validation = new List<double>(); var loss = new List<double>();
-        foreach (var fold in folds)
-        {
-            options.Progress?.WriteLine($"fine-tuning fold {fold.Index + 1}/{folds.Count} ...");
-            var foldModel = models.Count == 0 ? model : MultimodalTransformer.Create(data, options.Encoder, (ulong)options.Seed, options.HeadLayers);
-            foldModel.RestoreState(start);
-            int[] train = fold.Train, stop = fold.Test;
-            foldModel.Fit(data.Transform(table, train), train.Select(r => labels[r]).ToList(), data.Transform(table, stop), stop.Select(r => labels[r]).ToList(),
-                          fineTune with { Seed = fineTune.Seed + (ulong)fold.Index }, unlabeled);
-            models.Add(foldModel);
-            validation.Add(foldModel.ValidationCurve.Max()); loss.AddRange(foldModel.TrainingLossCurve);
-        }
-        return new MultimodalLearner(models, data)
-        {
-            PretrainingCurve = pretrainingCurve, ValidationCurve = validation, TrainingLossCurve = [.. models[0].TrainingLossCurve],
+            PretrainingCurve = start.Curve, ValidationCurve = [.. model.ValidationCurve], TrainingLossCurve = [.. model.TrainingLossCurve],
         };
     }
 
     /// <summary>Probabilities of the positive class for <paramref name="rows"/>.</summary>
     public double[] Predict(RawTable table, IReadOnlyList<int> rows)
     {
-        var inputs = Data.Transform(table, rows);
-        if (Models.Count == 1) return Model.PredictProbability(inputs);
-        var logOdds = new double[rows.Count];
-        foreach (var m in Models)
-        {
-            var p = m.PredictProbability(inputs);
-            for (int i = 0; i < p.Length; i++) logOdds[i] += LogOdds.Of(p[i]) / Models.Count;
-        }
-        return logOdds.Select(LogOdds.Probability).ToArray();
+        return Model.PredictProbability(Data.Transform(table, rows));
     }
 
     /// <summary>Integrated-Gradients explanations of <paramref name="rows"/> (see <see cref="MultimodalTransformer.IntegratedGradients"/>).</summary>
@@ -175,11 +151,7 @@ public sealed class MultimodalLearner : ILearner
         var result = new List<RowExplanation>();
         for (int i = 0; i < rows.Count; i++)
         {
-            // Integrated Gradients is linear in the function, so the fold average's attribution is the average of each fold's.
-            var each = Models.Select(m => m.IntegratedGradients(inputs, i, steps)).ToList();
-            var a = new MultimodalTransformer.Attribution(
-                Enumerable.Range(0, each[0].Positions.Length).Select(p => each.Average(x => x.Positions[p])).ToArray(),
-                each.Average(x => x.Logit), each.Average(x => x.BaselineLogit));
+            var a = Model.IntegratedGradients(inputs, i, steps);
             var columns = new Dictionary<string, double>(StringComparer.Ordinal);
             for (int j = 0; j < cellColumns.Count; j++) columns[cellColumns[j]] = columns.GetValueOrDefault(cellColumns[j]) + a.Positions[1 + j];
             var text = inputs.Text[i];
@@ -251,20 +223,20 @@ public sealed class MultimodalLearner : ILearner
     };
 
     /// <summary>Writes <c>config.json</c>, <c>model.safetensors</c>, <c>multimodal_data.json</c> and <c>vocab.txt</c>.</summary>
-    /// <remarks>Fold models after the first go to <c>fold-2/</c>, <c>fold-3/</c>, … as complete model directories.</remarks>
-    public void Save(string directory)
-    {
-        Model.Save(directory, Data);
-        for (int k = 1; k < Models.Count; k++) Models[k].Save(Path.Combine(directory, FoldDirectoryPrefix + (k + 1)), Data);
-    }
+    public void Save(string directory) => Model.Save(directory, Data);
 
     /// <summary>Reads what <see cref="Save"/> wrote.</summary>
     public static MultimodalLearner Load(string directory)
     {
         var (model, data) = MultimodalTransformer.Load(directory);
-        var models = new List<MultimodalTransformer> { model };
-        for (int k = 2; Directory.Exists(Path.Combine(directory, FoldDirectoryPrefix + k)); k++)
-            models.Add(MultimodalTransformer.Load(Path.Combine(directory, FoldDirectoryPrefix + k)).Model);
-        return new MultimodalLearner(models, data);
+        return new MultimodalLearner(model, data);
     }
 }
+
+/// <summary>Where fine-tuning starts: the inputs fitted on the self-supervised rows and the network's weights after co-pretraining on them.</summary>
+/// <param name="Data">How rows become inputs (cell encoders, the WordPiece vocabulary).</param>
+/// <param name="Weights">The network's weights (<see cref="Jianwei.Tensors.Nn.Module.CopyState"/>).</param>
+/// <param name="Curve">Co-pretraining loss by step (empty without co-pretraining).</param>
+/// <param name="Steps">Co-pretraining steps run.</param>
+/// <param name="Seconds">Seconds they took.</param>
+public sealed record CoPretrainedStart(MultimodalData Data, IReadOnlyDictionary<string, float[]> Weights, IReadOnlyList<(double Step, double Loss)> Curve, int Steps, double Seconds);

@@ -203,7 +203,6 @@ public sealed partial class MultimodalTransformer : Module
         var data = MultimodalData.Load(directory);
         string configPath = Path.Combine(directory, BertCheckpoint.ConfigFile), weightsPath = Path.Combine(directory, BertCheckpoint.WeightsFile);
         if (!File.Exists(configPath)) throw new ModelFormatException(configPath, null, "the file is missing.");
-        if (!File.Exists(weightsPath)) throw new ModelFormatException(weightsPath, null, "the file is missing.");
         EncoderConfig config;
         try { config = BertCheckpoint.ReadConfig(directory); }
         catch (FormatException e) { throw new ModelFormatException(configPath, null, e.Message.StartsWith(configPath, StringComparison.Ordinal) ? e.Message[(configPath.Length + 2)..] : e.Message); }
@@ -211,10 +210,8 @@ public sealed partial class MultimodalTransformer : Module
             throw new ModelFormatException(configPath, "vocab_size", $"{config.VocabSize}, but vocab.txt holds {data.Vocabulary.Count} tokens.");
         if (config.Positions == PositionEncoding.Absolute && data.TextEncoder.MaxLength > config.MaxPositions)
             throw new ModelFormatException(configPath, "max_position_embeddings", $"{config.MaxPositions}, fewer than the {data.TextEncoder.MaxLength} positions the text budgets can fill.");
-        SafetensorsFile file;
-        try { file = SafetensorsFile.Load(weightsPath); }
-        catch (SafetensorsFormatException e) { throw new ModelFormatException(weightsPath, null, e.Message.StartsWith(weightsPath, StringComparison.Ordinal) ? e.Message[(weightsPath.Length + 2)..] : e.Message); }
-        long stored = file.Entries.Values.Where(e => e.DType is SafetensorsDType.F32 or SafetensorsDType.F16 or SafetensorsDType.BF16).Sum(e => e.Count);
+        var file = WeightFile.Open(weightsPath);
+        long stored = WeightFile.FloatCount(file);
         int emb = config.EffectiveEmbeddingSize, h = config.HiddenSize;
         long needed = (long)config.VocabSize * emb + (long)config.WeightSets * 4 * h * h + data.Features.CategorySizes.Sum(c => (long)c) * emb;
         if (needed > stored)
@@ -227,20 +224,9 @@ public sealed partial class MultimodalTransformer : Module
         }
         int bins = Metadata("numeric_bins", 16, 1024);
         int headLayers = Metadata("head_layers", 1, config.Layers);   // files from before the option read the last layer only
-        var state = file.ToStateDict();
-        foreach (var (name, tensor) in state)
-            if (FirstNonFinite(tensor.Data) is var at and >= 0)
-                throw new ModelFormatException(weightsPath, name, $"element {at} is {tensor.Data[at]}; weights must be finite.");
         var model = new MultimodalTransformer(config, data, new Rng(0), bins, headLayers);
-        try { model.LoadStateDict(state); }
-        catch (StateDictException e) { throw new ModelFormatException(weightsPath, null, ModelFormatException.Describe(e)); }
+        WeightFile.LoadInto(model, file, weightsPath);
         model.Eval();
         return (model, data);
-    }
-
-    private static int FirstNonFinite(ReadOnlySpan<float> values)
-    {
-        for (int i = 0; i < values.Length; i++) if (!float.IsFinite(values[i])) return i;
-        return -1;
     }
 }

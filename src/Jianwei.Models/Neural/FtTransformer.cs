@@ -33,6 +33,8 @@ public sealed record FtTransformerOptions
     public int Patience { get; init; } = 8;
     /// <summary>Seed for initialization, dropout and shuffling.</summary>
     public int Seed { get; init; }
+    /// <summary>Wall-clock cap on training: no epoch starts that would end past it (the first always runs); null for none.</summary>
+    public TimeSpan? TimeBudget { get; init; }
 }
 
 /// <summary>
@@ -42,7 +44,7 @@ public sealed record FtTransformerOptions
 /// through LayerNorm → ReLU → Linear. This feature tokenizer is what the multimodal model uses for
 /// the table. Trained with AdamW and early stopping on validation ROC-AUC (best epoch restored).
 /// </summary>
-public sealed class FtTransformer : Module
+public sealed partial class FtTransformer : Module
 {
     private readonly int _dim, _heads;
     private readonly FeatureTokenizer _tokenizer;
@@ -105,10 +107,13 @@ public sealed class FtTransformer : Module
         _head.Forward(Represent(inputs, order, start, count)).Reshape(count);             // [b]
 
     /// <summary>The rows' representation [b, d] the head reads: the normalized, rectified [CLS] state (late fusion joins it with a text model's).</summary>
-    public Tensor Represent(TokenInputs inputs, int[] order, int start, int count)
+    public Tensor Represent(TokenInputs inputs, int[] order, int start, int count) => RepresentTokens(_tokenizer.Forward(inputs, order, start, count));
+
+    /// <summary>The representation [b, d] of feature tokens [b, features, d] (what attribution differentiates through).</summary>
+    private Tensor RepresentTokens(Tensor tokens)
     {
-        var ones = Tensor.Ones(count, 1, 1);
-        var h = Tensor.Concat(1, _cls * ones, _tokenizer.Forward(inputs, order, start, count));   // [b, 1 + features, d]
+        int count = tokens.Dim(0);
+        var h = Tensor.Concat(1, _cls * Tensor.Ones(count, 1, 1), tokens);                 // [b, 1 + features, d]
         foreach (var block in _blocks.Items) h = block.Forward(h);
         var cls = h.Slice(1, 0, 1).Reshape(count, _dim);
         return _headNorm.Forward(cls).Relu();                                             // [b, d]
@@ -127,7 +132,7 @@ public sealed class FtTransformer : Module
         var opt = new AdamW(Parameters(), Options.LearningRate, Options.WeightDecay);
         var order = Enumerable.Range(0, train.Rows).ToArray();
         var shuffle = new Random(Options.Seed);
-        EarlyStopping.Run(this, new EarlyStoppingOptions { MaxEpochs = Options.MaxEpochs, Patience = Options.Patience }, ValidationCurve, _ =>
+        EarlyStopping.Run(this, new EarlyStoppingOptions { MaxEpochs = Options.MaxEpochs, Patience = Options.Patience, TimeBudget = Options.TimeBudget }, ValidationCurve, _ =>
         {
             Train();
             shuffle.Shuffle(order);

@@ -30,7 +30,7 @@ public sealed class TrainedBundles : IDisposable
             Encoder = new() { HiddenSize = 16, Layers = 1, Heads = 2, IntermediateSize = 32, MaxPositions = 128 },
             TextBudget = 12, VocabularySize = 600, PretrainBudget = TimeSpan.FromSeconds(1), FineTune = new() { MaxEpochs = 1, Patience = 1 },
         };
-        using (var m = ModelBundle.Train(table, schema, Data, new BundleTrainingOptions { Preset = Preset.Best, Multimodal = tiny })) m.Save(Multimodal);
+        using (var m = ModelBundle.Train(table, schema, Data, new BundleTrainingOptions { Learner = TabularLearner.Multimodal, Multimodal = tiny })) m.Save(Multimodal);
     }
 
     /// <summary>

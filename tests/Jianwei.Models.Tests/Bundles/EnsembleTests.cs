@@ -5,6 +5,7 @@ using Jianwei.Models.Boosting;
 using Jianwei.Models.Bundles;
 using Jianwei.Models.Ensembles;
 using Jianwei.Models.Learners;
+using Jianwei.Models.Training;
 
 namespace Jianwei.Models.Tests.Bundles;
 
@@ -29,6 +30,7 @@ public class EnsembleTests
     private static readonly TabularModelOptions Small = new()
     {
         Learner = TabularLearner.Ensemble, EnsembleFolds = 3, Seed = 2, Boosting = new BoostingOptions { MaxRounds = 80, LearningRate = 0.1, Threads = 2 },
+        EnsembleCandidates = [TabularLearner.Logistic, TabularLearner.Boosting, TabularLearner.LightGbm],
     };
 
     /// <summary>Predicts 0.99 for rows it was fitted on and 0.5 for any other: an out-of-fold prediction of 0.99 would be a leak.</summary>
@@ -49,7 +51,7 @@ public class EnsembleTests
     {
         var (table, _, y, _) = s_data.Value;
         var rows = Enumerable.Range(0, 900).ToArray();
-        var (bag, oof) = BaggedLearner.Fit(table, y, rows, 4, 0, fit => new Memorizer([.. fit]));
+        var (bag, oof, _) = BaggedLearner.Fit(table, y, rows, 4, 0, (_, fit) => new Memorizer([.. fit]))!;
         Assert.All(oof, p => Assert.Equal(0.5, p));
         Assert.Equal(4, bag.Folds.Count);
         // Every training row was in the training part of k − 1 fold models: the bag's prediction for it is their mean log-odds.
@@ -64,16 +66,18 @@ public class EnsembleTests
         var train = Enumerable.Range(0, 900).ToArray();
         var test = Enumerable.Range(900, 300).ToArray();
         using var model = TabularModel.Fit(table, schema, y, train, Small);
-        Assert.Equal(["logistic", "boosting", "lightgbm"], model.Learners.Select(l => l.Name));
-        Assert.Equal(3, model.Leaderboard.Count);
+        Assert.Equal(["logistic", "boosting", "lightgbm"], model.Leaderboard.Select(r => r.Learner));
+        // The bundle keeps the members of non-zero weight, in the leaderboard's order, with the leaderboard's weights.
+        Assert.Equal(model.Leaderboard.Where(r => r.Weight != 0).Select(r => r.Learner), model.Learners.Select(l => l.Name));
+        Assert.Equal(model.Leaderboard.Where(r => r.Weight != 0).Select(r => r.Weight), model.Combiner!.Weights);
 
         // The leaderboard's numbers: the same bags, fitted again with the same folds and seeds.
         var single = Small with { Learner = TabularLearner.Logistic };
-        var (_, oof) = BaggedLearner.Fit(table, y, train, Small.EnsembleFolds, Small.Seed, fit => TabularModel.Fit(table, schema, y, fit, single).Learners[0]);
+        var (_, oof, _) = BaggedLearner.Fit(table, y, train, Small.EnsembleFolds, Small.Seed, (_, fit) => TabularModel.Fit(table, schema, y, fit, single).Learners[0])!;
         var yTrain = train.Select(r => y[r]).ToArray();
         Assert.Equal(Metrics.RocAuc(oof, yTrain), model.Leaderboard[0].RocAuc, 12);
         Assert.Equal(Metrics.LogLoss(oof, yTrain), model.Leaderboard[0].LogLoss, 12);
-        for (int j = 0; j < 3; j++) Assert.Equal(model.Combiner!.Weights[j], model.Leaderboard[j].Weight);
+        Assert.All(model.Leaderboard, r => Assert.True(r.PredictMsPerRow > 0 && r.FitSeconds > 0 && r.Skipped is null));
 
         // Held-out rows: the ensemble ranks as well as the better part of its members.
         var yTest = test.Select(r => y[r]).ToArray();
@@ -84,7 +88,8 @@ public class EnsembleTests
         // Saved and loaded: the same scores, explanations and leaderboard.
         var bundleDir = Path.Combine(dir, $"ensemble-{Guid.NewGuid():N}");
         model.Save(bundleDir);
-        Assert.True(Directory.Exists(Path.Combine(bundleDir, "boosting-fold-1")) && File.Exists(Path.Combine(bundleDir, "lightgbm-fold-3", BoostingLearner.LightGbmFile)));
+        foreach (var kept in model.Learners.Where(l => l.Name != "logistic"))
+            Assert.True(Directory.Exists(Path.Combine(bundleDir, $"{kept.Name}-fold-{Small.EnsembleFolds}")));
         Assert.False(Directory.Exists(Path.Combine(bundleDir, "logistic-fold-1")));   // its fields are all it has
         using var back = TabularModel.Load(bundleDir);
         Assert.Equal(model.Predict(table, test), back.Predict(table, test));
@@ -93,6 +98,7 @@ public class EnsembleTests
         for (int i = 0; i < 5; i++) Assert.Equal(a[i].Reasons, b[i].Reasons);
         Assert.Equal(model.Leaderboard.Select(r => r.Learner), back.Leaderboard.Select(r => r.Learner));
         Assert.Equal(model.Leaderboard[1].RocAuc, back.Leaderboard[1].RocAuc, 6);
+        Assert.Equal(model.Leaderboard[1].PredictMsPerRow, back.Leaderboard[1].PredictMsPerRow, 3);
     }
 
     [Fact]
@@ -114,5 +120,58 @@ public class EnsembleTests
         // Without the backwards member the two are level, and the tie goes to selection, whose score is never below its best member's.
         var chosen = TabularModel.ChooseCombiner([a, a], y, 0);
         Assert.Equal("selection", chosen.Kind);
+    }
+
+    /// <summary>A clock on which every reading is 10 s after the one before: any time limit of a few seconds has run out as soon as the first candidate starts.</summary>
+    private sealed class SteppingClock : TimeProvider
+    {
+        private long _ticks;
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+        public override long GetTimestamp() => _ticks += 10 * TimeSpan.TicksPerSecond;
+    }
+
+    [Fact]
+    public void ASkippedCandidateStaysOnTheLeaderboardWithItsReasonAndTheBundleRoundTrips()
+    {
+        var (table, schema, y, dir) = s_data.Value;
+        var train = Enumerable.Range(0, 900).ToArray();
+        var options = Small with { EnsembleCandidates = [TabularLearner.Logistic, TabularLearner.Boosting], Limit = new TimeLimit(TimeSpan.FromSeconds(5), new SteppingClock()) };
+        using var model = TabularModel.Fit(table, schema, y, train, options);
+        Assert.Equal(["logistic"], model.Learners.Select(l => l.Name));   // the first candidate always runs
+        Assert.Equal(["logistic", "boosting"], model.Leaderboard.Select(r => r.Learner));
+        var skipped = model.Leaderboard[1];
+        Assert.StartsWith("not started: 0 s of the 5 s time limit were left", skipped.Skipped);
+        Assert.True(double.IsNaN(skipped.RocAuc) && skipped.Weight == 0);
+
+        var bundleDir = Path.Combine(dir, $"skipped-{Guid.NewGuid():N}");
+        model.Save(bundleDir);
+        using var back = TabularModel.Load(bundleDir);
+        Assert.Equal(skipped.Skipped, back.Leaderboard[1].Skipped);
+        Assert.True(double.IsNaN(back.Leaderboard[1].RocAuc));
+        Assert.Equal(model.Predict(table, [950, 951]), back.Predict(table, [950, 951]));
+    }
+
+    [Fact]
+    public void RefitFullKeepsOneModelPerMemberFittedOnAllRows()
+    {
+        var (table, schema, y, dir) = s_data.Value;
+        var train = Enumerable.Range(0, 900).ToArray();
+        var test = Enumerable.Range(900, 300).ToArray();
+        using var model = TabularModel.Fit(table, schema, y, train, Small with { RefitFull = true });
+        Assert.True(model.RefitFull);
+        Assert.All(model.Learners, l => Assert.Single(((BaggedLearner)l).Folds));
+        // The logistic member is exactly logistic regression fitted on all 900 rows.
+        var logistic = (BaggedLearner)model.Learners.Single(l => l.Name == "logistic");
+        using var direct = LogisticLearner.Fit(table, schema, y, train);
+        Assert.Equal(direct.Predict(table, test), logistic.Predict(table, test));
+        // Its leaderboard still scores the bags' out-of-fold predictions (what the combiner was chosen on).
+        using var bagged = TabularModel.Fit(table, schema, y, train, Small);
+        Assert.Equal(bagged.Leaderboard.Select(r => r.RocAuc), model.Leaderboard.Select(r => r.RocAuc));
+
+        var bundleDir = Path.Combine(dir, $"refit-{Guid.NewGuid():N}");
+        model.Save(bundleDir);
+        using var back = TabularModel.Load(bundleDir);
+        Assert.True(back.RefitFull);
+        Assert.Equal(model.Predict(table, test), back.Predict(table, test));
     }
 }

@@ -96,4 +96,24 @@ public class StackingTests
             Assert.True(Metrics.RocAuc(ens.Predict(members), labels) >= members.Max(m => Metrics.RocAuc(m, labels)) - 1e-12);
         }
     }
+
+    [Fact]
+    public void DroppingLearnersOfWeightZeroChangesNoPrediction()
+    {
+        var (p, y) = Bases(600, 4);
+        var selection = GreedyEnsemble.Fit(p, y, Metrics.RocAuc);
+        Assert.Equal(0, selection.Weights[1]);   // B is noise
+        var kept = selection.Subset([0, 2]);
+        Assert.Equal(selection.Predict(p), kept.Predict([p[0], p[2]]));
+        Assert.Equal(1, kept.Weights.Sum(), 12);
+        Assert.Throws<ArgumentException>(() => selection.Subset([1, 2]));   // A carries weight
+
+        // A stacker with a weight of exactly 0 drops that learner the same way; a non-zero one may not be dropped.
+        var stacker = LogisticStacker.FromJson(Serialization.JsonFields.Of(new System.Text.Json.Nodes.JsonObject
+        {
+            ["intercept"] = -0.5, ["weights"] = new System.Text.Json.Nodes.JsonArray(0.8, 0.0, 0.4),
+        }, "test"), 3);
+        Assert.Equal(stacker.Predict(p), stacker.Subset([0, 2]).Predict([p[0], p[2]]));
+        Assert.Throws<ArgumentException>(() => stacker.Subset([0, 1]));
+    }
 }

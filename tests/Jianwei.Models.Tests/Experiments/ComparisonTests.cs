@@ -24,6 +24,7 @@ public class ComparisonTests
         {
             Log = log, Folds = 2, PretrainBudget = TimeSpan.FromSeconds(3), TextBudget = 12,
             Encoder = new EncoderConfig { HiddenSize = 32, Layers = 1, Heads = 2, IntermediateSize = 64, MaxPositions = 128 },
+            EnsembleFolds = 2, EnsembleTrials = 3,
         };
         var results = Comparison.Run(table, schema, options, RawTable.Load(Path.Combine(dir, "u.csv")));
         Assert.Equal(Comparison.Modes, results.Select(r => r.Mode));

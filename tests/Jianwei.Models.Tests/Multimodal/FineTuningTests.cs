@@ -269,37 +269,36 @@ public class FineTuningTests
     }
 
     [Fact]
-    public void FoldModelsAverageTheirLogOddsAndReloadWithTheSameScores()
+    public void FineTuningsStartFromOneCoPretrainedStartThatStaysAsItWas()
     {
         var (table, schema, y) = Sme(400);
         var split = DataSplits.StratifiedTrainValidTest(y, 0.2, 0.2, seed: 0);
-        var learner = MultimodalLearner.Fit(table, schema, y, split.Train, split.Validation, [], new MultimodalLearnerOptions
+        var options = new MultimodalLearnerOptions
         {
             Encoder = new EncoderConfig { HiddenSize = 16, Layers = 1, Heads = 2, IntermediateSize = 32, MaxPositions = 128 },
-            TextBudget = 12, VocabularySize = 600, PretrainBudget = TimeSpan.Zero, Folds = 3,
+            TextBudget = 12, VocabularySize = 600, PretrainBudget = TimeSpan.FromSeconds(1),
             FineTune = new MultimodalFineTuneOptions { MaxEpochs = 1, Patience = 1 },
-        });
-        Assert.Equal(3, learner.Models.Count);
-        Assert.Equal(3, learner.ValidationCurve.Count);   // each fold's best early-stopping AUC
-        var p = learner.Predict(table, split.Test);
-        var inputs = learner.Data.Transform(table, split.Test);
-        var each = learner.Models.Select(m => m.PredictProbability(inputs)).ToList();
-        Assert.NotEqual(each[0], each[1]);                 // different folds, different models
-        for (int i = 0; i < p.Length; i++)
-        {
-            double meanLogit = each.Average(q => Math.Log(q[i] / (1 - q[i])));
-            Assert.Equal(1 / (1 + Math.Exp(-meanLogit)), p[i], 9);
-        }
-        // Explanations of the average still add up to its change in log-odds.
-        var why = learner.Explain(table, [split.Test[0]], steps: 64)[0];
+        };
+        var start = MultimodalLearner.CoPretrain(table, schema, split.Train, options);
+        Assert.True(start.Steps > 0 && start.Curve.Count > 0);
+        var before = start.Weights.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray());
+        var halves = DataSplits.StratifiedKFold(split.Train, y, 2, 0);
+        var first = MultimodalLearner.FineTune(start, table, y, halves[0].Train, split.Validation, [], options);
+        var second = MultimodalLearner.FineTune(start, table, y, halves[1].Train, split.Validation, [], options with { Seed = 1 });
+        Assert.All(before, kv => Assert.Equal(kv.Value, start.Weights[kv.Key]));   // fine-tuning moved copies, never the start
+        var again = MultimodalLearner.FineTune(start, table, y, halves[0].Train, split.Validation, [], options);
+        var p = first.Predict(table, split.Test);
+        Assert.Equal(p, again.Predict(table, split.Test));                          // the same start, rows and seed: the same model
+        Assert.NotEqual(p, second.Predict(table, split.Test));
+        Assert.Same(start.Data, second.Data);                                      // one vocabulary and cell encoding for every fold model
+
+        // Explanations add up to the change in log-odds; the model reloads with the same scores.
+        var why = first.Explain(table, [split.Test[0]], steps: 64)[0];
         Assert.Equal(Math.Log(p[0] / (1 - p[0])), why.Logit, 3);
         Assert.Equal(why.Logit - why.BaselineLogit, why.Columns.Values.Sum(), 1);
-
-        var dir = Path.Combine(Path.GetTempPath(), $"jianwei-folds-{Guid.NewGuid():N}");
-        learner.Save(dir);
-        var again = MultimodalLearner.Load(dir);
-        Assert.Equal(3, again.Models.Count);
-        Assert.All(p.Zip(again.Predict(table, split.Test)), x => Assert.Equal(x.First, x.Second, 1e-9));
+        var dir = Path.Combine(Path.GetTempPath(), $"jianwei-start-{Guid.NewGuid():N}");
+        first.Save(dir);
+        Assert.All(p.Zip(MultimodalLearner.Load(dir).Predict(table, split.Test)), x => Assert.Equal(x.First, x.Second, 1e-9));
         Directory.Delete(dir, true);
     }
 }

@@ -10,7 +10,7 @@ namespace Jianwei.Models.Tests;
 public class FtTransformerTests
 {
     /// <summary>Risk from an interaction (a·b &gt; 0, an XOR in signs) and a risky category; a linear model cannot fit the XOR.</summary>
-    private static (RawTable Table, TableSchema Schema, int[] Y) Data(int n, int seed)
+    internal static (RawTable Table, TableSchema Schema, int[] Y) Data(int n, int seed)
     {
         var r = new Random(seed);
         var rows = new List<string[]>(); var y = new int[n];

@@ -1,0 +1,77 @@
+using System.Globalization;
+using Jianwei.Data;
+using Jianwei.Models.Ensembles;
+using Jianwei.Models.Learners;
+
+namespace Jianwei.Models.Bundles;
+
+/// <summary>
+/// The validated ensemble's candidates, each as <see cref="EnsembleSchedule"/> runs it: what it does once
+/// (the boosted trees' tuning search, the multimodal transformer's co-pretraining) and how it fits each
+/// fold model, and its share of the time left.
+/// </summary>
+public sealed partial class TabularModel
+{
+    /// <summary>
+    /// Shares of the time left: the linear and tree learners need seconds, the FT-Transformer some
+    /// epochs per fold, the multimodal transformer co-pretraining and then an epoch or more per fold.
+    /// </summary>
+    private static double ShareOf(TabularLearner learner) => learner switch
+    {
+        TabularLearner.FtTransformer => 2,
+        TabularLearner.Multimodal => 6,
+        _ => 1,
+    };
+
+    /// <summary>Share of its budget the multimodal candidate spends co-pretraining (capped by <see cref="MultimodalLearnerOptions.PretrainBudget"/>); the rest fine-tunes its fold models.</summary>
+    private const double CoPretrainingShare = 0.35;
+
+    /// <summary>Share of a boosted-tree candidate's budget its tuning search may spend.</summary>
+    private const double SearchShare = 0.5;
+
+    /// <summary>The candidates of <paramref name="options"/> in their order; those that read text only on tables that have some.</summary>
+    private static List<EnsembleCandidate> EnsembleCandidates(RawTable table, TableSchema schema, IReadOnlyList<int> labels, int[] rows, int[] unlabeled, TabularModelOptions options)
+    {
+        bool hasText = schema.Columns.Any(c => c.Role == ColumnRole.Feature && c.Type == ColumnType.Text);
+        return options.EnsembleCandidates.Where(c => hasText || c != TabularLearner.Multimodal).Select(candidate => candidate switch
+        {
+            TabularLearner.Logistic => new EnsembleCandidate("logistic", ShareOf(candidate), _ =>
+                new CandidatePlan((_, fit, _) => LogisticLearner.Fit(table, schema, labels, fit, options.LogisticC))),
+            TabularLearner.Boosting => BoostingCandidate("boosting", TreeLibrary.XGBoost),
+            TabularLearner.LightGbm => BoostingCandidate("lightgbm", TreeLibrary.LightGbm),
+            TabularLearner.FtTransformer => new EnsembleCandidate("ft-transformer", ShareOf(candidate), _ =>
+                new CandidatePlan((fold, fit, budget) => FtTransformerLearner.Fit(table, schema, labels, fit, options.FtTransformer with { Seed = options.Seed + fold, TimeBudget = budget }))),
+            TabularLearner.Multimodal => MultimodalCandidate(table, schema, labels, rows, unlabeled, options),
+            _ => throw new ArgumentException($"an ensemble candidate is a single-learner recipe; {candidate} is not."),
+        }).ToList();
+
+        EnsembleCandidate BoostingCandidate(string name, TreeLibrary library) => new(name, ShareOf(TabularLearner.Boosting), budget =>
+        {
+            var tuned = options.BoostingTrials > 1
+                ? BoostingSearch.Run(table, schema, labels, rows, library, options.Boosting, options.BoostingTextTerms, options.BoostingTrials, options.Seed, budget * SearchShare)
+                : new SearchResult(options.Boosting, "", 1);
+            return new CandidatePlan((_, fit, _) => BoostingLearner.Fit(table, schema, labels, fit, tuned.Options, options.BoostingTextTerms, options.Seed, library), tuned.Settings);
+        });
+    }
+
+    /// <summary>
+    /// The multimodal transformer as a candidate: co-pretrained once on every training and unlabeled row
+    /// (labels unused; or started from <see cref="TabularModelOptions.MultimodalStart"/>), then each fold model fine-tuned from that start on its fold's rows, early-stopped
+    /// on a stratified share of them, so its out-of-fold predictions come from models that never saw those labels.
+    /// </summary>
+    private static EnsembleCandidate MultimodalCandidate(RawTable table, TableSchema schema, IReadOnlyList<int> labels, int[] rows, int[] unlabeled, TabularModelOptions options) =>
+        new("multimodal", ShareOf(TabularLearner.Multimodal), budget =>
+        {
+            var o = options.Multimodal with { Seed = options.Seed };
+            if (budget is TimeSpan b && b * CoPretrainingShare < o.PretrainBudget) o = o with { PretrainBudget = b * CoPretrainingShare };
+            var start = options.MultimodalStart ?? MultimodalLearner.CoPretrain(table, schema, rows.Concat(unlabeled).ToArray(), o);
+            string settings = options.MultimodalStart is not null ? "fine-tuned from a given co-pretrained start" : start.Steps == 0 ? "not co-pretrained"
+                : string.Create(CultureInfo.InvariantCulture, $"co-pretrained {start.Steps:N0} steps in {start.Seconds:0} s on {rows.Length + unlabeled.Length:N0} rows ({unlabeled.Length:N0} unlabeled)");
+            return new CandidatePlan((fold, fit, foldBudget) =>
+            {
+                var inner = DataSplits.StratifiedTrainValidTest(fit, labels, options.MultimodalValidationFraction, 0, options.Seed + fold);
+                var fineTune = foldBudget is null ? o.FineTune : o.FineTune with { TimeBudget = foldBudget };
+                return MultimodalLearner.FineTune(start, table, labels, inner.Train, inner.Validation, unlabeled, o with { Seed = options.Seed + fold, FineTune = fineTune });
+            }, settings);
+        });
+}
