@@ -23,8 +23,8 @@ jw generate --out "$work/data" --rows 1500 --unlabeled 400 --seed 3 >/dev/null
 for preset in fast balanced; do
   jw train "$work/data/labeled.csv" --label default --preset "$preset" --seed 5 --out "$work/$preset" >/dev/null 2>&1
 done
-# best without a co-pretraining budget: fine-tuning then runs its epochs, not a time limit.
-jw train "$work/data/labeled.csv" --label default --preset best --budget 0 --seed 5 --out "$work/best" >/dev/null 2>&1
+# best without a time limit or a co-pretraining budget: every candidate runs, fine-tuning runs its epochs.
+jw train "$work/data/labeled.csv" --label default --preset best --time-limit 0 --budget 0 --seed 5 --out "$work/best" >/dev/null 2>&1
 jw bench "$work/data/labeled.csv" --label default --unlabeled "$work/data/unlabeled.csv" --folds 2 --seed 5 \
   --modes lr,xgb,stack,tabnet,text-pretrained,late-fusion,multimodal-scratch,multimodal --pretrain-steps 20 --json "$work/bench.json" >/dev/null 2>&1
 fi

@@ -59,6 +59,8 @@ internal static class TrainCommand
             var table = input.Load(parse, file);
             if (parse.GetValue(unlabeled) is FileInfo extra) table = table.Append(input.Load(parse, extra), mayBeAbsent: parse.GetValue(label));
             var schema = SchemaResolution.Resolve(table, parse.GetValue(label)!, parse.GetValue(positive), parse.GetValue(schemaFile)?.FullName);
+            if (presetValue == Preset.Best && chosen is not null && chosen.All(c => TabularModel.CannotRead(c, schema) is not null))
+                throw new UserErrorException("--candidates: none of them can read this table (" + string.Join("; ", chosen.Select(c => $"{ModelBundle.LearnerName(c)}: {TabularModel.CannotRead(c, schema)}")) + "); name others.");
             if (presetValue != Preset.Best && fineTuning.Given(parse) is [_, ..] ignored)
                 stderr.WriteLine($"note: {string.Join(", ", ignored)} fine-tune the best preset's transformer; the {presetValue.ToString().ToLowerInvariant()} preset has none, so they are ignored.");
             if (presetValue != Preset.Best && BestOnly(parse, budget, timeLimit, folds, candidates, refitFull) is [_, ..] bestOnly)

@@ -40,7 +40,9 @@ public sealed class ModelCommandTests : IDisposable
         Assert.Equal(600, manifest.GetProperty("time_limit_seconds").GetDouble());   // the best preset's default
         Assert.Equal(5, manifest.GetProperty("folds").GetInt32());                  // chosen by that limit
         var candidates = manifest.GetProperty("leaderboard").GetProperty("candidates").EnumerateArray().ToList();
-        Assert.Equal(["logistic", "lightgbm", "boosting", "ft-transformer"], candidates.Select(c => c.GetProperty("learner").GetString()));
+        Assert.Equal(["logistic", "lightgbm", "boosting", "ft-transformer", "multimodal"], candidates.Select(c => c.GetProperty("learner").GetString()));
+        Assert.Equal("the table has no text column", candidates[4].GetProperty("skipped").GetString());   // never dropped silently
+        Assert.Contains("\n  multimodal     skipped: the table has no text column", output);
         Assert.Contains("by successive halving", candidates[1].GetProperty("settings").GetString());
         var kept = candidates.Where(c => c.GetProperty("weight").GetDouble() != 0).Select(c => c.GetProperty("learner").GetString()).ToList();
         // It scores and explains like any bundle.
@@ -54,8 +56,9 @@ public sealed class ModelCommandTests : IDisposable
         (code, output, err) = Run("leaderboard", P("ensemble"), "--json");
         Assert.True(code == 0, err);
         var recorded = JsonDocument.Parse(output).RootElement.GetProperty("members").EnumerateArray().ToList();
-        Assert.Equal(4, recorded.Count);
-        foreach (var c in candidates)
+        Assert.Equal(5, recorded.Count);
+        Assert.Equal(JsonValueKind.Null, recorded[^1].GetProperty("roc_auc").ValueKind);
+        foreach (var c in candidates.Where(c => !c.TryGetProperty("skipped", out _)))
             Assert.Equal(c.GetProperty("roc_auc").GetDouble(), recorded.Single(m => m.GetProperty("learner").GetString() == c.GetProperty("learner").GetString()).GetProperty("roc_auc").GetDouble(), 6);
         (code, output, err) = Run("leaderboard", P("ensemble"), P("numbers.csv"), "--json");
         Assert.True(code == 0, err);

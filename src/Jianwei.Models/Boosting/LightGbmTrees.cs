@@ -166,13 +166,15 @@ public sealed class LightGbmTrees : IBoostedTrees
 
     /// <summary>
     /// Loads a model saved with <see cref="ToText"/>, for features named <paramref name="featureNames"/>
-    /// (and <paramref name="categorical"/>); a model LightGBM refuses, or one with another number of
-    /// features, is a <see cref="Serialization.ModelFormatException"/> naming <paramref name="file"/>.
+    /// (and <paramref name="categorical"/>), after <see cref="LightGbmText.Validate"/> has checked every line
+    /// of it; a model that fails, one LightGBM refuses, or one with another number of features is a
+    /// <see cref="Serialization.ModelFormatException"/> naming <paramref name="file"/>.
     /// </summary>
     public static LightGbmTrees FromText(byte[] text, IReadOnlyList<string> featureNames, IReadOnlyList<bool> categorical, string file = "lightgbm.txt")
     {
         LightGbmNative.EnsureAvailable();
-        if (Array.IndexOf(text, (byte)0) >= 0) throw new Serialization.ModelFormatException(file, null, "the file holds a NUL byte; it is not a LightGBM text model.");
+        if (categorical.Count != featureNames.Count) throw new ArgumentException("one categorical flag per feature name.");
+        LightGbmText.Validate(text, categorical, file);   // LightGBM trusts its model files: nothing it reads is unchecked
         IntPtr booster;
         int iterations;
         try { booster = LoadText(text, out iterations); }

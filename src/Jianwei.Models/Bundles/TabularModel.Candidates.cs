@@ -29,11 +29,24 @@ public sealed partial class TabularModel
     /// <summary>Share of a boosted-tree candidate's budget its tuning search may spend.</summary>
     private const double SearchShare = 0.5;
 
-    /// <summary>The candidates of <paramref name="options"/> in their order; those that read text only on tables that have some.</summary>
+    /// <summary>
+    /// Why <paramref name="candidate"/> cannot read a table of <paramref name="schema"/>, or null: the multimodal
+    /// transformer needs a text column, the FT-Transformer a number or a category.
+    /// </summary>
+    public static string? CannotRead(TabularLearner candidate, TableSchema schema) => candidate switch
+    {
+        TabularLearner.Multimodal when !schema.Columns.Any(c => c.Role == ColumnRole.Feature && c.Type == ColumnType.Text) => "the table has no text column",
+        TabularLearner.FtTransformer when !schema.Columns.Any(c => c.Role == ColumnRole.Feature && c.Type != ColumnType.Text) => "the table has no numeric or categorical column",
+        _ => null,
+    };
+
+    /// <summary>
+    /// The candidates of <paramref name="options"/> in their order; one that cannot read the table
+    /// (<see cref="CannotRead"/>) is marked so, and skipped with that reason.
+    /// </summary>
     private static List<EnsembleCandidate> EnsembleCandidates(RawTable table, TableSchema schema, IReadOnlyList<int> labels, int[] rows, int[] unlabeled, TabularModelOptions options)
     {
-        bool hasText = schema.Columns.Any(c => c.Role == ColumnRole.Feature && c.Type == ColumnType.Text);
-        return options.EnsembleCandidates.Where(c => hasText || c != TabularLearner.Multimodal).Select(candidate => candidate switch
+        return options.EnsembleCandidates.Select(candidate => (candidate switch
         {
             TabularLearner.Logistic => new EnsembleCandidate("logistic", ShareOf(candidate), _ =>
                 new CandidatePlan((_, fit, _) => LogisticLearner.Fit(table, schema, labels, fit, options.LogisticC))),
@@ -43,7 +56,7 @@ public sealed partial class TabularModel
                 new CandidatePlan((fold, fit, budget) => FtTransformerLearner.Fit(table, schema, labels, fit, options.FtTransformer with { Seed = options.Seed + fold, TimeBudget = budget }))),
             TabularLearner.Multimodal => MultimodalCandidate(table, schema, labels, rows, unlabeled, options),
             _ => throw new ArgumentException($"an ensemble candidate is a single-learner recipe; {candidate} is not."),
-        }).ToList();
+        }) with { NotApplicable = CannotRead(candidate, schema) }).ToList();
 
         EnsembleCandidate BoostingCandidate(string name, TreeLibrary library) => new(name, ShareOf(TabularLearner.Boosting), budget =>
         {

@@ -30,7 +30,7 @@ public sealed partial class TabularModel
         {
             var oof = fitted.Select(o => o.Bagged!.OutOfFold).ToList();
             var combiner = ChooseCombiner(oof, y, options.Seed);
-            var members = Enumerable.Range(0, fitted.Count).Where(j => combiner.Weights[j] != 0).ToList();
+            var members = Enumerable.Range(0, fitted.Count).Where(j => combiner.Weights[j] != 0 || options.KeepUnweighted).ToList();
             var leaderboard = outcomes.Select(o => o.Bagged is null
                 ? new LeaderboardRow(o.Candidate.Name, double.NaN, double.NaN, double.NaN, o.FitSeconds, 0) { Skipped = o.Skipped, Settings = o.Plan?.Settings ?? "" }
                 : LeaderboardOf(o, y, combiner.Weights[fitted.IndexOf(o)])).ToList();

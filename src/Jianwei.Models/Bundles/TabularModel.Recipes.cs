@@ -63,6 +63,8 @@ public sealed record TabularModelOptions
     public TimeLimit Limit { get; init; } = TimeLimit.None;
     /// <summary>Refit each kept ensemble member once on all rows instead of keeping its k fold models (cheaper to serve).</summary>
     public bool RefitFull { get; init; }
+    /// <summary>Keep ensemble members of weight 0 in the model (for comparisons that score every member; a bundle drops them).</summary>
+    public bool KeepUnweighted { get; init; }
     /// <summary>Configurations the ensemble's tuning search tries per boosted-tree candidate (0: the <see cref="Boosting"/> settings as they are).</summary>
     public int BoostingTrials { get; init; }
     /// <summary>Settings of the FT-Transformer.</summary>

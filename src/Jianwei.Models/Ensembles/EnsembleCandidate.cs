@@ -21,4 +21,8 @@ public sealed record CandidatePlan(FoldFit Fit, string Settings = "");
 /// <param name="Name">The learner's name (<c>logistic</c>, <c>boosting</c>, <c>lightgbm</c>, <c>ft-transformer</c>, <c>multimodal</c>).</param>
 /// <param name="Share">Its weight when the time left is divided among the candidates still to run (cheap learners need little).</param>
 /// <param name="Prepare">The one-off preparation, within a budget.</param>
-public sealed record EnsembleCandidate(string Name, double Share, Func<TimeSpan?, CandidatePlan> Prepare);
+public sealed record EnsembleCandidate(string Name, double Share, Func<TimeSpan?, CandidatePlan> Prepare)
+{
+    /// <summary>Why this candidate cannot run on the table at all (no text for a text learner), or null: it is then skipped with this reason, taking no time.</summary>
+    public string? NotApplicable { get; init; }
+}

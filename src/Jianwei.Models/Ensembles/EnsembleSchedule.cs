@@ -28,7 +28,8 @@ public sealed record CandidateOutcome(EnsembleCandidate Candidate, CandidatePlan
 /// (<see cref="EnsembleCandidate.Share"/> over the shares of the candidates still to run), so time a
 /// cheap learner did not need goes to the later ones. A candidate is skipped, and the reason recorded,
 /// when the limit has (almost) run out before it starts, or when its folds so far show the rest would
-/// end past the limit; the first candidate always runs, so there is always a model.
+/// end past the limit; the first candidate that can read the table always runs, so there is always a
+/// model. One that cannot read it (<see cref="EnsembleCandidate.NotApplicable"/>) is recorded as skipped.
 /// </summary>
 public static class EnsembleSchedule
 {
@@ -39,20 +40,28 @@ public static class EnsembleSchedule
     public static List<CandidateOutcome> Run(IReadOnlyList<EnsembleCandidate> candidates, RawTable table, IReadOnlyList<int> labels, int[] rows, ScheduleOptions options)
     {
         var limit = options.Limit;
+        if (candidates.All(c => c.NotApplicable is not null))
+            throw new ArgumentException("no candidate can read this table: " + string.Join("; ", candidates.Select(c => $"{c.Name}: {c.NotApplicable}")) + ".");
         var outcomes = new List<CandidateOutcome>();
         try
         {
             for (int i = 0; i < candidates.Count; i++)
             {
                 var candidate = candidates[i];
-                double sharesLeft = candidates.Skip(i).Sum(c => c.Share);
+                if (candidate.NotApplicable is string why)
+                {
+                    outcomes.Add(Skip(candidate, null, 0, null, why, options.Progress));
+                    continue;
+                }
+                double sharesLeft = candidates.Skip(i).Where(c => c.NotApplicable is null).Sum(c => c.Share);
                 TimeSpan? budget = limit.Remaining * (candidate.Share / sharesLeft);
-                if (i > 0 && limit.Remaining is TimeSpan left && left < limit.Limit!.Value * MinimumShareToStart)
+                bool first = outcomes.All(o => o.Candidate.NotApplicable is not null);
+                if (!first && limit.Remaining is TimeSpan left && left < limit.Limit!.Value * MinimumShareToStart)
                 {
                     outcomes.Add(Skip(candidate, null, 0, null, $"not started: {Seconds(left)} of the {Seconds(limit.Limit!.Value)} time limit were left", options.Progress));
                     continue;
                 }
-                outcomes.Add(RunOne(candidate, mandatory: i == 0, budget, table, labels, rows, options));
+                outcomes.Add(RunOne(candidate, mandatory: first, budget, table, labels, rows, options));
             }
             return outcomes;
         }

@@ -27,6 +27,8 @@ public sealed record MultimodalLearnerOptions
     public int VocabularySize { get; init; } = 8000;
     /// <summary>Wall-clock budget of co-pretraining (zero: none, the model starts from scratch).</summary>
     public TimeSpan PretrainBudget { get; init; } = TimeSpan.FromMinutes(3);
+    /// <summary>Co-pretraining steps instead of a time budget (0: by <see cref="PretrainBudget"/>), for runs that must repeat on any machine.</summary>
+    public int PretrainSteps { get; init; }
     /// <summary>Rows per co-pretraining step.</summary>
     public int PretrainBatchSize { get; init; } = 32;
     /// <summary>Peak co-pretraining learning rate.</summary>
@@ -101,17 +103,18 @@ public sealed class MultimodalLearner : ILearner
 
     /// <summary>
     /// Fits the inputs (cell encoders, a WordPiece vocabulary on the texts) on <paramref name="rows"/> and
-    /// co-pretrains the network on them, labels unused, within <see cref="MultimodalLearnerOptions.PretrainBudget"/>
-    /// (zero: none, the start is the random initialization).
+    /// co-pretrains the network on them, labels unused, for <see cref="MultimodalLearnerOptions.PretrainSteps"/> or within
+    /// <see cref="MultimodalLearnerOptions.PretrainBudget"/> (zero: none, the start is the random initialization).
     /// </summary>
     public static CoPretrainedStart CoPretrain(RawTable table, TableSchema schema, int[] rows, MultimodalLearnerOptions options)
     {
         var data = MultimodalData.Fit(table, schema, rows, segmenter: options.Segmenter, vocabularySize: options.VocabularySize, budgetPerColumn: options.TextBudget);
         var model = MultimodalTransformer.Create(data, options.Encoder, (ulong)options.Seed, options.HeadLayers);
-        if (options.PretrainBudget <= TimeSpan.Zero) return new CoPretrainedStart(data, model.CopyState(), [], 0, 0);
+        if (options.PretrainSteps <= 0 && options.PretrainBudget <= TimeSpan.Zero) return new CoPretrainedStart(data, model.CopyState(), [], 0, 0);
         var result = new Trainer(model.CoPretrainingTask(data.Transform(table, rows), options.PretrainBatchSize, options.CoPretraining, (ulong)options.Seed), new TrainerOptions
         {
-            MaxSteps = 1_000_000, TimeBudget = options.PretrainBudget, CalibrationSteps = 20, WarmupSteps = 100, LearningRate = options.PretrainLearningRate,
+            MaxSteps = options.PretrainSteps > 0 ? options.PretrainSteps : 1_000_000, TimeBudget = options.PretrainSteps > 0 ? null : options.PretrainBudget,
+            CalibrationSteps = 20, WarmupSteps = 100, LearningRate = options.PretrainLearningRate,
             Seed = (ulong)options.Seed, Progress = options.Progress, Label = "co-pretrain", LogEvery = 5,
         }).Run();
         return new CoPretrainedStart(data, model.CopyState(), result.Log.Select(r => ((double)r.Step, r.Loss)).ToList(), result.Steps, result.Seconds);

@@ -67,7 +67,7 @@ public class LightGbmTreesTests
         var e = Assert.Throws<ModelFormatException>(() => LightGbmTrees.FromText("not a model"u8.ToArray(), Names, Cats, "m/lightgbm.txt"));
         Assert.StartsWith("m/lightgbm.txt", e.Message);
         e = Assert.Throws<ModelFormatException>(() => LightGbmTrees.FromText(text, ["a", "b", "noise"], [false, false, false], "m/lightgbm.txt"));
-        Assert.Contains("4 features; 3 were expected", e.Message);
+        Assert.Contains("max_feature_idx: '3'; the model reads 3 features", e.Message);
         Assert.Throws<ModelFormatException>(() => LightGbmTrees.FromText([.. text[..100], 0, .. text[100..]], Names, Cats, "m/lightgbm.txt"));
     }
 }

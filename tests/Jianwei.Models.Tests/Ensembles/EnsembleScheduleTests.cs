@@ -109,4 +109,19 @@ public class EnsembleScheduleTests
         Assert.All(outcomes, o => Assert.NotNull(o.Bagged));
         Assert.All(log, line => Assert.EndsWith("none", line));
     }
+
+    [Fact]
+    public void ACandidateThatCannotReadTheTableIsSkippedWithItsReasonAndTakesNoShare()
+    {
+        var clock = new FakeTimeProvider();
+        var limit = new TimeLimit(TimeSpan.FromSeconds(10), clock);
+        var log = new List<string>();
+        var unreadable = Candidate("text-only", 5, 0, 1, clock, log) with { NotApplicable = "the table has no text column" };
+        var outcomes = EnsembleSchedule.Run([unreadable, Candidate("slow", 1, 0, 4, clock, log)], Table, Labels, Rows, new ScheduleOptions(3, 0, limit));
+        Assert.Equal("the table has no text column", outcomes[0].Skipped);
+        Assert.NotNull(outcomes[1].Bagged);                           // the first candidate that can read the table runs, whatever the limit says
+        Assert.Equal("slow prepare 10", log[0]);                      // all the time: the unreadable one takes no share
+        Assert.Contains("no candidate can read this table: text-only: the table has no text column",
+            Assert.Throws<ArgumentException>(() => EnsembleSchedule.Run([unreadable], Table, Labels, Rows, new ScheduleOptions(3, 0, limit))).Message);
+    }
 }
