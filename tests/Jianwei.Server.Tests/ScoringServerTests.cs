@@ -51,6 +51,36 @@ public sealed class ScoringServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ServesTheValidatedEnsembleAndExplainsItAsTheLibraryDoes()
+    {
+        // The best preset's ensemble with a network on the table and one on the texts: every member scores and explains through the server.
+        var tiny = new Jianwei.Models.Learners.MultimodalLearnerOptions
+        {
+            Encoder = new() { HiddenSize = 16, Layers = 1, Heads = 2, IntermediateSize = 32, MaxPositions = 128 },
+            TextBudget = 12, VocabularySize = 600, PretrainBudget = TimeSpan.FromSeconds(1), FineTune = new() { MaxEpochs = 1, Patience = 1 },
+        };
+        await using var harness = await ServerHarness.StartAsync(new ServerOptions { DrainTime = TimeSpan.Zero }, new BundleTrainingOptions
+        {
+            Preset = Preset.Best, Multimodal = tiny, Limit = Jianwei.Models.Training.TimeLimit.None, Folds = 2, BoostingTrials = 1,
+            Candidates = [Jianwei.Models.Bundles.TabularLearner.Logistic, Jianwei.Models.Bundles.TabularLearner.FtTransformer, Jianwei.Models.Bundles.TabularLearner.Multimodal],
+        });
+        var bundle = harness.Bundle;
+        Assert.Equal(Jianwei.Models.Bundles.TabularLearner.Ensemble, bundle.Model.Learner);
+        var expected = bundle.Score(harness.Table);
+        var response = await harness.Http.PostAsync("/v1/score", new StringContent(JsonSerializer.Serialize(new { rows = new[] { harness.Row(5), harness.Row(6) }, explain = true }), Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var results = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("results");
+        var reasons = bundle.Model.Explain(harness.Table, [5, 6], 5);
+        for (int i = 0; i < 2; i++)
+        {
+            Assert.Equal(expected[5 + i], results[i].GetProperty("probability").GetDouble(), 2e-6);
+            var served = results[i].GetProperty("reasons").EnumerateArray().ToList();
+            Assert.Equal(reasons[i].Select(r => r.Feature), served.Select(r => r.GetProperty("feature").GetString()));
+            Assert.All(reasons[i].Zip(served), x => Assert.Equal(x.First.Contribution, x.Second.GetProperty("contribution").GetDouble(), 1e-6));   // the server rounds to 6 decimals
+        }
+    }
+
+    [Fact]
     public async Task BadFieldsAreNamedInA400()
     {
         var row = Row(0);

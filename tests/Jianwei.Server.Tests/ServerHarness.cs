@@ -3,7 +3,7 @@ using Jianwei.Models.Bundles;
 
 namespace Jianwei.Server.Tests;
 
-/// <summary>A fast-preset bundle on generated companies, served on a loopback port.</summary>
+/// <summary>A bundle (the fast preset unless told otherwise) on generated companies, served on a loopback port.</summary>
 public sealed class ServerHarness : IAsyncDisposable
 {
     public required RawTable Table { get; init; }
@@ -14,14 +14,15 @@ public sealed class ServerHarness : IAsyncDisposable
     private Task Running { get; init; } = null!;
     private string Dir { get; init; } = null!;
 
-    public static async Task<ServerHarness> StartAsync(ServerOptions options)
+    /// <summary>Trains a bundle (default: the fast preset) on 800 generated companies and serves it.</summary>
+    public static async Task<ServerHarness> StartAsync(ServerOptions options, BundleTrainingOptions? training = null)
     {
         var dir = Path.Combine(Path.GetTempPath(), $"jianwei-serve-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, "companies.csv");
         SmeDataset.WriteCsv(path, SmeDataGenerator.Generate(new SmeDataOptions(Seed: 4, Labeled: 800, Unlabeled: 0)).Labeled, withLabel: true);
         var table = RawTable.Load(path);
-        var bundle = ModelBundle.Train(table, SchemaInference.Infer(table, "default", "1"), path, new BundleTrainingOptions { Preset = Preset.Fast });
+        var bundle = ModelBundle.Train(table, SchemaInference.Infer(table, "default", "1"), path, training ?? new BundleTrainingOptions { Preset = Preset.Fast });
         var server = new ScoringServer(bundle, options);
         var stop = new CancellationTokenSource();
         var bound = new TaskCompletionSource<string>();

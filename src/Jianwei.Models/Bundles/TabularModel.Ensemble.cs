@@ -11,7 +11,7 @@ namespace Jianwei.Models.Bundles;
 /// The validated ensemble: each candidate bagged over k folds (so every training row has an
 /// out-of-fold prediction) within the time limit, cheapest first (<see cref="EnsembleSchedule"/>); then
 /// the combination chosen on those predictions — greedy ensemble selection (never below its best member
-/// there) or a logistic stacker — by which scores better on the half of the out-of-fold rows it was not
+/// there) or a logistic stacker with non-negative weights — by which scores better on the half of the out-of-fold rows it was not
 /// fitted on (both halves, summed), and refitted on all. Candidates of weight 0 are dropped from the
 /// bundle (they stay on the leaderboard); with <see cref="TabularModelOptions.RefitFull"/> each kept one
 /// is refitted once on all rows in place of its fold models, for cheaper scoring.
@@ -65,7 +65,7 @@ public sealed partial class TabularModel
     }
 
     /// <summary>
-    /// Greedy selection or the stacker, whichever has the higher ROC-AUC on the half of the
+    /// Greedy selection or the non-negative stacker, whichever has the higher ROC-AUC on the half of the
     /// out-of-fold rows it was not fitted on (a stratified 2-fold split, both ways); ties go to selection.
     /// </summary>
     internal static ICombiner ChooseCombiner(IReadOnlyList<double[]> oof, int[] y, int seed)
@@ -78,9 +78,9 @@ public sealed partial class TabularModel
             var test = oof.Select(p => half.Test.Select(i => p[i]).ToArray()).ToList();
             int[] yFit = half.Train.Select(i => y[i]).ToArray(), yTest = half.Test.Select(i => y[i]).ToArray();
             selection += Metrics.RocAuc(GreedyEnsemble.Fit(fit, yFit, Metrics.RocAuc).Predict(test), yTest);
-            stacker += Metrics.RocAuc(LogisticStacker.Fit(fit, yFit).Predict(test), yTest);
+            stacker += Metrics.RocAuc(LogisticStacker.FitNonNegative(fit, yFit).Predict(test), yTest);
         }
-        return stacker > selection ? LogisticStacker.Fit(oof, y) : GreedyEnsemble.Fit(oof, y, Metrics.RocAuc);
+        return stacker > selection ? LogisticStacker.FitNonNegative(oof, y) : GreedyEnsemble.Fit(oof, y, Metrics.RocAuc);
     }
 
     /// <summary>The ensemble's part of <c>tabular.json</c>: each kept learner's fold models, the combiner, the leaderboard.</summary>

@@ -164,6 +164,6 @@ public sealed partial class TabularModel
         options.Multimodal.Progress?.WriteLine($"boosting on {fit.Length:N0} rows, then stacking on {valid.Length:N0} held-out rows ...");
         var trees = BoostingLearner.Fit(table, schema, labels, fit, options.Boosting, options.BoostingTextTerms, options.Seed);
         double[][] held = [multimodal.Predict(table, valid), trees.Predict(table, valid)];
-        return new(options.Learner, [multimodal, trees], LogisticStacker.FitPositive(held, valid.Select(r => labels[r]).ToArray()));
+        return new(options.Learner, [multimodal, trees], LogisticStacker.FitNonNegative(held, valid.Select(r => labels[r]).ToArray()));
     }
 }

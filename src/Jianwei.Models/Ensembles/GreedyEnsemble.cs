@@ -4,12 +4,14 @@ using Jianwei.Models.Serialization;
 namespace Jianwei.Models.Ensembles;
 
 /// <summary>
-/// Greedy ensemble selection (Caruana et al. 2004) on log-odds: starting from the single best
-/// learner, repeatedly add — with replacement — the learner whose addition most improves the metric
-/// of the weighted mean log-odds; stop adding when no addition improves it. The weights are the
-/// selection counts over the selections made, so they sum to 1 and a learner that never helps gets 0;
-/// ties go to the earlier learner. Because the first pick is the best member and a step is kept only
-/// when it improves, the ensemble's score on the selection rows is never below its best member's.
+/// Greedy ensemble selection (Caruana et al. 2004) on log-odds: starting from the single best learner,
+/// repeatedly add — with replacement — the learner whose addition most improves the metric of the
+/// weighted mean log-odds, for a fixed number of steps even when a step makes it worse (a later one may
+/// more than make up for it), then keep the prefix of the selections that scored best (as AutoGluon
+/// does). The weights are the selection counts over that prefix, so they sum to 1 and a learner never
+/// selected gets 0; ties go to the earlier learner and the shorter prefix. Because the first pick is the
+/// best member and the best prefix is kept, the ensemble's score on the selection rows is never below
+/// its best member's.
 /// </summary>
 public sealed class GreedyEnsemble : ICombiner
 {
@@ -21,33 +23,35 @@ public sealed class GreedyEnsemble : ICombiner
     IReadOnlyList<double> ICombiner.Weights => Weights;
     private GreedyEnsemble(double[] weights) => Weights = weights;
 
-    /// <summary>Selects weights on base predictions [learner][row] (probabilities) to maximize <paramref name="metric"/>, in at most <paramref name="steps"/> selections.</summary>
-    public static GreedyEnsemble Fit(IReadOnlyList<double[]> basePredictions, IReadOnlyList<int> labels, Func<IReadOnlyList<double>, IReadOnlyList<int>, double> metric, int steps = 50)
+    /// <summary>Selects weights on base predictions [learner][row] (probabilities) to maximize <paramref name="metric"/>, over <paramref name="steps"/> selections.</summary>
+    public static GreedyEnsemble Fit(IReadOnlyList<double[]> basePredictions, IReadOnlyList<int> labels, Func<IReadOnlyList<double>, IReadOnlyList<int>, double> metric, int steps = 25)
     {
         int m = basePredictions.Count, n = labels.Count;
         if (m == 0) throw new ArgumentException("no base learners.");
         if (basePredictions.Any(p => p.Length != n)) throw new ArgumentException("every base learner needs one prediction per row.");
         var logits = basePredictions.Select(p => p.Select(LogOdds.Of).ToArray()).ToArray();
-        var counts = new int[m];
+        var picks = new List<int>();
+        int bestLength = 0;
+        double bestScore = double.NegativeInfinity;
         var sum = new double[n];
-        double current = double.NegativeInfinity;
         var candidate = new double[n];
         for (int step = 1; step <= steps; step++)
         {
-            int best = -1; double bestScore = double.NegativeInfinity;
+            int pick = -1; double pickScore = double.NegativeInfinity;
             for (int j = 0; j < m; j++)
             {
                 for (int i = 0; i < n; i++) candidate[i] = LogOdds.Probability((sum[i] + logits[j][i]) / step);
                 double score = metric(candidate, labels);
-                if (score > bestScore) { bestScore = score; best = j; }
+                if (score > pickScore) { pickScore = score; pick = j; }
             }
-            if (step > 1 && !(bestScore > current)) break;   // no addition improves: keep what is there
-            counts[best]++;
-            current = bestScore;
-            for (int i = 0; i < n; i++) sum[i] += logits[best][i];
+            picks.Add(pick);
+            for (int i = 0; i < n; i++) sum[i] += logits[pick][i];
+            if (pickScore > bestScore) { bestScore = pickScore; bestLength = step; }
+            if (m == 1) break;   // one learner: every prefix is that learner
         }
-        int total = counts.Sum();
-        return new GreedyEnsemble(counts.Select(c => c / (double)total).ToArray());
+        var counts = new int[m];
+        foreach (int j in picks.Take(bestLength)) counts[j]++;
+        return new GreedyEnsemble(counts.Select(c => c / (double)bestLength).ToArray());
     }
 
     /// <summary>The ensemble's probabilities: the sigmoid of the weighted mean of the base learners' log-odds.</summary>

@@ -24,20 +24,27 @@ public sealed class LogisticStacker : ICombiner
         new(LogisticRegression.Fit(Logits(basePredictions), labels, new LogisticRegressionOptions(C: c)));
 
     /// <summary>
-    /// <see cref="Fit"/>, keeping only positive weights: when one comes out negative, the held-out rows
-    /// are too few to tell the learners apart (it would rank by the opposite of a learner that beats
-    /// chance), so the better learner is kept alone, rescaled, and the others get weight 0.
+    /// <see cref="Fit"/> with no weight below 0 (Breiman 1996, "Stacked regressions": unconstrained, members
+    /// that say much the same get large weights of opposite signs, which do not hold on new rows): while a
+    /// weight comes out negative, the member with the most negative one is dropped (weight 0) and the
+    /// stacker refitted on the others. A last member whose weight is still negative keeps a small positive
+    /// one, so the stacker ranks rows as that member does rather than not at all.
     /// </summary>
-    public static LogisticStacker FitPositive(IReadOnlyList<double[]> basePredictions, IReadOnlyList<int> labels)
+    public static LogisticStacker FitNonNegative(IReadOnlyList<double[]> basePredictions, IReadOnlyList<int> labels, double c = 1)
     {
-        var stacker = Fit(basePredictions, labels);
-        if (stacker.Weights.All(w => w > 0)) return stacker;
-        int keep = 0;
-        for (int j = 1; j < stacker.Weights.Count; j++) if (stacker.Weights[j] > stacker.Weights[keep]) keep = j;
-        var single = LogisticRegression.Fit(Logits([basePredictions[keep]]), labels, new LogisticRegressionOptions(C: 1));
-        var weights = new double[basePredictions.Count];
-        weights[keep] = Math.Max(single.Weights[0], 1e-3);
-        return new LogisticStacker(LogisticRegression.FromWeights(weights, single.Intercept));
+        var active = Enumerable.Range(0, basePredictions.Count).ToList();
+        while (true)
+        {
+            var model = LogisticRegression.Fit(Logits(active.Select(j => basePredictions[j]).ToList()), labels, new LogisticRegressionOptions(C: c));
+            int worst = Enumerable.Range(0, active.Count).MinBy(i => model.Weights[i]);
+            if (model.Weights[worst] >= 0 || active.Count == 1)
+            {
+                var weights = new double[basePredictions.Count];
+                for (int i = 0; i < active.Count; i++) weights[active[i]] = active.Count == 1 ? Math.Max(model.Weights[i], 1e-3) : model.Weights[i];
+                return new LogisticStacker(LogisticRegression.FromWeights(weights, model.Intercept));
+            }
+            active.RemoveAt(worst);
+        }
     }
 
     /// <summary>Combined probabilities.</summary>

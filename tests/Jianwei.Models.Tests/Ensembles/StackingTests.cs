@@ -116,4 +116,28 @@ public class StackingTests
         Assert.Equal(stacker.Predict(p), stacker.Subset([0, 2]).Predict([p[0], p[2]]));
         Assert.Throws<ArgumentException>(() => stacker.Subset([0, 1]));
     }
+
+    [Fact]
+    public void NonNegativeStackerDropsMembersUntilNoWeightIsNegativeAndRefitsOnTheRest()
+    {
+        // B is A with more noise: unconstrained, the stacker weighs B negatively to cancel A's noise.
+        var r = new Random(6);
+        int n = 2000;
+        var y = new int[n];
+        double[] a = new double[n], b = new double[n], c = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            double s = Gauss(r), e = Gauss(r);
+            y[i] = r.NextDouble() < 1 / (1 + Math.Exp(-2 * s)) ? 1 : 0;
+            a[i] = 1 / (1 + Math.Exp(-(s + 0.5 * e))); b[i] = 1 / (1 + Math.Exp(-(s + 1.5 * e))); c[i] = 1 / (1 + Math.Exp(-(s + 2 * Gauss(r))));
+        }
+        Assert.Contains(LogisticStacker.Fit([a, b, c], y).Weights, w => w < 0);   // the premise
+        var stacker = LogisticStacker.FitNonNegative([a, b, c], y);
+        Assert.All(stacker.Weights, w => Assert.True(w >= 0));
+        int dropped = Enumerable.Range(0, 3).Single(j => stacker.Weights[j] == 0);
+        // The rest are exactly the stacker fitted on them alone.
+        var kept = Enumerable.Range(0, 3).Where(j => j != dropped).ToList();
+        var alone = LogisticStacker.Fit(kept.Select(j => new[] { a, b, c }[j]).ToList(), y);
+        Assert.Equal(alone.Weights, kept.Select(j => stacker.Weights[j]));
+    }
 }

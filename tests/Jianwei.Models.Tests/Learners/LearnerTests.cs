@@ -99,7 +99,7 @@ public class LearnerTests
     }
 
     [Fact]
-    public void PositiveStackerKeepsTheBetterLearnerAloneWhenAWeightWouldBeNegative()
+    public void NonNegativeStackerDropsALearnerWhoseWeightWouldBeNegative()
     {
         // Learner 0 ranks the labels; learner 1 ranks them backwards: a free stacker gives it a negative weight.
         var rng = new Random(1);
@@ -107,7 +107,7 @@ public class LearnerTests
         double[] good = labels.Select(l => Math.Clamp(0.3 + 0.4 * l + 0.2 * (rng.NextDouble() - 0.5), 0.01, 0.99)).ToArray();
         double[] backwards = labels.Select(l => Math.Clamp(0.7 - 0.3 * l + 0.3 * (rng.NextDouble() - 0.5), 0.01, 0.99)).ToArray();
         Assert.True(LogisticStacker.Fit([good, backwards], labels).Weights[1] < 0);
-        var positive = LogisticStacker.FitPositive([good, backwards], labels);
+        var positive = LogisticStacker.FitNonNegative([good, backwards], labels);
         Assert.True(positive.Weights[0] > 0);
         Assert.Equal(0, positive.Weights[1]);
         var p = positive.Predict([good, backwards]);
