@@ -25,30 +25,28 @@ public sealed partial class TabularModel
         var progress = options.Multimodal.Progress;
         var outcomes = EnsembleSchedule.Run(candidates, table, labels, rows, new ScheduleOptions(options.EnsembleFolds, options.Seed, options.Limit, options.RefitFull, progress));
         var fitted = outcomes.Where(o => o.Bagged is not null).ToList();
-        var kept = new List<ILearner>();
+        var bags = fitted.Select(o => (ILearner)o.Bagged!.Learner).ToList();
+        var refits = new List<ILearner>();
         try
         {
-            var oof = fitted.Select(o => o.Bagged!.OutOfFold).ToList();
-            var combiner = ChooseCombiner(oof, y, options.Seed);
+            var combiner = ChooseCombiner(fitted.Select(o => o.Bagged!.OutOfFold).ToList(), y, options.Seed);
             var members = Enumerable.Range(0, fitted.Count).Where(j => combiner.Weights[j] != 0 || options.KeepUnweighted).ToList();
             var leaderboard = outcomes.Select(o => o.Bagged is null
                 ? new LeaderboardRow(o.Candidate.Name, double.NaN, double.NaN, double.NaN, o.FitSeconds, 0) { Skipped = o.Skipped, Settings = o.Plan?.Settings ?? "" }
                 : LeaderboardOf(o, y, combiner.Weights[fitted.IndexOf(o)])).ToList();
-            for (int j = 0; j < fitted.Count; j++)
-            {
-                var bag = fitted[j].Bagged!.Learner;
-                if (!members.Contains(j)) { bag.Dispose(); continue; }
-                if (!options.RefitFull) { kept.Add(bag); continue; }
-                progress?.WriteLine($"ensemble: refitting {bag.Name} on all {rows.Length:N0} rows ...");
-                bag.Dispose();
-                kept.Add(BaggedLearner.Of(fitted[j].Plan!.Fit(options.EnsembleFolds, rows, fitted[j].FoldBudget)));
-            }
+            if (options.RefitFull)
+                foreach (int j in members)
+                {
+                    progress?.WriteLine($"ensemble: refitting {bags[j].Name} on all {rows.Length:N0} rows ...");
+                    refits.Add(BaggedLearner.Of(fitted[j].Plan!.Fit(options.EnsembleFolds, rows, fitted[j].FoldBudget)));
+                }
+            var kept = options.RefitFull ? refits : members.Select(j => bags[j]).ToList();
+            foreach (var bag in bags.Except(kept)) bag.Dispose();   // weight 0, or replaced by its refit
             return new TabularModel(TabularLearner.Ensemble, kept, combiner.Subset(members)) { Leaderboard = leaderboard, RefitFull = options.RefitFull };
         }
         catch
         {
-            foreach (var o in fitted) o.Bagged!.Learner.Dispose();
-            foreach (var l in kept) l.Dispose();
+            foreach (var learner in bags.Concat(refits)) learner.Dispose();
             throw;
         }
     }

@@ -14,8 +14,8 @@ public sealed partial class MultimodalTransformer
     /// Integrated Gradients (Sundararajan et al. 2017) on the encoder's input embeddings of row
     /// <paramref name="row"/>. The baseline is the row with nothing known: every cell replaced by the
     /// mask token and every text piece by [MASK] (column tags, [CLS] and [SEP] stay, so they get no
-    /// credit). The path integral is a midpoint Riemann sum over <paramref name="steps"/> points, run as
-    /// one batch; dropout is off.
+    /// credit). The path integral is <see cref="Tensors.Nn.IntegratedGradients.Attribute"/>'s midpoint Riemann sum
+    /// over <paramref name="steps"/> points; dropout is off.
     /// </summary>
     public Attribution IntegratedGradients(MultimodalRows rows, int row, int steps = 32)
     {
@@ -37,27 +37,11 @@ public sealed partial class MultimodalTransformer
                 logit = Logits(EncodeEmbedded(x, keyMask)).Item();
                 baseLogit = Logits(EncodeEmbedded(x0, keyMask)).Item();
             }
-            // x_k = x′ + αₖ (x − x′), αₖ = (k + ½) / steps, all in one batch.
-            var path = new float[steps * n * e];
-            for (int k = 0; k < steps; k++)
+            var positions = Tensors.Nn.IntegratedGradients.Attribute(input, baseline, [n, e], steps, points =>
             {
-                float alpha = (k + 0.5f) / steps;
-                for (int i = 0; i < n * e; i++) path[k * n * e + i] = baseline[i] + alpha * (input[i] - baseline[i]);
-            }
-            var points = Tensor.Wrap(path, steps, n, e);                                                       // [steps, n, E]
-            points.RequiresGrad = true;
-            var stepMask = Tensor.Wrap(Enumerable.Range(0, steps).SelectMany(_ => mask).ToArray(), steps, n);
-            Logits(EncodeEmbedded(points, stepMask)).SumAll().Backward();
-            var grad = points.Grad!.Data;
-            var positions = new float[n];
-            for (int p = 0; p < n; p++)
-            {
-                double sum = 0;
-                for (int k = 0; k < steps; k++)
-                    for (int j = 0; j < e; j++)
-                        sum += (input[p * e + j] - baseline[p * e + j]) * grad[(k * n + p) * e + j];
-                positions[p] = (float)(sum / steps);
-            }
+                var stepMask = Tensor.Wrap(Enumerable.Range(0, steps).SelectMany(_ => mask).ToArray(), steps, n);
+                return Logits(EncodeEmbedded(points, stepMask));                                                // points [steps, n, E]
+            });
             ZeroGrad();   // the backward pass also reached the weights
             return new Attribution(positions, logit, baseLogit);
         }

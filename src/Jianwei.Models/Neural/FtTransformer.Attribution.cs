@@ -15,7 +15,7 @@ public sealed partial class FtTransformer
     /// Integrated Gradients (Sundararajan et al. 2017) on the feature tokens of row <paramref name="row"/>
     /// of <paramref name="inputs"/>. The baseline is the value-free row: every token its column's bias
     /// (numbers at their median, no category; <see cref="Layers.FeatureTokenizer.ColumnBiases"/>). The path
-    /// integral is a midpoint Riemann sum over <paramref name="steps"/> points, run as one batch; dropout is off.
+    /// integral is <see cref="Tensors.Nn.IntegratedGradients.Attribute"/>'s, over <paramref name="steps"/> points; dropout is off.
     /// </summary>
     public Attribution IntegratedGradients(TokenInputs inputs, int row, int steps = 32)
     {
@@ -35,26 +35,7 @@ public sealed partial class FtTransformer
                 logit = _head.Forward(RepresentTokens(x)).Item();
                 baseLogit = _head.Forward(RepresentTokens(x0)).Item();
             }
-            // x_k = x′ + αₖ (x − x′), αₖ = (k + ½) / steps, all in one batch.
-            var path = new float[steps * f * d];
-            for (int k = 0; k < steps; k++)
-            {
-                float alpha = (k + 0.5f) / steps;
-                for (int i = 0; i < f * d; i++) path[k * f * d + i] = baseline[i] + alpha * (input[i] - baseline[i]);
-            }
-            var points = Tensor.Wrap(path, steps, f, d);                                                 // [steps, features, d]
-            points.RequiresGrad = true;
-            _head.Forward(RepresentTokens(points)).SumAll().Backward();
-            var grad = points.Grad!.Data;
-            var features = new float[f];
-            for (int j = 0; j < f; j++)
-            {
-                double sum = 0;
-                for (int k = 0; k < steps; k++)
-                    for (int e = 0; e < d; e++)
-                        sum += (input[j * d + e] - baseline[j * d + e]) * grad[(k * f + j) * d + e];
-                features[j] = (float)(sum / steps);
-            }
+            var features = Tensors.Nn.IntegratedGradients.Attribute(input, baseline, [f, d], steps, points => _head.Forward(RepresentTokens(points)));   // points [steps, features, d]
             ZeroGrad();   // the backward pass also reached the weights
             return new Attribution(features, logit, baseLogit);
         }
