@@ -102,7 +102,7 @@ internal static class TabularBench
                 case "ensemble":
                     var options = Recipe(TabularLearner.Ensemble) with
                     {
-                        EnsembleFolds = 5, BoostingTrials = 12, KeepUnweighted = true,
+                        EnsembleFolds = 5, BoostingTrials = 12, TuneLogistic = true, KeepUnweighted = true,
                         Multimodal = new MultimodalLearnerOptions { PretrainSteps = pretrainSteps, Segmenter = segmenter },
                     };
                     Evaluate(name, learner, labeled.RowCount, y, folds, (train, test) =>

@@ -21,7 +21,7 @@ public enum Preset
     Balanced,
     /// <summary>
     /// The validated ensemble within a time limit (default <see cref="BundleTrainingOptions.DefaultBestTimeLimit"/>):
-    /// LR, LightGBM and XGBoost (each tuned by a small search), the FT-Transformer and, on tables with
+    /// LR (its C chosen), LightGBM and XGBoost (each tuned by a small search), the FT-Transformer and, on tables with
     /// text, the co-pretrained multimodal transformer, each bagged over k folds and combined by greedy
     /// selection or a stacker on their out-of-fold predictions.
     /// </summary>
@@ -90,7 +90,7 @@ public sealed record BundleTrainingOptions
         _ => new TabularModelOptions
         {
             Learner = TabularLearner.Ensemble, EnsembleFolds = Folds ?? FoldsFor(limit.Limit), Seed = Seed, Multimodal = Multimodal,
-            Limit = limit, RefitFull = RefitFull, BoostingTrials = BoostingTrials, EnsembleCandidates = Candidates ?? new TabularModelOptions().EnsembleCandidates,
+            Limit = limit, RefitFull = RefitFull, BoostingTrials = BoostingTrials, TuneLogistic = true, EnsembleCandidates = Candidates ?? new TabularModelOptions().EnsembleCandidates,
         },
     };
 

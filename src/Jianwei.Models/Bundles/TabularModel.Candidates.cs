@@ -7,7 +7,7 @@ namespace Jianwei.Models.Bundles;
 
 /// <summary>
 /// The validated ensemble's candidates, each as <see cref="EnsembleSchedule"/> runs it: what it does once
-/// (the boosted trees' tuning search, the multimodal transformer's co-pretraining) and how it fits each
+/// (the tuning searches of logistic regression and the boosted trees, the multimodal transformer's co-pretraining) and how it fits each
 /// fold model, and its share of the time left.
 /// </summary>
 public sealed partial class TabularModel
@@ -26,7 +26,7 @@ public sealed partial class TabularModel
     /// <summary>Share of its budget the multimodal candidate spends co-pretraining (capped by <see cref="MultimodalLearnerOptions.PretrainBudget"/>); the rest fine-tunes its fold models.</summary>
     private const double CoPretrainingShare = 0.35;
 
-    /// <summary>Share of a boosted-tree candidate's budget its tuning search may spend.</summary>
+    /// <summary>Share of a tuned candidate's budget (logistic regression, boosted trees) its search may spend.</summary>
     private const double SearchShare = 0.5;
 
     /// <summary>
@@ -48,8 +48,11 @@ public sealed partial class TabularModel
     {
         return options.EnsembleCandidates.Select(candidate => (candidate switch
         {
-            TabularLearner.Logistic => new EnsembleCandidate("logistic", ShareOf(candidate), _ =>
-                new CandidatePlan((_, fit, _) => LogisticLearner.Fit(table, schema, labels, fit, options.LogisticC))),
+            TabularLearner.Logistic => new EnsembleCandidate("logistic", ShareOf(candidate), budget =>
+            {
+                var (c, settings) = options.TuneLogistic ? LogisticSearch.Run(table, schema, labels, rows, options.Seed, budget * SearchShare) : (options.LogisticC, "");
+                return new CandidatePlan((_, fit, _) => LogisticLearner.Fit(table, schema, labels, fit, c), settings);
+            }),
             TabularLearner.Boosting => BoostingCandidate("boosting", TreeLibrary.XGBoost),
             TabularLearner.LightGbm => BoostingCandidate("lightgbm", TreeLibrary.LightGbm),
             TabularLearner.FtTransformer => new EnsembleCandidate("ft-transformer", ShareOf(candidate), _ =>

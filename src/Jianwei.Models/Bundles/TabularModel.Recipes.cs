@@ -67,6 +67,8 @@ public sealed record TabularModelOptions
     public bool KeepUnweighted { get; init; }
     /// <summary>Configurations the ensemble's tuning search tries per boosted-tree candidate (0: the <see cref="Boosting"/> settings as they are).</summary>
     public int BoostingTrials { get; init; }
+    /// <summary>Whether the ensemble's logistic regression chooses its C (<see cref="LogisticSearch"/>) instead of taking <see cref="LogisticC"/>.</summary>
+    public bool TuneLogistic { get; init; }
     /// <summary>Settings of the FT-Transformer.</summary>
     public FtTransformerOptions FtTransformer { get; init; } = new();
     /// <summary>

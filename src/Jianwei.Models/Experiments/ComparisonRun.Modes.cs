@@ -28,7 +28,7 @@ internal sealed partial class ComparisonRun
     /// </summary>
     private (double[], double[]) EnsembleMode(FoldRows fold) => Tabular(new TabularModelOptions
     {
-        Learner = TabularLearner.Ensemble, Seed = _options.Seed, EnsembleFolds = _options.EnsembleFolds, BoostingTrials = _options.EnsembleTrials,
+        Learner = TabularLearner.Ensemble, Seed = _options.Seed, EnsembleFolds = _options.EnsembleFolds, BoostingTrials = _options.EnsembleTrials, TuneLogistic = true,
         Multimodal = new Learners.MultimodalLearnerOptions
         {
             Encoder = _options.Encoder, TextBudget = _options.TextBudget, HeadLayers = _options.HeadLayers, FineTune = _options.FineTune, Segmenter = _options.Segmenter,
