@@ -152,13 +152,14 @@ public static class HtmlReport
         {
             sb.Append("<h2>Ensemble leaderboard</h2><p class='muted'>Each candidate's scores ").Append(E(c.LeaderboardRows)).Append("; combined by ")
               .Append(E(c.LeaderboardCombiner)).Append(". A candidate of weight 0 is not in the bundle.</p><table><tr><th class='l'>learner</th><th>ROC-AUC</th><th>PR-AUC</th>")
-              .Append("<th>log loss</th><th>fit s</th><th>weight</th><th class='l'>settings</th></tr>");
+              .Append("<th>log loss</th><th>fit s</th><th>ms/row</th><th>weight</th><th class='l'>settings</th></tr>");
             foreach (var r in c.Leaderboard.OrderBy(r => r.Skipped is not null).ThenByDescending(r => r.RocAuc))
             {
                 sb.Append("<tr><td class='l'>").Append(E(r.Learner)).Append("</td>");
                 if (r.Skipped is null) sb.Append("<td>").Append(P(r.RocAuc)).Append("</td><td>").Append(P(r.PrAuc)).Append("</td><td>").Append(P(r.LogLoss)).Append("</td>");
                 else sb.Append("<td colspan='3' class='muted'>skipped</td>");
-                sb.Append("<td>").Append(P(r.FitSeconds, "0.0")).Append("</td><td>").Append(P(r.Weight, "0.000")).Append("</td><td class='l muted'>")
+                sb.Append("<td>").Append(P(r.FitSeconds, "0.0")).Append("</td><td>").Append(double.IsNaN(r.PredictMsPerRow) ? "" : P(r.PredictMsPerRow, "0.000"))
+                  .Append("</td><td>").Append(P(r.Weight, "0.000")).Append("</td><td class='l muted'>")
                   .Append(E(r.Skipped is null ? r.Settings : $"skipped: {r.Skipped}")).Append("</td></tr>");
             }
             sb.Append("</table>");
@@ -309,7 +310,8 @@ public static class HtmlReport
 /// <param name="PrAuc">PR-AUC (NaN when skipped).</param>
 /// <param name="LogLoss">Log loss (NaN when skipped).</param>
 /// <param name="FitSeconds">Seconds it took.</param>
+/// <param name="PredictMsPerRow">Milliseconds its models take to score a row (NaN when not measured).</param>
 /// <param name="Weight">Its weight in the combination.</param>
 /// <param name="Settings">What it settled on (tuned hyperparameters, co-pretraining), or empty.</param>
 /// <param name="Skipped">Why it was skipped, or null.</param>
-public sealed record LeaderboardLine(string Learner, double RocAuc, double PrAuc, double LogLoss, double FitSeconds, double Weight, string Settings, string? Skipped);
+public sealed record LeaderboardLine(string Learner, double RocAuc, double PrAuc, double LogLoss, double FitSeconds, double PredictMsPerRow, double Weight, string Settings, string? Skipped);

@@ -39,7 +39,7 @@ public static class BundleReport
             ImportanceKind = bundle.Model.ImportanceKind,
             TrainingCurves = Curves(bundle.Training["curves"] as JsonObject),
             Examples = examples,
-            Leaderboard = bundle.Model.Leaderboard.Select(r => new LeaderboardLine(r.Learner, r.RocAuc, r.PrAuc, r.LogLoss, r.FitSeconds, r.Weight, r.Settings, r.Skipped)).ToList(),
+            Leaderboard = bundle.Model.Leaderboard.Select(r => new LeaderboardLine(r.Learner, r.RocAuc, r.PrAuc, r.LogLoss, r.FitSeconds, r.PredictMsPerRow, r.Weight, r.Settings, r.Skipped)).ToList(),
             LeaderboardCombiner = bundle.Model.Combiner?.Kind ?? "", LeaderboardRows = bundle.Model.LeaderboardRows,
             ColumnSummary = stats.Select(s => new[]
             {
