@@ -190,6 +190,10 @@ public sealed class HostileInputTests : IDisposable
         WriteCsv("nine.csv", _rows.Where(r => r[li] == "1").Take(1).Concat(_rows.Where(r => r[li] == "0").Take(8)));
         AssertUserError(Run("train", P("nine.csv"), "--label", "default", "--out", P("m")), "1 positive ('1') and 8 negative labeled rows; the balanced preset needs at least 5 of each");
         AssertUserError(Run("train", P("nine.csv"), "--label", "default", "--preset", "best", "--out", P("m")), "or use the fast preset (5 of each)");
+        // More folds than the rarer class has training rows: named, with the count that would work.
+        WriteCsv("twelve.csv", _rows.Where(r => r[li] == "1").Take(12).Concat(_rows.Where(r => r[li] == "0").Take(40)));
+        AssertUserError(Run("train", P("twelve.csv"), "--label", "default", "--preset", "best", "--folds", "20", "--candidates", "lr", "--out", P("m")),
+                        "10 rows of the rarer class are left for training (after the 20 % validation split), fewer than the 20 folds asked for: each fold needs one; use --folds 10 or fewer.");
     }
 
     [Fact]

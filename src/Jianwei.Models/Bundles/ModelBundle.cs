@@ -157,6 +157,9 @@ public sealed class ModelBundle : IDisposable
         schema = schema with { LabelClasses = SchemaInference.LabelClasses(table, schema.Label, parser) };
         var split = DataSplits.StratifiedTrainValidTest(labeledRows, labels, options.ValidationFraction, 0, options.Seed);
         int[] train = split.Train, valid = split.Validation;
+        if (options.Preset == Preset.Best && options.Learner is null && options.Folds is int k && Math.Min(train.Count(r => labels[r] == 1), train.Count(r => labels[r] == 0)) is var fewest && fewest < k)
+            throw new DataFormatException(table.Source, null, schema.Label,
+                $"{fewest:N0} rows of the rarer class are left for training (after the 20 % validation split), fewer than the {k} folds asked for: each fold needs one; use --folds {Math.Max(2, fewest)} or fewer.");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var limit = options.Limit ?? new TimeLimit(options.Preset == Preset.Best && options.Learner is null ? BundleTrainingOptions.DefaultBestTimeLimit : null);
         // The ensemble leaves 5 % of the limit for scoring the validation rows and writing the bundle.
