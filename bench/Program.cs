@@ -26,6 +26,14 @@ internal static class Program
         if (args[0] == "text") return TextBench.Run(args.Skip(1).ToArray());
         if (args[0] == "data") return DataBench.Run(args.Skip(1).ToArray());
         if (args[0] == "tabular") return TabularBench.Run(args.Skip(1).ToArray());
+        if (args[0] == "sklearn-folds")   // FILE LABEL POSITIVE: the folds as scikit-learn prints them, to check SklearnFolds against it
+        {
+            var table = Jianwei.Data.RawTable.Load(args[1]);
+            int li = table.IndexOf(args[2]);
+            var folds = SklearnFolds.StratifiedKFold(table.Rows.Select(r => r[li] == args[3] ? 1 : 0).ToArray(), 5, 0);
+            foreach (var f in folds) Console.WriteLine($"{f.Index} {f.Test.Length} [{string.Join(", ", f.Test.Take(8))}] {f.Test.Sum() % 100000}");
+            return 0;
+        }
         if (args[0] == "pretrain") return PretrainBench.Run(args.Skip(1).ToArray());
         if (args[0] == "serve") return ServeBench.Run(args.Skip(1).ToArray());
         if (args[0] != "engine")

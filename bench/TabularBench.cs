@@ -14,7 +14,8 @@ namespace Jianwei.Bench;
 
 /// <summary>
 /// Learners under the protocol of ../shared/anchors/baselines-dev.md: stratified 5-fold CV over the
-/// labeled rows (seed 0), the same folds for every learner; one JSON line per dataset and learner.
+/// labeled rows on the anchors' own folds (scikit-learn's, seed 0: <see cref="SklearnFolds"/>), the same
+/// folds for every learner; one JSON line per dataset and learner.
 /// <list type="bullet">
 /// <item><c>lr</c>, <c>xgb</c>, <c>lgb</c>, <c>stack</c>, <c>ft</c>: the bundle's recipes (XGBoost and LightGBM: learning rate
 /// 0.05, depth 6, sampling 0.8, up to 2,000 rounds early-stopped on 10 % of the fold, two threads; on text
@@ -78,7 +79,7 @@ internal static class TabularBench
         var table = set.Unlabeled is null ? labeled : labeled.Append(RawTable.Load(set.Unlabeled), mayBeAbsent: set.Label);
         var y = schema.Labels(table);
         int[] unlabeled = Enumerable.Range(labeled.RowCount, table.RowCount - labeled.RowCount).ToArray();
-        var folds = DataSplits.StratifiedKFold(y.Take(labeled.RowCount).ToArray(), 5, seed: 0);
+        var folds = SklearnFolds.StratifiedKFold(y.Take(labeled.RowCount).ToArray(), 5, seed: 0);   // the anchors' very folds
         string name = Path.GetFileName(set.Path);
         bool hasCells = schema.Columns.Any(c => c.Role == ColumnRole.Feature && c.Type != ColumnType.Text);
         Console.Error.WriteLine($"{name}: {labeled.RowCount:N0} labeled rows, {unlabeled.Length:N0} unlabeled; learners {string.Join(",", learners)}");
