@@ -8,6 +8,7 @@ using Jianwei.Models.Bundles;
 using Jianwei.Models.Features;
 using Jianwei.Models.Learners;
 using Jianwei.Models.Neural;
+using Jianwei.Models.Training;
 using Jianwei.Text;
 
 namespace Jianwei.Bench;
@@ -23,11 +24,13 @@ namespace Jianwei.Bench;
 /// <item><c>ensemble</c>: the best preset's validated ensemble without a time limit (5 inner folds, a 12-setting
 /// tuning search per tree library, the multimodal transformer on text sets co-pretrained for
 /// <c>--pretrain-steps</c> on the fold's rows and any unlabeled ones); each of its bagged members is also
-/// scored on the outer test fold (<c>bag:NAME</c>), weight 0 or not.</item>
+/// scored on the outer test fold (<c>bag:NAME</c>), weight 0 or not. With <c>--time-limit MINUTES</c> each
+/// outer fold trains under the best preset's own settings for that limit instead (folds chosen by the limit,
+/// 5 % kept back for what follows the ensemble), as <c>jianwei train --preset best --time-limit</c> does.</item>
 /// <item><c>mlnet</c>: ML.NET 5's FeaturizeText + LightGbm with defaults (<see cref="MlNetBaseline"/>).</item>
 /// <item><c>tabnet</c>, <c>tabnet-pretrained</c>: on request.</item>
 /// </list>
-/// Usage: <c>bench tabular [SHARED_DIR] [DATASET|all] [LEARNERS] [--file CSV --label COL --positive P [--unlabeled CSV]] [--pretrain-steps N]</c>.
+/// Usage: <c>bench tabular [SHARED_DIR] [DATASET|all] [LEARNERS] [--file CSV --label COL --positive P [--unlabeled CSV]] [--pretrain-steps N] [--time-limit MINUTES]</c>.
 /// </summary>
 internal static class TabularBench
 {
@@ -63,15 +66,16 @@ internal static class TabularBench
             : Shared.Where(x => only is null || x.File.Contains(only, StringComparison.Ordinal)).Select(x => new Set(Path.Combine(shared, "datasets", x.File), x.Label, x.Positive, x.Ignore)).ToList();
         var dict = Path.Combine(shared, "datasets", "jieba_dict.txt");
         var segmenter = File.Exists(dict) ? ChineseSegmenter.Load(dict) : null;
+        TimeSpan? limit = named.TryGetValue("--time-limit", out var m) ? TimeSpan.FromMinutes(double.Parse(m, CultureInfo.InvariantCulture)) : null;
         foreach (var set in sets)
         {
             if (!File.Exists(set.Path)) { Console.Error.WriteLine($"bench tabular: {set.Path} not found"); return 2; }
-            RunSet(set, learners, steps, segmenter);
+            RunSet(set, learners, steps, limit, segmenter);
         }
         return 0;
     }
 
-    private static void RunSet(Set set, IReadOnlyList<string> learners, int pretrainSteps, ChineseSegmenter? segmenter)
+    private static void RunSet(Set set, IReadOnlyList<string> learners, int pretrainSteps, TimeSpan? timeLimit, ChineseSegmenter? segmenter)
     {
         var labeled = RawTable.Load(set.Path);
         var inferred = SchemaInference.Infer(labeled, set.Label, set.Positive);
@@ -101,14 +105,18 @@ internal static class TabularBench
                 case "ft" when hasCells: Evaluate(name, learner, labeled.RowCount, y, folds, (train, test) => One(learner, Recipe(TabularLearner.FtTransformer), train, test)); break;
                 case "mlnet": Evaluate(name, learner, labeled.RowCount, y, folds, (train, test) => new() { [learner] = MlNetBaseline.FitPredict(table, schema, y, train, test) }); break;
                 case "ensemble":
-                    var options = Recipe(TabularLearner.Ensemble) with
+                    var multimodal = new MultimodalLearnerOptions { PretrainSteps = pretrainSteps, Segmenter = segmenter };
+                    var unlimited = Recipe(TabularLearner.Ensemble) with { EnsembleFolds = 5, BoostingTrials = 12, TuneLogistic = true, KeepUnweighted = true, Multimodal = multimodal };
+                    TabularModelOptions OptionsForFold()
                     {
-                        EnsembleFolds = 5, BoostingTrials = 12, TuneLogistic = true, KeepUnweighted = true,
-                        Multimodal = new MultimodalLearnerOptions { PretrainSteps = pretrainSteps, Segmenter = segmenter },
-                    };
+                        if (timeLimit is not TimeSpan l) return unlimited;
+                        var limit = new TimeLimit(l);
+                        return new BundleTrainingOptions { Preset = Preset.Best, Seed = 0, Multimodal = multimodal }.ModelOptions(schema, limit.Reserving(l * 0.05))
+                            with { KeepUnweighted = true, Boosting = new BoostingOptions { Threads = 2 } };
+                    }
                     Evaluate(name, learner, labeled.RowCount, y, folds, (train, test) =>
                     {
-                        using var model = TabularModel.Fit(table, schema, y, train, options, unlabeled);
+                        using var model = TabularModel.Fit(table, schema, y, train, OptionsForFold(), unlabeled);
                         var result = new Dictionary<string, double[]> { ["ensemble"] = model.Predict(table, test) };
                         foreach (var member in model.Learners) result["bag:" + member.Name] = member.Predict(table, test);
                         Console.Error.WriteLine($"{name} ensemble fold: combined by {model.Combiner!.Kind}; " + string.Join(", ", model.Leaderboard.Select(r =>
