@@ -30,7 +30,8 @@ namespace Jianwei.Bench;
 /// <item><c>mlnet</c>: ML.NET 5's FeaturizeText + LightGbm with defaults (<see cref="MlNetBaseline"/>).</item>
 /// <item><c>tabnet</c>, <c>tabnet-pretrained</c>: on request.</item>
 /// </list>
-/// Usage: <c>bench tabular [SHARED_DIR] [DATASET|all] [LEARNERS] [--file CSV --label COL --positive P [--unlabeled CSV]] [--pretrain-steps N] [--time-limit MINUTES]</c>.
+/// Usage: <c>bench tabular [SHARED_DIR] [DATASET|all] [LEARNERS] [--file CSV --label COL --positive P [--unlabeled CSV]] [--pretrain-steps N] [--time-limit MINUTES] [--outer-folds K]</c>
+/// (K: 5 by default, the anchors' protocol; fewer for a long run on a set with no anchor).
 /// </summary>
 internal static class TabularBench
 {
@@ -66,16 +67,17 @@ internal static class TabularBench
             : Shared.Where(x => only is null || x.File.Contains(only, StringComparison.Ordinal)).Select(x => new Set(Path.Combine(shared, "datasets", x.File), x.Label, x.Positive, x.Ignore)).ToList();
         var dict = Path.Combine(shared, "datasets", "jieba_dict.txt");
         var segmenter = File.Exists(dict) ? ChineseSegmenter.Load(dict) : null;
+        int outerFolds = named.TryGetValue("--outer-folds", out var k) ? int.Parse(k, CultureInfo.InvariantCulture) : 5;
         TimeSpan? limit = named.TryGetValue("--time-limit", out var m) ? TimeSpan.FromMinutes(double.Parse(m, CultureInfo.InvariantCulture)) : null;
         foreach (var set in sets)
         {
             if (!File.Exists(set.Path)) { Console.Error.WriteLine($"bench tabular: {set.Path} not found"); return 2; }
-            RunSet(set, learners, steps, limit, segmenter);
+            RunSet(set, learners, steps, limit, outerFolds, segmenter);
         }
         return 0;
     }
 
-    private static void RunSet(Set set, IReadOnlyList<string> learners, int pretrainSteps, TimeSpan? timeLimit, ChineseSegmenter? segmenter)
+    private static void RunSet(Set set, IReadOnlyList<string> learners, int pretrainSteps, TimeSpan? timeLimit, int outerFolds, ChineseSegmenter? segmenter)
     {
         var labeled = RawTable.Load(set.Path);
         var inferred = SchemaInference.Infer(labeled, set.Label, set.Positive);
@@ -83,7 +85,7 @@ internal static class TabularBench
         var table = set.Unlabeled is null ? labeled : labeled.Append(RawTable.Load(set.Unlabeled), mayBeAbsent: set.Label);
         var y = schema.Labels(table);
         int[] unlabeled = Enumerable.Range(labeled.RowCount, table.RowCount - labeled.RowCount).ToArray();
-        var folds = SklearnFolds.StratifiedKFold(y.Take(labeled.RowCount).ToArray(), 5, seed: 0);   // the anchors' very folds
+        var folds = SklearnFolds.StratifiedKFold(y.Take(labeled.RowCount).ToArray(), outerFolds, seed: 0);   // at 5, the anchors' very folds
         string name = Path.GetFileName(set.Path);
         bool hasCells = schema.Columns.Any(c => c.Role == ColumnRole.Feature && c.Type != ColumnType.Text);
         Console.Error.WriteLine($"{name}: {labeled.RowCount:N0} labeled rows, {unlabeled.Length:N0} unlabeled; learners {string.Join(",", learners)}");
