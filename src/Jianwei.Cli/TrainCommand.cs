@@ -23,7 +23,7 @@ internal static class TrainCommand
         var budget = new Option<double>("--budget") { Description = "best preset: at most this many minutes of co-pretraining (within the time limit it gets 35 % of the multimodal transformer's share; without one, fine-tuning gets at most twice as long)", DefaultValueFactory = _ => 3 };
         var timeLimit = new Option<double?>("--time-limit") { Description = $"best preset: minutes for the whole training (default {BundleTrainingOptions.DefaultBestTimeLimit.TotalMinutes:0}; 0: none); candidates run cheapest first, each with a share of the time left, and what does not fit is skipped and reported" };
         var folds = new Option<int?>("--folds") { Description = "best preset: folds each candidate is bagged over (default: 3 under a 5-minute limit, 5 up to an hour, 8 beyond)" };
-        var candidates = new Option<string?>("--candidates") { Description = "best preset: the learners to try, comma-separated, from logistic, lightgbm, xgboost, ft-transformer, multimodal (default: all; multimodal only on tables with text); they run cheapest first in that order" };
+        var candidates = new Option<string?>("--candidates") { Description = "best preset: the learners to try, comma-separated, from logistic, nb-logistic, binned-logistic, lightgbm, xgboost, ft-transformer, multimodal (default: all; nb-logistic and multimodal only on tables with text, binned-logistic with numbers); they run cheapest first in that order" };
         var refitFull = new Option<bool>("--refit-full") { Description = "best preset: refit each kept candidate once on all rows instead of keeping its fold models (one model per candidate: faster scoring, a smaller bundle)" };
         var schemaFile = new Option<FileInfo?>("--schema") { Description = "a schema file (from jianwei inspect --schema-out) pinning roles and types" };
         var seed = new Option<int>("--seed") { Description = "seed of the validation split and the learners", DefaultValueFactory = _ => 0 };
@@ -111,11 +111,13 @@ internal static class TrainCommand
         var named = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(name => name.ToLowerInvariant() switch
         {
             "logistic" or "lr" => TabularLearner.Logistic,
+            "nb-logistic" or "nblr" => TabularLearner.NaiveBayesLogistic,
+            "binned-logistic" => TabularLearner.BinnedLogistic,
             "lightgbm" or "lgb" => TabularLearner.LightGbm,
             "xgboost" or "xgb" or "boosting" => TabularLearner.Boosting,
             "ft-transformer" or "ft" => TabularLearner.FtTransformer,
             "multimodal" => TabularLearner.Multimodal,
-            _ => throw new UserErrorException($"--candidates: '{name}' is not one of logistic, lightgbm, xgboost, ft-transformer, multimodal."),
+            _ => throw new UserErrorException($"--candidates: '{name}' is not one of logistic, nb-logistic, binned-logistic, lightgbm, xgboost, ft-transformer, multimodal."),
         }).ToHashSet();
         return named.Count > 0 ? order.Where(named.Contains).ToList() : throw new UserErrorException("--candidates: name at least one learner.");
     }

@@ -162,7 +162,7 @@ public sealed class HostileInputTests : IDisposable
             ("--time-limit: minutes between 0 and 10080.", ["train", P("train.csv"), "--label", "default", "--out", P("m"), "--preset", "best", "--time-limit", "NaN"]),
             ("--time-limit: minutes between 0 and 10080.", ["train", P("train.csv"), "--label", "default", "--out", P("m"), "--preset", "best", "--time-limit", "-1"]),
             ("--folds: folds between 2 and 20.", ["train", P("train.csv"), "--label", "default", "--out", P("m"), "--preset", "best", "--folds", "1"]),
-            ("--candidates: 'svm' is not one of logistic, lightgbm, xgboost, ft-transformer, multimodal.", ["train", P("train.csv"), "--label", "default", "--out", P("m"), "--preset", "best", "--candidates", "lr,svm"]),
+            ("--candidates: 'svm' is not one of logistic, nb-logistic, binned-logistic, lightgbm, xgboost, ft-transformer, multimodal.", ["train", P("train.csv"), "--label", "default", "--out", P("m"), "--preset", "best", "--candidates", "lr,svm"]),
             ("--candidates: name at least one learner.", ["train", P("train.csv"), "--label", "default", "--out", P("m"), "--preset", "best", "--candidates", ","]),
             ("--minutes: minutes between 0.001 and 10080.", ["pretrain", P("train.csv"), "--text", "profile", "--out", P("p1"), "--minutes", "-1"]),
             ("--vocab-size: tokens between 100 and 1,000,000.", ["pretrain", P("train.csv"), "--text", "profile", "--out", P("p2"), "--vocab-size", "0"]),

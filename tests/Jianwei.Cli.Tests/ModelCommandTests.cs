@@ -40,10 +40,11 @@ public sealed class ModelCommandTests : IDisposable
         Assert.Equal(600, manifest.GetProperty("time_limit_seconds").GetDouble());   // the best preset's default
         Assert.Equal(5, manifest.GetProperty("folds").GetInt32());                  // chosen by that limit
         var candidates = manifest.GetProperty("leaderboard").GetProperty("candidates").EnumerateArray().ToList();
-        Assert.Equal(["logistic", "lightgbm", "boosting", "ft-transformer", "multimodal"], candidates.Select(c => c.GetProperty("learner").GetString()));
-        Assert.Equal("the table has no text column", candidates[4].GetProperty("skipped").GetString());   // never dropped silently
+        Assert.Equal(["logistic", "nb-logistic", "binned-logistic", "lightgbm", "boosting", "ft-transformer", "multimodal"], candidates.Select(c => c.GetProperty("learner").GetString()));
+        foreach (int skipped in new[] { 1, 6 }) Assert.Equal("the table has no text column", candidates[skipped].GetProperty("skipped").GetString());   // never dropped silently
         Assert.Contains("\n  multimodal     skipped: the table has no text column", output);
-        Assert.Contains("by successive halving", candidates[1].GetProperty("settings").GetString());
+        Assert.Contains("\n  nb-logistic    skipped: the table has no text column", output);
+        Assert.Contains("by successive halving", candidates[3].GetProperty("settings").GetString());
         var kept = candidates.Where(c => c.GetProperty("weight").GetDouble() != 0).Select(c => c.GetProperty("learner").GetString()).ToList();
         // It scores and explains like any bundle.
         (code, _, err) = Run("predict", P("ensemble"), P("numbers.csv"), "--out", P("ensemble-scores.csv"));
@@ -56,8 +57,8 @@ public sealed class ModelCommandTests : IDisposable
         (code, output, err) = Run("leaderboard", P("ensemble"), "--json");
         Assert.True(code == 0, err);
         var recorded = JsonDocument.Parse(output).RootElement.GetProperty("members").EnumerateArray().ToList();
-        Assert.Equal(5, recorded.Count);
-        Assert.Equal(JsonValueKind.Null, recorded[^1].GetProperty("roc_auc").ValueKind);
+        Assert.Equal(7, recorded.Count);
+        Assert.Equal(JsonValueKind.Null, recorded[^1].GetProperty("roc_auc").ValueKind);   // skipped: no score
         foreach (var c in candidates.Where(c => !c.TryGetProperty("skipped", out _)))
             Assert.Equal(c.GetProperty("roc_auc").GetDouble(), recorded.Single(m => m.GetProperty("learner").GetString() == c.GetProperty("learner").GetString()).GetProperty("roc_auc").GetDouble(), 6);
         (code, output, err) = Run("leaderboard", P("ensemble"), P("numbers.csv"), "--json");
@@ -261,7 +262,7 @@ public sealed class ModelCommandTests : IDisposable
         Assert.Equal(60, training.GetProperty("time_limit_seconds").GetDouble());
         // Every candidate is on the leaderboard, fitted or skipped with its reason.
         var candidates = training.GetProperty("leaderboard").GetProperty("candidates").EnumerateArray().Select(c => c.GetProperty("learner").GetString()).ToList();
-        Assert.Equal(["logistic", "lightgbm", "boosting", "ft-transformer", "multimodal"], candidates);
+        Assert.Equal(["logistic", "nb-logistic", "binned-logistic", "lightgbm", "boosting", "ft-transformer", "multimodal"], candidates);
         Assert.True(File.Exists(P("demo/data/unlabeled.csv")));
         Assert.Matches(@"true risk score .*\| 0\.\d{4} \|", output);
         Assert.True(File.Exists(P("demo/report.html")));

@@ -216,6 +216,8 @@ public sealed class ModelBundle : IDisposable
     {
         TabularLearner.MultimodalStack => "multimodal-stack",
         TabularLearner.FtTransformer => "ft-transformer",
+        TabularLearner.NaiveBayesLogistic => LogisticLearner.NaiveBayesName,
+        TabularLearner.BinnedLogistic => LogisticLearner.BinnedName,
         _ => learner.ToString().ToLowerInvariant(),
     };
 

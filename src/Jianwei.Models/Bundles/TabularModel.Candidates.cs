@@ -1,6 +1,7 @@
 using System.Globalization;
 using Jianwei.Data;
 using Jianwei.Models.Ensembles;
+using Jianwei.Models.Features;
 using Jianwei.Models.Learners;
 
 namespace Jianwei.Models.Bundles;
@@ -31,11 +32,13 @@ public sealed partial class TabularModel
 
     /// <summary>
     /// Why <paramref name="candidate"/> cannot read a table of <paramref name="schema"/>, or null: the multimodal
-    /// transformer needs a text column, the FT-Transformer a number or a category.
+    /// transformer and the naive Bayes–scaled LR need a text column (without one the latter is plain LR), the
+    /// binned LR a number or a date (likewise), the FT-Transformer a number or a category.
     /// </summary>
     public static string? CannotRead(TabularLearner candidate, TableSchema schema) => candidate switch
     {
-        TabularLearner.Multimodal when !schema.Columns.Any(c => c.Role == ColumnRole.Feature && c.Type == ColumnType.Text) => "the table has no text column",
+        TabularLearner.Multimodal or TabularLearner.NaiveBayesLogistic when !schema.Columns.Any(c => c.Role == ColumnRole.Feature && c.Type == ColumnType.Text) => "the table has no text column",
+        TabularLearner.BinnedLogistic when !schema.Columns.Any(c => c.Role == ColumnRole.Feature && c.Type is ColumnType.Numeric or ColumnType.DateTime) => "the table has no numeric column",
         TabularLearner.FtTransformer when !schema.Columns.Any(c => c.Role == ColumnRole.Feature && c.Type != ColumnType.Text) => "the table has no numeric or categorical column",
         _ => null,
     };
@@ -48,11 +51,9 @@ public sealed partial class TabularModel
     {
         return options.EnsembleCandidates.Select(candidate => (candidate switch
         {
-            TabularLearner.Logistic => new EnsembleCandidate("logistic", ShareOf(candidate), budget =>
-            {
-                var (c, settings) = options.TuneLogistic ? LogisticSearch.Run(table, schema, labels, rows, options.Seed, budget * SearchShare) : (options.LogisticC, "");
-                return new CandidatePlan((_, fit, _) => LogisticLearner.Fit(table, schema, labels, fit, c), settings);
-            }),
+            TabularLearner.Logistic => LinearCandidate(LinearView.Plain),
+            TabularLearner.NaiveBayesLogistic => LinearCandidate(LinearView.NaiveBayesText),
+            TabularLearner.BinnedLogistic => LinearCandidate(LinearView.BinnedNumbers),
             TabularLearner.Boosting => BoostingCandidate("boosting", TreeLibrary.XGBoost),
             TabularLearner.LightGbm => BoostingCandidate("lightgbm", TreeLibrary.LightGbm),
             TabularLearner.FtTransformer => new EnsembleCandidate("ft-transformer", ShareOf(candidate), _ =>
@@ -60,6 +61,12 @@ public sealed partial class TabularModel
             TabularLearner.Multimodal => MultimodalCandidate(table, schema, labels, rows, unlabeled, options),
             _ => throw new ArgumentException($"an ensemble candidate is a single-learner recipe; {candidate} is not."),
         }) with { NotApplicable = CannotRead(candidate, schema) }).ToList();
+
+        EnsembleCandidate LinearCandidate(LinearView view) => new(LogisticLearner.NameOf(view), ShareOf(TabularLearner.Logistic), budget =>
+        {
+            var (c, settings) = options.TuneLogistic ? LogisticSearch.Run(table, schema, labels, rows, options.Seed, budget * SearchShare, view) : (options.LogisticC, "");
+            return new CandidatePlan((_, fit, _) => LogisticLearner.Fit(table, schema, labels, fit, c, view), settings);
+        });
 
         EnsembleCandidate BoostingCandidate(string name, TreeLibrary library) => new(name, ShareOf(TabularLearner.Boosting), budget =>
         {

@@ -30,6 +30,10 @@ public enum TabularLearner
     Ensemble,
     /// <summary>The FT-Transformer on the table's numbers and categories (texts set aside), early-stopped on 10 % of its rows.</summary>
     FtTransformer,
+    /// <summary>Logistic regression with texts as naive Bayes–scaled n-grams (NBSVM's features): an ensemble candidate on tables with text, not a recipe of its own.</summary>
+    NaiveBayesLogistic,
+    /// <summary>Logistic regression with numbers cut into quantile bins (a scorecard's shape): an ensemble candidate on tables with numbers, not a recipe of its own.</summary>
+    BinnedLogistic,
 }
 
 /// <summary>Settings of <see cref="TabularModel.Fit"/>.</summary>
@@ -53,10 +57,11 @@ public sealed record TabularModelOptions
     public double MultimodalValidationFraction { get; init; } = 0.15;
     /// <summary>
     /// The ensemble's candidates, each a single-learner recipe, cheapest first (the order they run in):
-    /// LR, LightGBM, XGBoost, the FT-Transformer and, on tables with text, the multimodal transformer.
+    /// LR, on tables with text the naive Bayes–scaled LR, on tables with numbers the binned LR, LightGBM, XGBoost, the FT-Transformer and, on
+    /// tables with text, the multimodal transformer.
     /// </summary>
     public IReadOnlyList<TabularLearner> EnsembleCandidates { get; init; } =
-        [TabularLearner.Logistic, TabularLearner.LightGbm, TabularLearner.Boosting, TabularLearner.FtTransformer, TabularLearner.Multimodal];
+        [TabularLearner.Logistic, TabularLearner.NaiveBayesLogistic, TabularLearner.BinnedLogistic, TabularLearner.LightGbm, TabularLearner.Boosting, TabularLearner.FtTransformer, TabularLearner.Multimodal];
     /// <summary>Folds each ensemble candidate is bagged over.</summary>
     public int EnsembleFolds { get; init; } = 5;
     /// <summary>The time limit the ensemble's candidates share (started when training began); none by default.</summary>
@@ -96,6 +101,8 @@ public sealed partial class TabularModel
         TabularLearner.FtTransformer => "FT-Transformer (table)",
         TabularLearner.Boosting => "XGBoost (table + TF-IDF terms)",
         TabularLearner.LightGbm => "LightGBM (table + TF-IDF terms)",
+        TabularLearner.NaiveBayesLogistic => "logistic regression (table + naive Bayes-scaled n-grams of texts)",
+        TabularLearner.BinnedLogistic => "logistic regression (numbers in quantile bins + TF-IDF of texts)",
         _ => "logistic regression (table + TF-IDF of texts)",
     };
 
@@ -132,6 +139,7 @@ public sealed partial class TabularModel
             TabularLearner.Stack => FitStack(table, labels, rows, options, [Logistic, Boosting]),
             TabularLearner.FtTransformer => new(options.Learner, [FtTransformerLearner.Fit(table, schema, labels, rows, o.FtTransformer with { Seed = o.Seed })], null),
             TabularLearner.Ensemble => FitEnsemble(table, schema, labels, rows, unlabeledRows?.ToArray() ?? [], options),
+            TabularLearner.NaiveBayesLogistic or TabularLearner.BinnedLogistic => throw new ArgumentException($"{options.Learner} is an ensemble candidate, not a recipe."),
             _ => FitMultimodal(table, schema, labels, rows, options, unlabeledRows?.ToArray() ?? []),
         };
     }

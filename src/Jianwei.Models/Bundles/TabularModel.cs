@@ -19,7 +19,7 @@ public sealed partial class TabularModel : IDisposable
 {
     private const int FormatVersion = 1;
     /// <summary>The order the learners' fields have in <c>tabular.json</c> (and inputs are listed in), whatever the recipe's order.</summary>
-    private static readonly string[] PartOrder = ["logistic", "boosting", "lightgbm", "ft-transformer", "multimodal"];
+    private static readonly string[] PartOrder = ["logistic", LogisticLearner.NaiveBayesName, LogisticLearner.BinnedName, "boosting", "lightgbm", "ft-transformer", "multimodal"];
 
     /// <summary>The recipe.</summary>
     public TabularLearner Learner { get; }
@@ -80,7 +80,7 @@ public sealed partial class TabularModel : IDisposable
         TabularLearner.LightGbm => "LightGBM total gain (share)",
         TabularLearner.Logistic => "mean |weight × value| (share)",
         TabularLearner.Stack => "mean of XGBoost gain share and LR |weight × value| share",
-        TabularLearner.Ensemble when Learners.All(l => l.Name is "logistic" or "boosting" or "lightgbm") => "mean of the candidates' own shares (tree gain, LR |weight × value|)",
+        TabularLearner.Ensemble when Learners.All(l => l.Name is "logistic" or LogisticLearner.NaiveBayesName or LogisticLearner.BinnedName or "boosting" or "lightgbm") => "mean of the candidates' own shares (tree gain, LR |weight × value|)",
         _ => "permutation importance (ROC-AUC drop, share)",
     };
 
@@ -162,12 +162,12 @@ public sealed partial class TabularModel : IDisposable
     /// <summary>The learner <paramref name="name"/> from its fields and its directory.</summary>
     private static ILearner LoadLearner(string name, JsonFields parts, string directory) => name switch
     {
-        "logistic" => LogisticLearner.Load(parts),
+        "logistic" or LogisticLearner.NaiveBayesName or LogisticLearner.BinnedName => LogisticLearner.Load(parts, name),
         "boosting" => BoostingLearner.Load(parts, directory),
         "lightgbm" => BoostingLearner.LoadLightGbm(parts, directory),
         "ft-transformer" => FtTransformerLearner.Load(parts, directory),
         "multimodal" => MultimodalLearner.Load(parts, directory),
-        _ => throw parts.Error("name", $"'{name}' is not a learner this build knows (logistic, boosting, lightgbm, ft-transformer, multimodal)."),
+        _ => throw parts.Error("name", $"'{name}' is not a learner this build knows (logistic, nb-logistic, binned-logistic, boosting, lightgbm, ft-transformer, multimodal)."),
     };
 
     /// <summary>The table columns the model reads, with the type each is read as.</summary>

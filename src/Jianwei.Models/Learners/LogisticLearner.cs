@@ -9,25 +9,45 @@ namespace Jianwei.Models.Learners;
 /// <summary>
 /// Logistic regression on standardized numbers with missing indicators, one-hot categories and the
 /// TF-IDF of each text column (<see cref="LinearFeatures"/>). Its explanation is exact: the log-odds
-/// are the sum of weight × value, grouped by the column each feature comes from.
+/// are the sum of weight × value, grouped by the column each feature comes from. The
+/// <c>nb-logistic</c> variant reads texts through naive Bayes–scaled n-grams
+/// (<see cref="LinearFeatures.FitNaiveBayes"/>): on text it ranks differently from plain TF-IDF, which is
+/// what an ensemble needs of a second linear member. The <c>binned-logistic</c> variant cuts numbers into
+/// quantile bins (<see cref="LinearFeatures.FitBinned"/>), a scorecard's shape: a step function of each.
 /// </summary>
 public sealed class LogisticLearner : ILearner
 {
     private readonly LinearFeatures _features;
     private readonly LogisticRegression _model;
 
-    private LogisticLearner(LinearFeatures features, LogisticRegression model) { _features = features; _model = model; }
+    /// <summary>The name of the naive Bayes–scaled variant.</summary>
+    public const string NaiveBayesName = "nb-logistic";
+    /// <summary>The name of the binned variant.</summary>
+    public const string BinnedName = "binned-logistic";
 
-    /// <summary>Fits features and weights on <paramref name="rows"/> of <paramref name="table"/> (0/1 <paramref name="labels"/> for every row of the table), L2 with strength <paramref name="c"/> as in scikit-learn.</summary>
-    public static LogisticLearner Fit(RawTable table, TableSchema schema, IReadOnlyList<int> labels, int[] rows, double c = 1)
+    /// <summary>The learner's name for each view of the features.</summary>
+    public static string NameOf(LinearView view) => view switch
     {
-        var features = LinearFeatures.Fit(table, schema, rows);
+        LinearView.NaiveBayesText => NaiveBayesName,
+        LinearView.BinnedNumbers => BinnedName,
+        _ => "logistic",
+    };
+
+    private LogisticLearner(string name, LinearFeatures features, LogisticRegression model) { Name = name; _features = features; _model = model; }
+
+    /// <summary>
+    /// Fits features (of the <paramref name="view"/>) and weights on <paramref name="rows"/> of <paramref name="table"/>
+    /// (0/1 <paramref name="labels"/> for every row of the table), L2 with strength <paramref name="c"/> as in scikit-learn.
+    /// </summary>
+    public static LogisticLearner Fit(RawTable table, TableSchema schema, IReadOnlyList<int> labels, int[] rows, double c = 1, LinearView view = LinearView.Plain)
+    {
+        var features = LinearFeatures.Fit(table, schema, rows, view, labels);
         var model = LogisticRegression.Fit(features.Transform(table, rows), rows.Select(r => labels[r]).ToArray(), new LogisticRegressionOptions(C: c));
-        return new LogisticLearner(features, model);
+        return new LogisticLearner(NameOf(view), features, model);
     }
 
     /// <inheritdoc/>
-    public string Name => "logistic";
+    public string Name { get; }
 
     /// <inheritdoc/>
     public IEnumerable<(string Name, ColumnType Type)> Inputs => _features.Inputs;
@@ -65,11 +85,11 @@ public sealed class LogisticLearner : ILearner
         parts["logistic"] = _model.ToJson();
     }
 
-    /// <summary>Reads the learner from its fields of <c>tabular.json</c>.</summary>
-    public static LogisticLearner Load(JsonFields parts)
+    /// <summary>Reads the learner <paramref name="name"/> (<c>logistic</c>, <c>nb-logistic</c> or <c>binned-logistic</c>) from its fields of <c>tabular.json</c>.</summary>
+    public static LogisticLearner Load(JsonFields parts, string name = "logistic")
     {
         var features = LinearFeatures.FromJson(parts.Object("linear_features"));
-        return new LogisticLearner(features, LogisticRegression.FromJson(parts.Object("logistic"), features.Columns));
+        return new LogisticLearner(name, features, LogisticRegression.FromJson(parts.Object("logistic"), features.Columns));
     }
 
     /// <inheritdoc/>
