@@ -53,10 +53,10 @@ internal static class LeaderboardCommand
                 return 0;
             }
             stdout.WriteLine(file is null ? $"{bundle.Model.LeaderboardRows}; combined by {bundle.Model.Combiner?.Kind}:" : $"{file.Name}:");
-            stdout.WriteLine($"  {"learner",-14} {"ROC-AUC",8} {"PR-AUC",8} {"log loss",9} {"fit s",7} {"ms/row",8} {"weight",8}");
+            stdout.WriteLine($"  {"learner",-16} {"ROC-AUC",8} {"PR-AUC",8} {"log loss",9} {"fit s",7} {"ms/row",8} {"weight",8}");
             foreach (var e in entries)
-                stdout.WriteLine(e.Skipped is not null ? $"  {e.Learner,-14} skipped: {e.Skipped}" : string.Create(CultureInfo.InvariantCulture,
-                    $"  {e.Learner,-14} {e.RocAuc,8:0.0000} {e.PrAuc,8:0.0000} {e.LogLoss,9:0.0000} {Text(e.FitSeconds, "0.0"),7} {Text(e.MillisecondsPerRow, "0.000"),8} {Text(e.Weight, "0.000"),8}"));
+                stdout.WriteLine(e.Skipped is not null ? $"  {e.Learner,-16} skipped: {e.Skipped}" : string.Create(CultureInfo.InvariantCulture,
+                    $"  {e.Learner,-16} {e.RocAuc,8:0.0000} {e.PrAuc,8:0.0000} {e.LogLoss,9:0.0000} {Text(e.FitSeconds, "0.0"),7} {Text(e.MillisecondsPerRow, "0.000"),8} {Text(e.Weight, "0.000"),8}"));
             return 0;
         });
         return cmd;

@@ -97,11 +97,11 @@ internal static class TrainCommand
     {
         if (model.Leaderboard.Count == 0) return;
         stdout.WriteLine($"leaderboard ({model.LeaderboardRows}; combined by {model.Combiner!.Kind}{(model.RefitFull ? "; members refitted on all rows" : "")}):");
-        stdout.WriteLine($"  {"learner",-14} {"ROC-AUC",8} {"PR-AUC",8} {"log loss",9} {"fit s",7} {"ms/row",7} {"weight",7}");
+        stdout.WriteLine($"  {"learner",-16} {"ROC-AUC",8} {"PR-AUC",8} {"log loss",9} {"fit s",7} {"ms/row",7} {"weight",7}");
         foreach (var r in model.Leaderboard.Where(r => r.Skipped is null).OrderByDescending(r => r.RocAuc))
-            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {r.Learner,-14} {r.RocAuc,8:0.0000} {r.PrAuc,8:0.0000} {r.LogLoss,9:0.0000} {r.FitSeconds,7:0.0} {r.PredictMsPerRow,7:0.000} {r.Weight,7:0.000}"));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {r.Learner,-16} {r.RocAuc,8:0.0000} {r.PrAuc,8:0.0000} {r.LogLoss,9:0.0000} {r.FitSeconds,7:0.0} {r.PredictMsPerRow,7:0.000} {r.Weight,7:0.000}"));
         foreach (var r in model.Leaderboard.Where(r => r.Skipped is not null))
-            stdout.WriteLine($"  {r.Learner,-14} skipped: {r.Skipped}");
+            stdout.WriteLine($"  {r.Learner,-16} skipped: {r.Skipped}");
     }
 
     /// <summary>The learners named in <c>--candidates</c>, in the order they run (cheapest first), whatever order they were named in.</summary>

@@ -42,8 +42,8 @@ public sealed class ModelCommandTests : IDisposable
         var candidates = manifest.GetProperty("leaderboard").GetProperty("candidates").EnumerateArray().ToList();
         Assert.Equal(["logistic", "nb-logistic", "binned-logistic", "lightgbm", "boosting", "ft-transformer", "multimodal"], candidates.Select(c => c.GetProperty("learner").GetString()));
         foreach (int skipped in new[] { 1, 6 }) Assert.Equal("the table has no text column", candidates[skipped].GetProperty("skipped").GetString());   // never dropped silently
-        Assert.Contains("\n  multimodal     skipped: the table has no text column", output);
-        Assert.Contains("\n  nb-logistic    skipped: the table has no text column", output);
+        Assert.Contains("\n  multimodal       skipped: the table has no text column", output);
+        Assert.Contains("\n  nb-logistic      skipped: the table has no text column", output);
         Assert.Contains("by successive halving", candidates[3].GetProperty("settings").GetString());
         var kept = candidates.Where(c => c.GetProperty("weight").GetDouble() != 0).Select(c => c.GetProperty("learner").GetString()).ToList();
         // It scores and explains like any bundle.
