@@ -47,7 +47,7 @@ public sealed class LinearFeatures
 
     /// <summary>Fits on <paramref name="trainRows"/>.</summary>
     public static LinearFeatures Fit(RawTable table, TableSchema schema, IReadOnlyList<int> trainRows, int minDf = 2, int maxTextFeatures = 50_000) =>
-        Fit(table, schema, trainRows, minDf, maxTextFeatures, null);
+        Fit(table, schema, trainRows, LinearView.Plain, null, minDf, maxTextFeatures, 0);
 
     /// <summary>Fits the <paramref name="view"/> on <paramref name="trainRows"/> (<paramref name="labels"/>: 0/1 for every row of the table; the naive Bayes view reads them).</summary>
     public static LinearFeatures Fit(RawTable table, TableSchema schema, IReadOnlyList<int> trainRows, LinearView view, IReadOnlyList<int> labels) => view switch
@@ -64,7 +64,7 @@ public sealed class LinearFeatures
     /// contain the term, plus one. <paramref name="labels"/>: 0/1 for every row of the table.
     /// </summary>
     public static LinearFeatures FitNaiveBayes(RawTable table, TableSchema schema, IReadOnlyList<int> trainRows, IReadOnlyList<int> labels) =>
-        Fit(table, schema, trainRows, 2, 100_000, labels);
+        Fit(table, schema, trainRows, LinearView.NaiveBayesText, labels, 2, 100_000, 0);
 
     /// <summary>
     /// Fits on <paramref name="trainRows"/> with each number (and date) cut into up to <paramref name="bins"/>
@@ -72,13 +72,14 @@ public sealed class LinearFeatures
     /// in no bin but its indicator; categories and texts as <see cref="Fit(RawTable, TableSchema, IReadOnlyList{int}, int, int)"/>.
     /// </summary>
     public static LinearFeatures FitBinned(RawTable table, TableSchema schema, IReadOnlyList<int> trainRows, int bins = 10) =>
-        Fit(table, schema, trainRows, 2, 50_000, null, bins);
+        Fit(table, schema, trainRows, LinearView.BinnedNumbers, null, 2, 50_000, bins);
 
-    private static LinearFeatures Fit(RawTable table, TableSchema schema, IReadOnlyList<int> trainRows, int minDf, int maxTextFeatures, IReadOnlyList<int>? naiveBayesLabels, int bins = 0)
+    // labels: read by the naive Bayes view only; bins: by the binned view only.
+    private static LinearFeatures Fit(RawTable table, TableSchema schema, IReadOnlyList<int> trainRows, LinearView view, IReadOnlyList<int>? labels, int minDf, int maxTextFeatures, int bins)
     {
         var f = new LinearFeatures(new ValueParser(schema.MissingMarkers));
         int col = 0;
-        int extra = naiveBayesLabels is null ? 0 : 1;   // one more word, one more character, in each n-gram
+        int extra = view == LinearView.NaiveBayesText ? 1 : 0;   // one more word, one more character, in each n-gram
         foreach (var c in schema.Columns.Where(c => c.Role == ColumnRole.Feature))
         {
             int idx = table.IndexOf(c.Name);
@@ -91,7 +92,7 @@ public sealed class LinearFeatures
                     var present = nums.Where(double.IsFinite).Order().ToArray();
                     double median = present.Length == 0 ? 0 : present.Length % 2 == 1 ? present[present.Length / 2] : (present[present.Length / 2 - 1] + present[present.Length / 2]) / 2;
                     var scale = Standardizer.Fit(nums.Select(v => double.IsFinite(v) ? v : median));
-                    if (bins > 1 && c.Type != ColumnType.Boolean)
+                    if (view == LinearView.BinnedNumbers && c.Type != ColumnType.Boolean)
                     {
                         var edges = QuantileEdges(present, bins);
                         f._numeric.Add(new NumericPart(c.Name, c.Type, median, scale, col, col + edges.Length + 1, edges));
@@ -111,7 +112,7 @@ public sealed class LinearFeatures
                 case ColumnType.Text:
                     bool chinese = IsMostlyChinese(values);
                     var tfidf = chinese ? TfidfVectorizer.Fit(values, TextAnalyzer.Char, 1, 3 + extra, minDf, maxTextFeatures) : TfidfVectorizer.Fit(values, TextAnalyzer.Word, 1, 2 + extra, minDf, maxTextFeatures);
-                    var ratio = naiveBayesLabels is null ? null : NaiveBayesRatio(tfidf, values, trainRows.Select(r => naiveBayesLabels[r]).ToList());
+                    var ratio = view == LinearView.NaiveBayesText ? NaiveBayesRatio(tfidf, values, trainRows.Select(r => labels![r]).ToList()) : null;
                     f._text.Add(new TextPart(c.Name, tfidf, col, ratio));
                     col += tfidf.Terms.Length;
                     break;
