@@ -11,8 +11,8 @@ namespace Jianwei.Models.Bundles;
 /// The validated ensemble: each candidate bagged over k folds (so every training row has an
 /// out-of-fold prediction) within the time limit, cheapest first (<see cref="EnsembleSchedule"/>); then
 /// the combination chosen on those predictions — greedy ensemble selection (never below its best member
-/// there) or a logistic stacker with non-negative weights — by which scores better on the half of the out-of-fold rows it was not
-/// fitted on (both halves, summed), and refitted on all. Candidates of weight 0 are dropped from the
+/// there), a logistic stacker with non-negative weights, or the best member alone — by which scores best
+/// on the half of the out-of-fold rows it was not fitted on (both halves, summed), and refitted on all. Candidates of weight 0 are dropped from the
 /// bundle (they stay on the leaderboard); with <see cref="TabularModelOptions.RefitFull"/> each kept one
 /// is refitted once on all rows in place of its fold models, for cheaper scoring.
 /// </summary>
@@ -63,13 +63,16 @@ public sealed partial class TabularModel
     }
 
     /// <summary>
-    /// Greedy selection or the non-negative stacker, whichever has the higher ROC-AUC on the half of the
-    /// out-of-fold rows it was not fitted on (a stratified 2-fold split, both ways); ties go to selection.
+    /// Greedy selection, the non-negative stacker or the single best member, whichever has the highest
+    /// ROC-AUC on the half of the out-of-fold rows it was not fitted on (a stratified 2-fold split, both
+    /// ways, summed); ties go to selection, then to the stacker. On the rows it is fitted on, selection is
+    /// never below its best member, but what it adds there may be noise: the single best member is the
+    /// choice when a blend does not hold up on rows it did not see. The winner is refitted on all rows.
     /// </summary>
     internal static ICombiner ChooseCombiner(IReadOnlyList<double[]> oof, int[] y, int seed)
     {
-        if (oof.Count == 1) return GreedyEnsemble.Fit(oof, y, Metrics.RocAuc, steps: 1);
-        double selection = 0, stacker = 0;
+        if (oof.Count == 1) return BestMember(oof, y);
+        double selection = 0, stacker = 0, single = 0;
         foreach (var half in DataSplits.StratifiedKFold(y, 2, seed))
         {
             var fit = oof.Select(p => half.Train.Select(i => p[i]).ToArray()).ToList();
@@ -77,9 +80,14 @@ public sealed partial class TabularModel
             int[] yFit = half.Train.Select(i => y[i]).ToArray(), yTest = half.Test.Select(i => y[i]).ToArray();
             selection += Metrics.RocAuc(GreedyEnsemble.Fit(fit, yFit, Metrics.RocAuc).Predict(test), yTest);
             stacker += Metrics.RocAuc(LogisticStacker.FitNonNegative(fit, yFit).Predict(test), yTest);
+            single += Metrics.RocAuc(BestMember(fit, yFit).Predict(test), yTest);
         }
-        return stacker > selection ? LogisticStacker.FitNonNegative(oof, y) : GreedyEnsemble.Fit(oof, y, Metrics.RocAuc);
+        if (selection >= stacker && selection >= single) return GreedyEnsemble.Fit(oof, y, Metrics.RocAuc);
+        return stacker >= single ? LogisticStacker.FitNonNegative(oof, y) : BestMember(oof, y);
     }
+
+    /// <summary>The member with the highest ROC-AUC alone (weight 1, the rest 0): selection stopped after its first pick.</summary>
+    private static GreedyEnsemble BestMember(IReadOnlyList<double[]> oof, int[] y) => GreedyEnsemble.Fit(oof, y, Metrics.RocAuc, steps: 1);
 
     /// <summary>The ensemble's part of <c>tabular.json</c>: each kept learner's fold models, the combiner, the leaderboard.</summary>
     private void SaveEnsemble(JsonObject json, string directory)

@@ -125,6 +125,37 @@ public class EnsembleTests
         Assert.Equal("selection", chosen.Kind);
     }
 
+    [Fact]
+    public void TheBestMemberAloneIsChosenWhenNoBlendHoldsUpOnTheOtherHalf()
+    {
+        // The outcome depends on u and, a third as much, on v. Member a reads u; member b reads v on the
+        // first of the combiner's two halves and −v on the second — a member whose extra signal does not
+        // carry over, as an overfitted one's. Fitted on the first half, selection and the stacker both
+        // blend b in, which costs on the second; fitted on the second, both leave b out. Member a alone
+        // validates best and is what is kept.
+        var r = new Random(3);
+        int n = 2000;
+        var y = new int[n];
+        var v = new double[n];
+        double[] a = new double[n], b = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            double u = r.NextDouble() * 4 - 2;
+            v[i] = r.NextDouble() * 4 - 2;
+            y[i] = r.NextDouble() < 1 / (1 + Math.Exp(-(1.5 * u + 0.5 * v[i]))) ? 1 : 0;
+            a[i] = 1 / (1 + Math.Exp(-u));
+        }
+        var halves = DataSplits.StratifiedKFold(y, 2, 0);
+        foreach (int i in halves[0].Train) b[i] = 1 / (1 + Math.Exp(-v[i]));
+        foreach (int i in halves[0].Test) b[i] = 1 / (1 + Math.Exp(v[i]));
+        var chosen = TabularModel.ChooseCombiner([a, b], y, 0);
+        Assert.Equal("selection", chosen.Kind);
+        Assert.Equal([1.0, 0.0], chosen.Weights);
+        // The premise: fitted on the first half alone, selection does blend b in.
+        double[] Half(double[] p) => [.. halves[0].Train.Select(i => p[i])];
+        Assert.True(GreedyEnsemble.Fit([Half(a), Half(b)], [.. halves[0].Train.Select(i => y[i])], Metrics.RocAuc).Weights[1] > 0);
+    }
+
     /// <summary>A clock on which every reading is 10 s after the one before: any time limit of a few seconds has run out as soon as the first candidate starts.</summary>
     private sealed class SteppingClock : TimeProvider
     {
