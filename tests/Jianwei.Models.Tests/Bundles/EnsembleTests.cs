@@ -129,9 +129,9 @@ public class EnsembleTests
     public void TheBestMemberAloneIsChosenWhenNoBlendHoldsUpOnTheOtherHalf()
     {
         // The outcome depends on u and, a third as much, on v. Member a reads u; member b reads v on the
-        // first of the combiner's two halves and −v on the second — a member whose extra signal does not
-        // carry over, as an overfitted one's. Fitted on the first half, selection and the stacker both
-        // blend b in, which costs on the second; fitted on the second, both leave b out. Member a alone
+        // first of the combiner's two halves and is noise on the second — a member whose extra signal does
+        // not carry over, as an overfitted one's. Fitted on the first half, selection and the stacker blend
+        // b in, which costs on the second; fitted on the second, they leave it out. Member a alone
         // validates best and is what is kept.
         var r = new Random(3);
         int n = 2000;
@@ -147,10 +147,12 @@ public class EnsembleTests
         }
         var halves = DataSplits.StratifiedKFold(y, 2, 0);
         foreach (int i in halves[0].Train) b[i] = 1 / (1 + Math.Exp(-v[i]));
-        foreach (int i in halves[0].Test) b[i] = 1 / (1 + Math.Exp(v[i]));
+        foreach (int i in halves[0].Test) b[i] = r.NextDouble();
         var chosen = TabularModel.ChooseCombiner([a, b], y, 0);
         Assert.Equal("selection", chosen.Kind);
         Assert.Equal([1.0, 0.0], chosen.Weights);
+        // Fitted on all rows, selection does blend b in (so does the stacker): a choice between those two alone would keep b.
+        Assert.True(GreedyEnsemble.Fit([a, b], y, Metrics.RocAuc).Weights[1] > 0);
         // The premise: fitted on the first half alone, selection does blend b in.
         double[] Half(double[] p) => [.. halves[0].Train.Select(i => p[i])];
         Assert.True(GreedyEnsemble.Fit([Half(a), Half(b)], [.. halves[0].Train.Select(i => y[i])], Metrics.RocAuc).Weights[1] > 0);
