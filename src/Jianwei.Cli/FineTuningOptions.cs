@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Jianwei.Models.Learners;
 using Jianwei.Models.Multimodal;
 using Jianwei.Models.Training;
 
@@ -12,8 +13,8 @@ namespace Jianwei.Cli;
 internal sealed class FineTuningOptions
 {
     private readonly Option<string> _optimizer, _metricLoss, _dropoutSchedule;
-    private readonly Option<int> _freezeEpochs, _headLayers;
-    private readonly Option<float> _fgm, _rdrop, _contrastive, _ema;
+    private readonly Option<int> _freezeEpochs, _headLayers, _keywords;
+    private readonly Option<float> _fgm, _rdrop, _contrastive, _ema, _keywordRate;
     private readonly Option<double> _dropoutEpochs;
 
     /// <param name="what">Whose fine-tuning the descriptions name, e.g. "text and multimodal".</param>
@@ -26,12 +27,14 @@ internal sealed class FineTuningOptions
         _contrastive = new("--contrastive") { Description = $"{what} fine-tuning: weight of the auxiliary metric loss (0: off)", DefaultValueFactory = _ => 0 };
         _metricLoss = new("--metric-loss") { Description = "that metric loss: supcon (supervised contrastive) or triplet (batch-hard)", DefaultValueFactory = _ => "supcon" };
         _headLayers = new("--head-layers") { Description = $"{what}: layers whose [CLS] the classification head reads (1: the last only; 2: the last two, layers concatenated)", DefaultValueFactory = _ => 1 };
+        _keywords = new("--keywords") { Description = $"{what}: buckets of the keyword channel, a hashed bag of words and word bigrams per text column read linearly into the logit (0: none)", DefaultValueFactory = _ => new MultimodalLearnerOptions().KeywordBuckets };
+        _keywordRate = new("--keyword-rate") { Description = $"{what} fine-tuning: peak learning rate of the keyword channel's weights", DefaultValueFactory = _ => new MultimodalFineTuneOptions().KeywordLearningRate };
         _dropoutSchedule = new("--dropout-schedule") { Description = $"{what} fine-tuning: constant, early (dropout for the first --dropout-epochs only), late (only after them) or curriculum (rising over them)", DefaultValueFactory = _ => "constant" };
         _dropoutEpochs = new("--dropout-epochs") { Description = "the dropout schedule's epochs", DefaultValueFactory = _ => 1 };
         _ema = new("--ema") { Description = $"{what} fine-tuning: decay of a moving average of the weights, which is then validated and kept (0: off; 0.998 ≈ the last 500 steps)", DefaultValueFactory = _ => 0 };
     }
 
-    private Option[] All => [_optimizer, _freezeEpochs, _fgm, _rdrop, _contrastive, _metricLoss, _headLayers, _dropoutSchedule, _dropoutEpochs, _ema];
+    private Option[] All => [_optimizer, _freezeEpochs, _fgm, _rdrop, _contrastive, _metricLoss, _headLayers, _keywords, _keywordRate, _dropoutSchedule, _dropoutEpochs, _ema];
 
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
@@ -45,6 +48,10 @@ internal sealed class FineTuningOptions
     /// <summary>The head's layers, checked against an encoder of <paramref name="encoderLayers"/> layers.</summary>
     public int HeadLayers(ParseResult parse, int encoderLayers) => parse.GetValue(_headLayers) is var k && k >= 1 && k <= encoderLayers ? k
         : throw new UserErrorException($"--head-layers: between 1 and the encoder's {encoderLayers} layers.");
+
+    /// <summary>The keyword channel's buckets, 0 (none) to <see cref="MultimodalTransformer.MaxKeywordBuckets"/>.</summary>
+    public int KeywordBuckets(ParseResult parse) => parse.GetValue(_keywords) is var b && b >= 0 && b <= MultimodalTransformer.MaxKeywordBuckets ? b
+        : throw new UserErrorException($"--keywords: between 0 (no keyword channel) and {MultimodalTransformer.MaxKeywordBuckets} buckets.");
 
     /// <summary><paramref name="defaults"/> with the options given; a bad value is an error naming its option.</summary>
     public MultimodalFineTuneOptions Apply(ParseResult parse, MultimodalFineTuneOptions defaults) => defaults with
@@ -69,6 +76,7 @@ internal sealed class FineTuningOptions
             var other => throw new UserErrorException($"--dropout-schedule: '{other}' is not constant, early, late or curriculum."),
         },
         DropoutScheduleEpochs = parse.GetValue(_dropoutEpochs) is > 0 and var epochs ? epochs : throw new UserErrorException("--dropout-epochs: must be positive."),
+        KeywordLearningRate = NonNegative(parse.GetValue(_keywordRate), "--keyword-rate"),
         WeightAverageDecay = parse.GetValue(_ema) is >= 0 and < 1 and var decay ? decay : throw new UserErrorException("--ema: a decay in [0, 1) (0: off)."),
     };
 

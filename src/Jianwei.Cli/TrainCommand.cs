@@ -66,7 +66,7 @@ internal static class TrainCommand
             if (presetValue != Preset.Best && BestOnly(parse, budget, timeLimit, folds, candidates, refitFull) is [_, ..] bestOnly)
                 stderr.WriteLine($"note: {string.Join(", ", bestOnly)} shape the best preset's ensemble; the {presetValue.ToString().ToLowerInvariant()} preset has nothing to trade for time, so they are ignored.");
             var multimodal = MultimodalLearnerOptions.ForBudget(minutes);
-            multimodal = multimodal with { HeadLayers = fineTuning.HeadLayers(parse, multimodal.Encoder.Layers), FineTune = fineTuning.Apply(parse, multimodal.FineTune) };
+            multimodal = multimodal with { HeadLayers = fineTuning.HeadLayers(parse, multimodal.Encoder.Layers), KeywordBuckets = fineTuning.KeywordBuckets(parse), FineTune = fineTuning.Apply(parse, multimodal.FineTune) };
             var limit = TimeLimit.Since(started, limitMinutes is double m ? (m > 0 ? TimeSpan.FromMinutes(m) : null)
                                                  : presetValue == Preset.Best ? BundleTrainingOptions.DefaultBestTimeLimit : null);
             using var bundle = ModelBundle.Train(table, schema, file.FullName, new BundleTrainingOptions

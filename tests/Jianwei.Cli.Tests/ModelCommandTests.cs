@@ -157,6 +157,9 @@ public sealed class ModelCommandTests : IDisposable
             ("--pretrain-steps: 0 (use --budget) or more", ["--modes", "multimodal", "--pretrain-steps", "-1"]),
             ("--head-layers: between 1 and the encoder's 2 layers", ["--modes", "multimodal", "--head-layers", "3"]),
             ("--dropout-schedule: 'sometimes' is not constant, early, late or curriculum", ["--modes", "multimodal", "--dropout-schedule", "sometimes"]),
+            ("--labels: 'many' is not a whole number of at least 2", ["--modes", "lr", "--labels", "100,many"]),
+            ("--labels: '1' is not a whole number of at least 2", ["--modes", "lr", "--labels", "1"]),
+            ("--keyword-rate: must not be negative", ["--modes", "multimodal", "--keyword-rate", "-1"]),
         })
         {
             (code, _, err) = Run(["bench", P("train.csv"), "--label", "default", .. args]);
@@ -166,11 +169,28 @@ public sealed class ModelCommandTests : IDisposable
     }
 
     [Fact]
+    public void BenchDrawsALearningCurve()
+    {
+        var (code, output, err) = Run("bench", P("train.csv"), "--label", "default", "--modes", "lr,xgb", "--folds", "2", "--labels", "5000,100",
+                                      "--json", P("curve.json"), "--html", P("curve.html"));
+        Assert.True(code == 0, err);
+        Assert.True(output.IndexOf("100 labeled training rows per fold:", StringComparison.Ordinal) < output.IndexOf("500 labeled training rows per fold:", StringComparison.Ordinal));
+        var curve = JsonDocument.Parse(File.ReadAllText(P("curve.json"))).RootElement.GetProperty("curve");
+        Assert.Equal([100, 500], curve.EnumerateArray().Select(p => p.GetProperty("labels").GetInt32()));   // 1,000 rows in 2 folds: 500 to train on at most
+        foreach (var point in curve.EnumerateArray())
+            Assert.InRange(point.GetProperty("modes").GetProperty("xgb").GetProperty("auc").GetDouble(), 0, 1);
+        string html = File.ReadAllText(P("curve.html"));
+        Assert.Contains("<svg", html);
+        Assert.Contains("ROC-AUC against labeled rows", html);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(html, "<polyline").Count);   // one line per mode
+    }
+
+    [Fact]
     public void TrainPassesFineTuningOptionsToTheBestPresetAndRecordsThem()
     {
         var (code, _, err) = Run("train", P("train.csv"), "--label", "default", "--out", P("tricks"), "--preset", "best", "--budget", "0.03",
                                  "--candidates", "multimodal", "--folds", "2", "--time-limit", "0", "--head-layers", "2", "--freeze-epochs", "1", "--optimizer", "ranger", "--dropout-schedule", "early", "--dropout-epochs", "2",
-                                 "--ema", "0.99");
+                                 "--ema", "0.99", "--keywords", "256");
         Assert.True(code == 0, err);
         var tuning = JsonDocument.Parse(File.ReadAllText(P("tricks/manifest.json"))).RootElement.GetProperty("training").GetProperty("fine_tuning");
         Assert.Equal("ranger", tuning.GetProperty("optimizer").GetString());
@@ -179,15 +199,18 @@ public sealed class ModelCommandTests : IDisposable
         Assert.Equal(2, tuning.GetProperty("dropout_schedule_epochs").GetDouble());
         Assert.Equal("none", tuning.GetProperty("metric_loss").GetString());
         Assert.Equal(0.99, tuning.GetProperty("weight_average_decay").GetDouble(), 6);
-        // The head that was trained is the head that was saved, in each fold model: the last two layers' [CLS].
+        Assert.Equal(256, tuning.GetProperty("keyword_buckets").GetInt32());
+        // The head that was trained is the head that was saved, in each fold model: the last two layers' [CLS], and the keyword channel.
         var multimodal = Directory.GetFiles(P("tricks"), "model.safetensors", SearchOption.AllDirectories);
         Assert.Equal(2, multimodal.Length);
         Assert.All(multimodal, m => Assert.Equal(2, Jianwei.Models.Multimodal.MultimodalTransformer.Load(Path.GetDirectoryName(m)!).Model.HeadLayers));
+        Assert.All(multimodal, m => Assert.Equal(256, Jianwei.Models.Multimodal.MultimodalTransformer.Load(Path.GetDirectoryName(m)!).Model.KeywordBuckets));
         foreach (var (message, args) in new (string, string[])[]
         {
             ("--head-layers: between 1 and the encoder's 2 layers", ["--head-layers", "0"]),
             ("--metric-loss: 'cosine' is not supcon or triplet", ["--metric-loss", "cosine"]),
             ("--ema: a decay in [0, 1) (0: off)", ["--ema", "1"]),
+            ("--keywords: between 0 (no keyword channel) and 16777216 buckets", ["--keywords", "-5"]),
         })
         {
             (code, _, err) = Run(["train", P("train.csv"), "--label", "default", "--out", P("never"), "--preset", "best", .. args]);

@@ -82,9 +82,8 @@ public static class HtmlReport
           .Append("body{font-family:system-ui,'Segoe UI','Noto Sans CJK SC',sans-serif;margin:24px auto;max-width:1320px;color:#1a202c}")
           .Append("h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #e2e8f0}table{border-collapse:collapse;margin:8px 0}")
           .Append("td,th{border:1px solid #e2e8f0;padding:4px 10px;text-align:right}th{background:#f7fafc}td.l,th.l{text-align:left}")
-          .Append(".charts{display:flex;flex-wrap:wrap;gap:16px}.grid{stroke:#edf2f7}.frame{fill:none;stroke:#a0aec0}")
+          .Append(".charts{display:flex;flex-wrap:wrap;gap:16px}").Append(SvgChart.Style)
           .Append(".tokens{margin:10px 0;line-height:1.9}.tokens span[title]{border-radius:3px;padding:1px 0}")
-          .Append(".tick{font-size:10px;fill:#4a5568}.axis{font-size:11px;fill:#2d3748}.title{font-size:13px;font-weight:600}.legend{font-size:10px}")
           .Append(".pos{background:#fed7d7}.neg{background:#c6f6d5}.muted{color:#718096;font-size:12px}</style></head><body>");
         sb.Append("<h1>").Append(E(c.Title)).Append("</h1>");
         if (c.Facts.Count > 0)

@@ -20,6 +20,9 @@ public static class SvgChart
 {
     private const int Width = 420, Height = 300, Left = 52, Right = 14, Top = 28, Bottom = 44;
 
+    /// <summary>The CSS the charts' classes need (grid, frame, ticks, axis labels, title, legend), for a page's style sheet.</summary>
+    public const string Style = ".grid{stroke:#edf2f7}.frame{fill:none;stroke:#a0aec0}.tick{font-size:10px;fill:#4a5568}.axis{font-size:11px;fill:#2d3748}.title{font-size:13px;font-weight:600}.legend{font-size:10px}";
+
     private static string F(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
     private static string E(string s) => WebUtility.HtmlEncode(s);
 

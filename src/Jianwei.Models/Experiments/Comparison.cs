@@ -41,43 +41,62 @@ public static class Comparison
         _ => (new CoPretrainingOptions(), encoder),
     };
 
-    /// <summary>Runs every requested mode; <paramref name="unlabeled"/> rows (same columns) join self-supervised pretraining only.</summary>
+    /// <summary>
+    /// Runs every requested mode — at each of <see cref="ComparisonOptions.LabelCounts"/>, smallest first,
+    /// when set; <paramref name="unlabeled"/> rows (same columns) join self-supervised pretraining only.
+    /// </summary>
     public static List<ModeResult> Run(RawTable table, TableSchema schema, ComparisonOptions options, RawTable? unlabeled = null)
     {
         foreach (var m in options.Modes)
             if (!Modes.Contains(m) && !Ablations.Contains(m))
                 throw new ArgumentException($"unknown mode '{m}' (modes: {string.Join(", ", Modes)}; ablations: {string.Join(", ", Ablations)}).");
+        if (options.LabelCounts?.Any(c => c < 2) == true) throw new ArgumentException("every label count needs at least 2 rows.");
         var run = new ComparisonRun(table, schema, options, unlabeled);
-        return options.Modes.Select(run.Score).ToList();
+        var counts = options.LabelCounts is null ? [null] : options.LabelCounts.Distinct().Order().Select(c => (int?)c).ToList();
+        return counts.SelectMany(count => options.Modes.Select(mode => run.Score(mode, count))).ToList();
     }
 }
 
-/// <summary>One fold as a mode sees it: a stratified 15 % of the fold's training rows (<see cref="Valid"/>) is held out for early stopping, stacking and the threshold.</summary>
-internal sealed record FoldRows(int Index, int Count, int[] Fit, int[] Valid, int[] Test);
+/// <summary>
+/// One fold as a mode sees it: a stratified 15 % of the fold's labeled training rows (<see cref="Valid"/>)
+/// is held out for early stopping, stacking and the threshold. <see cref="Key"/> tells apart the same fold
+/// at two label counts, for the models two modes share.
+/// </summary>
+internal sealed record FoldRows(int Index, int Count, int[] Fit, int[] Valid, int[] Test)
+{
+    public (int Fold, int Labels) Key => (Index, Fit.Length + Valid.Length);
+}
 
 /// <summary>Scoring one mode over the folds.</summary>
 internal sealed partial class ComparisonRun
 {
-    /// <summary>Runs <paramref name="mode"/> on every fold and averages its scores.</summary>
-    public ModeResult Score(string mode)
+    /// <summary>Runs <paramref name="mode"/> on every fold, with <paramref name="labels"/> of its training rows labeled (null: all), and averages its scores.</summary>
+    public ModeResult Score(string mode, int? labels = null)
     {
         _reusedSeconds = 0;
         var scores = new FoldScores();
         var clock = Stopwatch.StartNew();
+        int labeled = 0;
         foreach (var fold in _folds)
         {
-            var inner = DataSplits.StratifiedTrainValidTest(fold.Train, _y, 0.15, 0, _options.Seed);
+            // The labeled sample is drawn by the seed alone, so every mode at this count gets the same rows.
+            var kept = labels is int n && n < fold.Train.Length
+                ? DataSplits.StratifiedTrainValidTest(fold.Train, _y, 1 - n / (double)fold.Train.Length, 0, _options.Seed).Train : fold.Train;
+            labeled += kept.Length;
+            var inner = DataSplits.StratifiedTrainValidTest(kept, _y, 0.15, 0, _options.Seed);
             var rows = new FoldRows(fold.Index, _folds.Count, inner.Train, inner.Validation, fold.Test);
             var (pValid, pTest) = Predict(mode, rows);
             var threshold = Metrics.BestF1(pValid, Labels(rows.Valid)).Threshold;
             scores.Add(pTest, Labels(fold.Test), threshold);
-            _log?.WriteLine($"{mode}: fold {fold.Index + 1}/{_folds.Count} ROC-AUC {scores.Auc[^1]:F4}");
+            _log?.WriteLine($"{mode}{At(labels)}: fold {fold.Index + 1}/{_folds.Count} ROC-AUC {scores.Auc[^1]:F4}");
         }
         double mean = scores.Auc.Average(), std = FoldScores.Std(scores.Auc);
         double seconds = clock.Elapsed.TotalSeconds + _reusedSeconds;
-        _log?.WriteLine($"{mode}: ROC-AUC {mean:F4} ± {std:F4} ({seconds:F0} s)");
-        return new ModeResult(mode, mean, std, scores.PrAuc.Average(), scores.Ks.Average(), scores.Accuracy.Average(), seconds, _folds.Count);
+        _log?.WriteLine($"{mode}{At(labels)}: ROC-AUC {mean:F4} ± {std:F4} ({seconds:F0} s)");
+        return new ModeResult(mode, mean, std, scores.PrAuc.Average(), scores.Ks.Average(), scores.Accuracy.Average(), seconds, _folds.Count, labeled / _folds.Count);
     }
+
+    private static string At(int? labels) => labels is int n ? $" ({n:N0} labels)" : "";
 
     /// <summary>The mode's probabilities for the fold's validation and test rows.</summary>
     private (double[] Valid, double[] Test) Predict(string mode, FoldRows fold) => mode switch

@@ -12,6 +12,13 @@ public sealed record ComparisonOptions
     public IReadOnlyList<string> Modes { get; init; } = Comparison.Modes;
     /// <summary>Stratified folds.</summary>
     public int Folds { get; init; } = 5;
+    /// <summary>
+    /// A learning curve: for each count, only a stratified sample of that many of each fold's training rows
+    /// keeps its labels (the same sample for every mode; the rest are unlabeled rows, which self-supervised
+    /// pretraining reads anyway), and every mode is scored on the whole test fold. Null: every training row
+    /// is labeled. A count at or above a fold's training rows keeps them all.
+    /// </summary>
+    public IReadOnlyList<int>? LabelCounts { get; init; }
     /// <summary>Seed of the folds and the learners.</summary>
     public int Seed { get; init; }
     /// <summary>Wall-clock cap of each self-supervised pretraining (the rest of a mode is not capped).</summary>
@@ -28,6 +35,8 @@ public sealed record ComparisonOptions
     public int TextBudget { get; init; } = new MultimodalLearnerOptions().TextBudget;
     /// <summary>Layers whose [CLS] the multimodal head reads (1: the last only), as <see cref="MultimodalLearnerOptions.HeadLayers"/>.</summary>
     public int HeadLayers { get; init; } = 1;
+    /// <summary>Buckets of the multimodal modes' keyword channel (0: none), as <see cref="MultimodalLearnerOptions.KeywordBuckets"/>.</summary>
+    public int KeywordBuckets { get; init; } = new MultimodalLearnerOptions().KeywordBuckets;
     /// <summary>
     /// Fine-tuning of the multimodal modes (regularizers, optimizer, losses); its seed is replaced by the
     /// fold's. With R-Drop on, the unlabeled rows also get the consistency term.
@@ -43,5 +52,5 @@ public sealed record ComparisonOptions
     public TextWriter? Log { get; init; }
 }
 
-/// <summary>One mode's scores, mean and standard deviation over folds.</summary>
-public sealed record ModeResult(string Mode, double Auc, double AucStd, double PrAuc, double Ks, double Accuracy, double Seconds, int Folds);
+/// <summary>One mode's scores, mean and standard deviation over folds, with <paramref name="Labels"/> labeled training rows per fold (on average).</summary>
+public sealed record ModeResult(string Mode, double Auc, double AucStd, double PrAuc, double Ks, double Accuracy, double Seconds, int Folds, int Labels);

@@ -31,7 +31,7 @@ internal sealed partial class ComparisonRun
         Learner = TabularLearner.Ensemble, Seed = _options.Seed, EnsembleFolds = _options.EnsembleFolds, BoostingTrials = _options.EnsembleTrials, TuneLogistic = true,
         Multimodal = new Learners.MultimodalLearnerOptions
         {
-            Encoder = _options.Encoder, TextBudget = _options.TextBudget, HeadLayers = _options.HeadLayers, FineTune = _options.FineTune, Segmenter = _options.Segmenter,
+            Encoder = _options.Encoder, TextBudget = _options.TextBudget, HeadLayers = _options.HeadLayers, KeywordBuckets = _options.KeywordBuckets, FineTune = _options.FineTune, Segmenter = _options.Segmenter,
         },
         MultimodalStart = _coPretrained.TryGetValue("multimodal", out var start) ? new Learners.CoPretrainedStart(_data!, start, [], 0, 0) : null,
     }, fold);
@@ -51,9 +51,9 @@ internal sealed partial class ComparisonRun
     /// <summary>text, text-pretrained: a text model's probabilities.</summary>
     private (double[], double[]) TextMode(MultimodalTransformer model, FoldRows fold) => (model.PredictProbability(TextRows(fold.Valid)), model.PredictProbability(TextRows(fold.Test)));
 
-    private MultimodalRows TextRows(int[] rows) => new(Slice(_textRows!.Table, rows), rows.Select(r => _textRows.Text[r]).ToList());
+    private MultimodalRows TextRows(int[] rows) => _textRows!.SelectRows(rows);
 
-    private MultimodalTransformer NewTextModel(FoldRows fold) => MultimodalTransformer.Create(_textData!, _options.Encoder, (ulong)(_options.Seed + fold.Index), _options.HeadLayers);
+    private MultimodalTransformer NewTextModel(FoldRows fold) => MultimodalTransformer.Create(_textData!, _options.Encoder, (ulong)(_options.Seed + fold.Index), _options.HeadLayers, keywordBuckets: _options.KeywordBuckets);
 
     /// <summary>
     /// The multimodal model over a table without columns: [CLS] and the texts, the same head, early
@@ -71,7 +71,7 @@ internal sealed partial class ComparisonRun
     /// <summary>text-pretrained (and late fusion's text half): fine-tuned from the MLM encoder once per fold.</summary>
     private MultimodalTransformer PretrainedTextModel(string mode, FoldRows fold)
     {
-        if (_textFineTuned.TryGetValue(fold.Index, out var done))
+        if (_textFineTuned.TryGetValue(fold.Key, out var done))
         {
             var reused = NewTextModel(fold);
             reused.RestoreState(done.State);
@@ -81,7 +81,7 @@ internal sealed partial class ComparisonRun
         }
         var started = Stopwatch.StartNew();
         var model = FineTunedTextModel(_textPretrained, fold);
-        _textFineTuned[fold.Index] = (model.CopyState(), started.Elapsed.TotalSeconds);
+        _textFineTuned[fold.Key] = (model.CopyState(), started.Elapsed.TotalSeconds);
         return model;
     }
 
@@ -101,17 +101,16 @@ internal sealed partial class ComparisonRun
     /// <summary>multimodal-scratch and the ablations: the multimodal transformer from <paramref name="start"/> (null: random), fine-tuned on the fold.</summary>
     private (double[], double[]) MultimodalMode(Dictionary<string, float[]>? start, EncoderConfig encoder, FoldRows fold)
     {
-        var model = MultimodalTransformer.Create(_data!, encoder, (ulong)(_options.Seed + fold.Index), _options.HeadLayers);
+        var model = MultimodalTransformer.Create(_data!, encoder, (ulong)(_options.Seed + fold.Index), _options.HeadLayers, keywordBuckets: _options.KeywordBuckets);
         if (start is not null) model.RestoreState(start);
-        MultimodalRows Pick(int[] rows) => new(Slice(_allRows!.Table, rows), rows.Select(r => _allRows.Text[r]).ToList());
-        model.Fit(Pick(fold.Fit), LabelList(fold.Fit), Pick(fold.Valid), LabelList(fold.Valid), _options.FineTune with { Seed = (ulong)fold.Index }, _unlabeledRows);
-        return (model.PredictProbability(Pick(fold.Valid)), model.PredictProbability(Pick(fold.Test)));
+        model.Fit(_allRows!.SelectRows(fold.Fit), LabelList(fold.Fit), _allRows!.SelectRows(fold.Valid), LabelList(fold.Valid), _options.FineTune with { Seed = (ulong)fold.Index }, _unlabeledRows);
+        return (model.PredictProbability(_allRows!.SelectRows(fold.Valid)), model.PredictProbability(_allRows!.SelectRows(fold.Test)));
     }
 
     /// <summary>multimodal: the co-pretrained transformer fine-tuned on the fold, once per fold for both multimodal modes.</summary>
     private (double[], double[]) CoPretrainedMultimodal(string mode, FoldRows fold)
     {
-        if (_fineTuned.TryGetValue(fold.Index, out var done))
+        if (_fineTuned.TryGetValue(fold.Key, out var done))
         {
             _reusedSeconds += done.Seconds;
             _log?.WriteLine($"{mode}: fold {fold.Index + 1}/{fold.Count} reuses the fine-tuned multimodal model ({done.Seconds:F0} s, counted in this mode's time)");
@@ -119,7 +118,7 @@ internal sealed partial class ComparisonRun
         }
         var started = Stopwatch.StartNew();
         var (v, t) = MultimodalMode(_coPretrained["multimodal"], _options.Encoder, fold);
-        _fineTuned[fold.Index] = (v, t, started.Elapsed.TotalSeconds);
+        _fineTuned[fold.Key] = (v, t, started.Elapsed.TotalSeconds);
         return (v, t);
     }
 

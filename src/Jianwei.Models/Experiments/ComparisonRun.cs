@@ -33,9 +33,9 @@ internal sealed partial class ComparisonRun
     // The co-pretrained model fine-tuned on each fold, shared by multimodal and multimodal-stack (same
     // start, data and seed, so the second would only repeat the first): its predictions and the
     // seconds it took, which the second mode's time includes.
-    private readonly Dictionary<int, (double[] Valid, double[] Test, double Seconds)> _fineTuned = [];
+    private readonly Dictionary<(int, int), (double[] Valid, double[] Test, double Seconds)> _fineTuned = [];
     // Likewise the text-pretrained mode's model on each fold, which late fusion starts from.
-    private readonly Dictionary<int, (Dictionary<string, float[]> State, double Seconds)> _textFineTuned = [];
+    private readonly Dictionary<(int, int), (Dictionary<string, float[]> State, double Seconds)> _textFineTuned = [];
     private double _reusedSeconds;
 
     public ComparisonRun(RawTable table, TableSchema schema, ComparisonOptions options, RawTable? unlabeled)
@@ -80,7 +80,7 @@ internal sealed partial class ComparisonRun
         var (losses, encoder) = Comparison.Variant(key, _options.Encoder);
         string name = "co-pretraining" + (key == "multimodal" ? "" : $" ({key})");
         _log?.WriteLine($"{name} on {everything.RowCount:N0} rows (labels unused) for {Length()} ...");
-        var model = MultimodalTransformer.Create(_data!, encoder, (ulong)_options.Seed, _options.HeadLayers);
+        var model = MultimodalTransformer.Create(_data!, encoder, (ulong)_options.Seed, _options.HeadLayers, keywordBuckets: _options.KeywordBuckets);
         Report(name, new Trainer(model.CoPretrainingTask(EveryRow(everything), 32, losses, (ulong)_options.Seed), Pretraining("co-pretrain")).Run());
         return model.CopyState();
     }
@@ -117,16 +117,4 @@ internal sealed partial class ComparisonRun
 
     /// <summary>The same rows' texts under a table without columns.</summary>
     private static MultimodalRows TextsOnly(MultimodalRows rows) => new(new TokenInputs([], [], rows.Count), rows.Text);
-
-    private static TokenInputs Slice(TokenInputs t, int[] rows)
-    {
-        int nn = t.Numeric.Length / Math.Max(1, t.Rows), nc = t.Categorical.Length / Math.Max(1, t.Rows);
-        var num = new float[rows.Length * nn]; var cat = new int[rows.Length * nc];
-        for (int i = 0; i < rows.Length; i++)
-        {
-            t.Numeric.AsSpan(rows[i] * nn, nn).CopyTo(num.AsSpan(i * nn));
-            t.Categorical.AsSpan(rows[i] * nc, nc).CopyTo(cat.AsSpan(i * nc));
-        }
-        return new TokenInputs(num, cat, rows.Length, t.NumericWidth);
-    }
 }

@@ -9,7 +9,21 @@ namespace Jianwei.Models.Features;
 /// <param name="Categorical">[rows, categorical features] vocabulary ids (0 missing, 1 unknown).</param>
 /// <param name="Rows">Number of rows.</param>
 /// <param name="NumericWidth">Values per numeric feature: 1, or the number of piecewise-linear bins (then Numeric is [rows, features, width]).</param>
-public sealed record TokenInputs(float[] Numeric, int[] Categorical, int Rows, int NumericWidth = 1);
+public sealed record TokenInputs(float[] Numeric, int[] Categorical, int Rows, int NumericWidth = 1)
+{
+    /// <summary>The inputs of <paramref name="rows"/> (indices into these rows), in that order.</summary>
+    public TokenInputs SelectRows(IReadOnlyList<int> rows)
+    {
+        int nn = Numeric.Length / Math.Max(1, Rows), nc = Categorical.Length / Math.Max(1, Rows);
+        var numeric = new float[rows.Count * nn]; var categorical = new int[rows.Count * nc];
+        for (int i = 0; i < rows.Count; i++)
+        {
+            Numeric.AsSpan(rows[i] * nn, nn).CopyTo(numeric.AsSpan(i * nn));
+            Categorical.AsSpan(rows[i] * nc, nc).CopyTo(categorical.AsSpan(i * nc));
+        }
+        return new TokenInputs(numeric, categorical, rows.Count, NumericWidth);
+    }
+}
 
 /// <summary>
 /// Per-feature inputs for transformers over table rows, fitted on training rows: each numeric column

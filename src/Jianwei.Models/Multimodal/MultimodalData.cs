@@ -16,6 +16,9 @@ public sealed record MultimodalRows(TokenInputs Table, IReadOnlyList<EncodedRow>
 {
     /// <summary>Number of rows.</summary>
     public int Count => Table.Rows;
+
+    /// <summary>The cells and texts of <paramref name="rows"/> (indices into these rows), in that order.</summary>
+    public MultimodalRows SelectRows(IReadOnlyList<int> rows) => new(Table.SelectRows(rows), rows.Select(r => Text[r]).ToList());
 }
 
 /// <summary>

@@ -5,7 +5,10 @@ namespace Jianwei.Models.Multimodal;
 public sealed partial class MultimodalTransformer
 {
     /// <summary>Integrated Gradients of one row: each input position's share of the logit's change from the baseline.</summary>
-    /// <param name="Positions">Per encoder position ([CLS], cells, then text after [CLS]): Σₑ (x − x′)ₑ · mean ∂logit/∂xₑ along the path.</param>
+    /// <param name="Positions">
+    /// Per encoder position ([CLS], cells, then text after [CLS]): Σₑ (x − x′)ₑ · mean ∂logit/∂xₑ along the
+    /// path, plus, at text pieces, their share of the keyword channel.
+    /// </param>
     /// <param name="Logit">The row's logit.</param>
     /// <param name="BaselineLogit">The baseline's logit; completeness: Σ positions ≈ logit − baseline logit.</param>
     public sealed record Attribution(float[] Positions, float Logit, float BaselineLogit);
@@ -15,7 +18,9 @@ public sealed partial class MultimodalTransformer
     /// <paramref name="row"/>. The baseline is the row with nothing known: every cell replaced by the
     /// mask token and every text piece by [MASK] (column tags, [CLS] and [SEP] stay, so they get no
     /// credit). The path integral is <see cref="Tensors.Nn.IntegratedGradients.Attribute"/>'s midpoint Riemann sum
-    /// over <paramref name="steps"/> points; dropout is off.
+    /// over <paramref name="steps"/> points; dropout is off. The keyword channel is linear in its bag and
+    /// the baseline's bag is empty, so each n-gram occurrence's weight / the bag's norm is its exact share,
+    /// split evenly over the pieces it spans.
     /// </summary>
     public Attribution IntegratedGradients(MultimodalRows rows, int row, int steps = 32)
     {
@@ -34,7 +39,7 @@ public sealed partial class MultimodalTransformer
                 var (x0, _) = Embed(rows, [row], 0, 1, Enumerable.Repeat(true, CellCount).ToArray(), [masked]);
                 n = x.Dim(1); e = x.Dim(2);
                 input = x.Data.ToArray(); baseline = x0.Data.ToArray(); mask = keyMask.Data.ToArray();
-                logit = Logits(EncodeEmbedded(x, keyMask)).Item();
+                logit = Logits(EncodeEmbedded(x, keyMask)).Item();                                              // the deep part
                 baseLogit = Logits(EncodeEmbedded(x0, keyMask)).Item();
             }
             var positions = Tensors.Nn.IntegratedGradients.Attribute(input, baseline, [n, e], steps, points =>
@@ -43,8 +48,24 @@ public sealed partial class MultimodalTransformer
                 return Logits(EncodeEmbedded(points, stepMask));                                                // points [steps, n, E]
             });
             ZeroGrad();   // the backward pass also reached the weights
-            return new Attribution(positions, logit, baseLogit);
+            float keywords = KeywordBuckets > 0 ? ShareKeywords(own, positions) : 0;
+            return new Attribution(positions, logit + keywords, baseLogit);
         }
         finally { Train(wasTraining); }
+    }
+
+    /// <summary>Adds each keyword occurrence's log-odds to the pieces it spans (text position p at cells + p); returns the channel's total.</summary>
+    private float ShareKeywords(Text.EncodedRow text, float[] positions)
+    {
+        var occurrences = KeywordBag.Occurrences(text, KeywordBuckets);
+        var counts = occurrences.CountBy(o => (o.Column, o.Bucket));
+        float norm = MathF.Sqrt(counts.Sum(c => (float)c.Value * c.Value)), total = 0;
+        foreach (var (_, bucket, start, end) in occurrences)
+        {
+            float share = _keywordWeights!.Data[bucket] / norm;
+            for (int p = start; p < end; p++) positions[CellCount + p] += share / (end - start);
+            total += share;
+        }
+        return total;
     }
 }

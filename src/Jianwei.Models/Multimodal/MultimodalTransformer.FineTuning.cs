@@ -18,6 +18,11 @@ public sealed record MultimodalFineTuneOptions
     public int BatchSize { get; init; } = 32;
     /// <summary>Peak learning rate of the head; the encoder's layers get it times <see cref="LayerDecay"/>^depth-from-top.</summary>
     public float LearningRate { get; init; } = 5e-4f;
+    /// <summary>
+    /// Peak learning rate of the keyword channel's weights (<see cref="MultimodalTransformer.KeywordBuckets"/>):
+    /// ten times the head's by default, as each n-gram's weight is updated only by the few rows that hold it.
+    /// </summary>
+    public float KeywordLearningRate { get; init; } = 5e-3f;
     /// <summary>Layer-wise learning-rate decay (1: none).</summary>
     public float LayerDecay { get; init; } = 0.9f;
     /// <summary>
@@ -163,6 +168,7 @@ public sealed partial class MultimodalTransformer
                     int set = int.Parse(name.Split('.')[3]);
                     return options.LearningRate * MathF.Pow(options.LayerDecay, layers - set);
                 }
+                if (name == "keyword_weights") return options.KeywordLearningRate;
                 return IsBackbone(name) ? options.LearningRate * MathF.Pow(options.LayerDecay, layers + 1) : options.LearningRate;
             }
             var trainable = model.NamedParameters().Where(p => p.Parameter.RequiresGrad).ToList();
@@ -229,8 +235,8 @@ public sealed partial class MultimodalTransformer
         {
             var y = Labels(s, count);
             var encoded = _model.Encode(_train, _order, s, count);
-            var pooled = _model.Pooled(encoded);                                              // [b, (3 + k)·H]
-            var logits = _model.Head(pooled);                                                 // [b]
+            var pooled = _model.Pooled(encoded);                                              // [b, (3 + k + c)·H]
+            var logits = _model.Head(pooled, encoded);                                        // [b]
             var loss = Loss(logits, y, _options);
             if (_options.ConsistencyWeight > 0)
             {

@@ -45,6 +45,42 @@ public class ComparisonTests
     }
 
     [Fact]
+    public void ALearningCurveLabelsASampleOfEachFoldAndTheWholeFoldAtTheTop()
+    {
+        var ds = SmeDataGenerator.Generate(new SmeDataOptions(Seed: 8, Labeled: 400, Unlabeled: 0, Language: "en"));
+        var dir = Path.Combine(Path.GetTempPath(), $"jianwei-curve-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var path = Path.Combine(dir, "c.csv");
+            SmeDataset.WriteCsv(path, ds.Labeled, withLabel: true);
+            var table = RawTable.Load(path);
+            var schema = SchemaInference.Infer(table, "default", "1");
+            var log = new StringWriter();
+            var options = new ComparisonOptions
+            {
+                Log = log, Folds = 2, PretrainSteps = 5, TextBudget = 12, Modes = ["lr", "multimodal", "multimodal-stack"],
+                Encoder = new EncoderConfig { HiddenSize = 16, Layers = 1, Heads = 2, IntermediateSize = 32, MaxPositions = 128 },
+                FineTune = new() { MaxEpochs = 1, Patience = 1 },
+                LabelCounts = [100_000, 80],   // run smallest first; a count above a fold's 200 training rows keeps them all
+            };
+            var curve = Comparison.Run(table, schema, options);
+            Assert.Equal(["lr", "multimodal", "multimodal-stack", "lr", "multimodal", "multimodal-stack"], curve.Select(r => r.Mode));
+            Assert.All(curve.Take(3), r => Assert.InRange(r.Labels, 79, 81));   // stratified: each class's share to within a row
+            Assert.All(curve.Skip(3), r => Assert.Equal(200, r.Labels));
+            // The top of the curve is the comparison without one, to the last digit.
+            var whole = Comparison.Run(table, schema, options with { LabelCounts = null, Log = null });
+            Assert.Equal(whole.Select(r => r.Auc), curve.Skip(3).Select(r => r.Auc));
+            Assert.NotEqual(curve[0].Auc, curve[3].Auc);
+            // multimodal-stack reuses the multimodal model fine-tuned at its own count, never the other's.
+            Assert.Equal(4, System.Text.RegularExpressions.Regex.Matches(log.ToString(), "multimodal-stack: fold ./2 reuses").Count);
+            Assert.DoesNotMatch("multimodal: fold ./2 reuses", log.ToString());
+            Assert.Throws<ArgumentException>(() => Comparison.Run(table, schema, options with { LabelCounts = [1] }));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void TextModesAreTheMultimodalModelWithTheTableSetAside()
     {
         // The label is the sign of x; the note is drawn without looking at it.

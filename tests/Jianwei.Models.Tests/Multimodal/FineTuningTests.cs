@@ -229,6 +229,23 @@ public class FineTuningTests
         Assert.All(model.Parameters(), p => Assert.True(p.RequiresGrad));   // unfrozen again afterwards
     }
 
+    [Fact]
+    public void TheKeywordChannelTrainsAtItsOwnRate()
+    {
+        var (data, train, trainLabels, valid, validLabels) = Small();
+        float[] Trained(float keywordRate)
+        {
+            var model = new MultimodalTransformer(Config(data), data, new Rng(2), keywordBuckets: 1024);
+            var head = model.CopyState()["head_output.weight"];
+            model.Fit(train, trainLabels, valid, validLabels, new MultimodalFineTuneOptions { MaxEpochs = 1, KeywordLearningRate = keywordRate });
+            Assert.False(head.SequenceEqual(model.CopyState()["head_output.weight"]));   // the rest trains either way
+            return model.CopyState()["keyword_weights"];
+        }
+        Assert.All(Trained(0f), w => Assert.Equal(0f, w));
+        var moved = Trained(1e-2f);
+        Assert.True(moved.Count(w => w != 0) > 100, $"{moved.Count(w => w != 0)} of 1,024 keyword weights moved");
+    }
+
     /// <summary>
     /// At 1,000 labeled rows and four epochs from scratch, held-out AUC is mostly noise (0.46–0.59 across
     /// settings when this was written), so what is asserted is that training still fits: the training

@@ -111,15 +111,17 @@ public class MultimodalTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void PoolingHeadGivesOneLogitPerRowAndIgnoresPadding(int headLayers)
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(1, true)]
+    [InlineData(2, true)]
+    public void PoolingHeadGivesOneLogitPerRowAndIgnoresPadding(int headLayers, bool readsCells)
     {
         var (table, schema) = WorkedExample();
         var all = Enumerable.Range(0, 4).ToArray();
         var data = MultimodalData.Fit(table, schema, all, vocabularySize: 60);
         var rows = data.Transform(table, all);
-        var model = new MultimodalTransformer(Config(data), data, new Rng(4), headLayers: headLayers);
+        var model = new MultimodalTransformer(Config(data), data, new Rng(4), headLayers: headLayers, headReadsCells: readsCells);
         model.Eval();
         var encoded = model.Encode(rows, all, 0, 4);
         Assert.Equal(new[] { 4, 1 + model.CellCount + rows.Text.Max(t => t.Length) - 1, 32 }, encoded.Hidden.Shape.ToArray());
@@ -128,9 +130,19 @@ public class MultimodalTests
         for (int i = 0; i < 4; i++)   // alone (no padding) equals within the padded batch
             Assert.Equal(together[i], model.Logits(model.Encode(rows, [i], 0, 1)).Item(), 4);
 
-        // [CLS], mean, max, attention pooling, then the lower layers' [CLS]: layer 1 of 2 when the head reads two.
+        // [CLS], mean, max, attention pooling, then the lower layers' [CLS]: layer 1 of 2 when the head reads
+        // two; then, when it reads them, the three cells' last-layer states (income, its missing indicator,
+        // sector: positions 1 to 3), side by side.
         var pooled = model.Pooled(encoded);
-        Assert.Equal(new[] { 4, (3 + headLayers) * 32 }, pooled.Shape.ToArray());
+        int cells = readsCells ? model.CellCount : 0, width = (3 + headLayers + cells) * 32;
+        Assert.Equal(3, model.CellCount);
+        Assert.Equal(new[] { 4, width }, pooled.Shape.ToArray());
+        Assert.Equal(width, model.PooledSize);
+        var hidden = encoded.Hidden.ToArray();
+        int n = encoded.Hidden.Dim(1);
+        for (int r = 0; r < 4; r++)
+            for (int c = 0; c < cells; c++)
+                Assert.Equal(hidden.AsSpan((r * n + 1 + c) * 32, 32).ToArray(), pooled.ToArray().AsSpan(r * width + (3 + headLayers + c) * 32, 32).ToArray());
         var (embedded, keyMask) = model.Embed(rows, all, 0, 4);
         var layers = model.Bert.EncodeLayers(embedded, new EncoderInputs { Ids = new IntTensor(new int[embedded.Dim(0) * embedded.Dim(1)], embedded.Dim(0), embedded.Dim(1)), KeyMask = keyMask }, 2);
         Assert.Equal(layers[1].ToArray(), encoded.Hidden.ToArray());
@@ -141,7 +153,7 @@ public class MultimodalTests
             Assert.Equal(lowerCls, encoded.LowerCls!.ToArray());
             var p = pooled.ToArray();
             for (int r = 0; r < 4; r++)
-                Assert.Equal(lowerCls.AsSpan(r * 32, 32).ToArray(), p.AsSpan(r * 5 * 32 + 4 * 32, 32).ToArray());
+                Assert.Equal(lowerCls.AsSpan(r * 32, 32).ToArray(), p.AsSpan(r * width + 4 * 32, 32).ToArray());
         }
     }
 
@@ -160,6 +172,72 @@ public class MultimodalTests
         Assert.Equal(2, again.HeadLayers);
         Assert.Equal(model.PredictProbability(data.Transform(table, all)), again.PredictProbability(againData.Transform(table, all)));
         Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public void WhetherTheHeadReadsTheCellsSurvivesSavingAndOlderFilesReadThePoolingsOnly()
+    {
+        var (table, schema) = WorkedExample();
+        var all = Enumerable.Range(0, 4).ToArray();
+        var data = MultimodalData.Fit(table, schema, all, vocabularySize: 60);
+        var dir = Path.Combine(Path.GetTempPath(), $"jianwei-mm-cells-{Guid.NewGuid():N}");
+        try
+        {
+            foreach (bool readsCells in new[] { true, false })
+            {
+                var model = new MultimodalTransformer(Config(data), data, new Rng(4), headReadsCells: readsCells);
+                model.Save(dir, data);
+                var (again, againData) = MultimodalTransformer.Load(dir);
+                Assert.Equal(readsCells, again.HeadReadsCells);
+                Assert.Equal(model.PredictProbability(data.Transform(table, all)), again.PredictProbability(againData.Transform(table, all)));
+            }
+            // A file written before the option has no such metadata: its head read the poolings only.
+            string weights = Path.Combine(dir, "model.safetensors");
+            var state = Jianwei.Tensors.Serialization.SafetensorsFile.Load(weights).ToStateDict();
+            Jianwei.Tensors.Serialization.SafetensorsWriter.Save(weights, state, metadata: new Dictionary<string, string> { ["format"] = "jianwei-multimodal" });
+            Assert.False(MultimodalTransformer.Load(dir).Model.HeadReadsCells);
+            Jianwei.Tensors.Serialization.SafetensorsWriter.Save(weights, state, metadata: new Dictionary<string, string> { ["head_reads_cells"] = "yes" });
+            var e = Assert.Throws<Jianwei.Models.Serialization.ModelFormatException>(() => MultimodalTransformer.Load(dir));
+            Assert.Contains("head_reads_cells", e.Message);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void TheKeywordChannelAddsItsBagToTheLogitAndSurvivesSaving()
+    {
+        var (table, schema) = WorkedExample();
+        var all = Enumerable.Range(0, 4).ToArray();
+        var data = MultimodalData.Fit(table, schema, all, vocabularySize: 60);
+        var rows = data.Transform(table, all);
+        // Same seed, with and without the channel: the same weights elsewhere, and the channel starts at zero.
+        var plain = new MultimodalTransformer(Config(data), data, new Rng(4));
+        var model = new MultimodalTransformer(Config(data), data, new Rng(4), keywordBuckets: 64);
+        Assert.Equal(plain.PredictProbability(rows), model.PredictProbability(rows));
+        var w = model.NamedParameters().Single(p => p.Name == "keyword_weights").Parameter;
+        Assert.Equal(new[] { 64, 1 }, w.Shape.ToArray());
+        for (int i = 0; i < 64; i++) w.Data[i] = i / 64f - 0.5f;
+        // Each row's log-odds move by Σ weight[bucket] · value over its bag, worked out from KeywordBag.
+        model.Eval(); plain.Eval();
+        var moved = model.Logits(model.Encode(rows, all, 0, 4)).ToArray();
+        var before = plain.Logits(plain.Encode(rows, all, 0, 4)).ToArray();
+        for (int r = 0; r < 4; r++)
+        {
+            var (buckets, values, _) = KeywordBag.Of(rows.Text[r], 64);
+            Assert.Equal(before[r] + buckets.Select((b, k) => (b / 64f - 0.5f) * values[k]).Sum(), moved[r], 5);
+        }
+        // Co-pretraining's corrupted rows carry no keyword log-odds.
+        Assert.Null(model.Encode(rows, all, 0, 4, maskedCells: new bool[4 * model.CellCount]).Keywords);
+        var dir = Path.Combine(Path.GetTempPath(), $"jianwei-mm-keywords-{Guid.NewGuid():N}");
+        try
+        {
+            model.Save(dir, data);
+            var (again, againData) = MultimodalTransformer.Load(dir);
+            Assert.Equal(64, again.KeywordBuckets);
+            Assert.Equal(model.PredictProbability(rows), again.PredictProbability(againData.Transform(table, all)));
+        }
+        finally { Directory.Delete(dir, true); }
+        Assert.Throws<ArgumentOutOfRangeException>(() => new MultimodalTransformer(Config(data), data, new Rng(4), keywordBuckets: -1));
     }
 
     [Fact]
@@ -208,14 +286,22 @@ public class MultimodalTests
         Assert.True(clock.Elapsed.TotalSeconds < 120, $"took {clock.Elapsed.TotalSeconds:F0} s");
     }
 
-    [Fact]
-    public void IntegratedGradientsAddUpToTheLogitChangeAndLeaveSpecialTokensOut()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(4096)]
+    public void IntegratedGradientsAddUpToTheLogitChangeAndLeaveSpecialTokensOut(int keywordBuckets)
     {
         var (table, schema) = Sme(200);
         var all = Enumerable.Range(0, 200).ToArray();
         var data = MultimodalData.Fit(table, schema, all, vocabularySize: 1500, budgetPerColumn: 16);
         var rows = data.Transform(table, all);
-        var model = new MultimodalTransformer(Config(data), data, new Rng(11));
+        var model = new MultimodalTransformer(Config(data), data, new Rng(11), keywordBuckets: keywordBuckets);
+        if (keywordBuckets > 0)   // a trained channel's weights: any values, so it moves the logit
+        {
+            var w = model.NamedParameters().Single(p => p.Name == "keyword_weights").Parameter.Data;
+            var r = new Random(5);
+            for (int i = 0; i < w.Length; i++) w[i] = (float)(r.NextDouble() - 0.5);
+        }
         model.Train();   // attribution must switch dropout off by itself, and restore the mode
         foreach (int row in new[] { 0, 7 })
         {
@@ -223,8 +309,26 @@ public class MultimodalTests
             Assert.True(model.IsTraining);
             double change = a.Logit - a.BaselineLogit;
             Assert.True(Math.Abs(change) > 1e-3, $"row {row}: the masked baseline should move the logit (Δ {change:E2})");
-            // Completeness (Sundararajan et al. 2017, proposition 1): attributions sum to f(x) − f(x′); the Riemann sum's error shrinks with steps.
+            // Completeness (Sundararajan et al. 2017, proposition 1): attributions sum to f(x) − f(x′); the
+            // Riemann sum's error shrinks with steps. The keyword channel's shares, on the pieces, are exact.
             Assert.True(Math.Abs(a.Positions.Sum() - change) <= 0.02 * Math.Abs(change) + 1e-4, $"row {row}: Σ attributions {a.Positions.Sum():F5} vs Δ logit {change:F5}");
+            if (keywordBuckets > 0)
+            {
+                var (buckets, values, _) = KeywordBag.Of(rows.Text[row], keywordBuckets);
+                var weights = model.NamedParameters().Single(p => p.Name == "keyword_weights").Parameter;
+                float channel = buckets.Select((b, k) => weights.Data[b] * values[k]).Sum();
+                Assert.True(Math.Abs(channel) > 1e-3, $"row {row}: the keyword channel adds {channel:E2}");
+                // Without the channel's weights the deep part is unchanged: the difference is the channel,
+                // in the logit and in the attributions, and it sits on word pieces only.
+                var saved = weights.ToArray();
+                weights.Data.Clear();
+                var deep = model.IntegratedGradients(rows, row, steps: 128);
+                saved.CopyTo(weights.Data);
+                Assert.Equal(channel, a.Logit - deep.Logit, 4);
+                Assert.Equal(channel, a.Positions.Zip(deep.Positions).Sum(p => p.First - p.Second), 4);
+                for (int p = 0; p < a.Positions.Length; p++)
+                    if (p <= model.CellCount || rows.Text[row].WordIds[p - model.CellCount] < 0) Assert.Equal(deep.Positions[p], a.Positions[p]);
+            }
             // Positions equal in input and baseline — [CLS], column tags, [SEP] — get exactly nothing.
             var text = rows.Text[row];
             Assert.Equal(0f, a.Positions[0]);

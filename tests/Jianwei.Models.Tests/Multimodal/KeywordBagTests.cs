@@ -1,0 +1,68 @@
+using Jianwei.Models.Multimodal;
+using Jianwei.Text;
+
+namespace Jianwei.Models.Tests.Multimodal;
+
+public class KeywordBagTests
+{
+    [Fact]
+    public void Fnv1aMatchesThePublishedTestVectors()
+    {
+        // From the FNV reference (Fowler/Noll/Vo, test vectors for FNV-1a 32-bit).
+        Assert.Equal(0x811c9dc5u, KeywordBag.Fnv1a([]));
+        Assert.Equal(0xe40c292cu, KeywordBag.Fnv1a("a"u8));
+        Assert.Equal(0xbf9cf968u, KeywordBag.Fnv1a("foobar"u8));
+    }
+
+    /// <summary>[CLS] [C:a] 7 8 9 [SEP] [C:b] 9 [SEP]: column 1 holds the words (7 8) and (9), column 2 the word (9).</summary>
+    private static EncodedRow TwoColumns() => new(
+        InputIds: [2, 50, 7, 8, 9, 3, 51, 9, 3],
+        ColumnIds: [0, 1, 1, 1, 1, 1, 2, 2, 2],
+        WordIds: [-1, -1, 0, 0, 1, -1, -1, 2, -1]);
+
+    /// <summary>The bucket of a key, its integers laid out little-endian by hand.</summary>
+    private static int Bucket(int buckets, params int[] key) =>
+        (int)(KeywordBag.Fnv1a(key.SelectMany(BitConverter.GetBytes).ToArray()) % (uint)buckets);
+
+    [Fact]
+    public void WordsAndBigramsOfEachColumnAreHashedWithTheColumnAndNormalized()
+    {
+        const int B = 1 << 20;
+        var (buckets, values, columns) = KeywordBag.Of(TwoColumns(), B);
+        // Column 1: unigrams (7 8) and (9), the bigram (7 8)(9); column 2: the unigram (9) — which lands
+        // elsewhere than column 1's (9), the column being part of the key. Four counts of 1: each 1/√4.
+        var expected = new[] { (1, Bucket(B, 1, 1, 7, 8)), (1, Bucket(B, 1, 1, 9)), (1, Bucket(B, 1, 2, 7, 8, -1, 9)), (2, Bucket(B, 2, 1, 9)) }
+            .Order().ToArray();
+        Assert.Equal(expected.Select(e => e.Item2), buckets);
+        Assert.Equal(expected.Select(e => e.Item1), columns);
+        Assert.All(values, v => Assert.Equal(0.5f, v, 6));
+        Assert.NotEqual(Bucket(B, 1, 1, 9), Bucket(B, 2, 1, 9));
+    }
+
+    [Fact]
+    public void RepeatsAreCountedAndColumnsStayApartInASharedBucket()
+    {
+        // One column, the word (5) twice: unigram (5) counted 2, bigram (5)(5) once; norm √5.
+        var twice = new EncodedRow([2, 50, 5, 5, 3], [0, 1, 1, 1, 1], [-1, -1, 0, 1, -1]);
+        var (buckets, values, _) = KeywordBag.Of(twice, 1 << 20);
+        var byBucket = buckets.Zip(values).ToDictionary(p => p.First, p => p.Second);
+        Assert.Equal(2, byBucket.Count);
+        Assert.Equal(2 / MathF.Sqrt(5), byBucket[Bucket(1 << 20, 1, 1, 5)], 6);
+        Assert.Equal(1 / MathF.Sqrt(5), byBucket[Bucket(1 << 20, 1, 2, 5, -1, 5)], 6);
+        // One bucket for everything: column 1's three keys count 3 there, column 2's one key 1; norm √10.
+        (buckets, values, var columns) = KeywordBag.Of(TwoColumns(), 1);
+        Assert.Equal([0, 0], buckets);
+        Assert.Equal([1, 2], columns);
+        Assert.Equal(3 / MathF.Sqrt(10), values[0], 6);
+        Assert.Equal(1 / MathF.Sqrt(10), values[1], 6);
+    }
+
+    [Fact]
+    public void ARowWithoutWordsHasAnEmptyBag()
+    {
+        var empty = new EncodedRow([2, 50, 3], [0, 1, 1], [-1, -1, -1]);
+        var (buckets, values, columns) = KeywordBag.Of(empty, 16);
+        Assert.Empty(buckets); Assert.Empty(values); Assert.Empty(columns);
+        Assert.Throws<ArgumentOutOfRangeException>(() => KeywordBag.Of(empty, 0));
+    }
+}
