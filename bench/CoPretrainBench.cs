@@ -32,8 +32,9 @@ namespace Jianwei.Bench;
 /// </list>
 /// With <c>--labels N</c> only a stratified N of each fold's training rows keep their labels (a learning
 /// curve's point, measured on the whole test fold).
+/// <c>--loss-weights T,C,M</c> co-pretrains with other weights of the text, cell and matching losses.
 /// Usage: <c>bench copretrain --file labeled.csv --label COL [--unlabeled CSV] [--steps 1500] [--folds 5]
-/// [--labels N] [--variants a,b] [--cache DIR]</c>. One JSON line per variant on stdout, progress on stderr.
+/// [--labels N] [--loss-weights 1,1,1] [--variants a,b] [--cache DIR]</c>. One JSON line per variant on stdout, progress on stderr.
 /// </summary>
 internal static class CoPretrainBench
 {
@@ -59,6 +60,8 @@ internal static class CoPretrainBench
         var y = schema.Labels(labeled);
         var dict = ChineseSegmenter.FindDictionary();
         var options = new MultimodalLearnerOptions();
+        if (named.TryGetValue("--loss-weights", out var lw) && lw.Split(',').Select(x => float.Parse(x, CultureInfo.InvariantCulture)).ToArray() is [var t, var c, var m])
+            options = options with { CoPretraining = options.CoPretraining with { TextWeight = t, CellWeight = c, MatchingWeight = m } };
         var data = MultimodalData.Fit(everything, schema, Enumerable.Range(0, everything.RowCount).ToArray(),
                                       segmenter: dict is null ? null : ChineseSegmenter.Load(dict), budgetPerColumn: options.TextBudget);
         var rows = data.Transform(labeled, Enumerable.Range(0, labeled.RowCount).ToArray());
@@ -138,7 +141,9 @@ internal static class CoPretrainBench
     /// <summary>Co-pretrains once on every row (or reads the cached weights), printing each loss part before and after.</summary>
     private static Dictionary<string, float[]> CoPretrained(MultimodalData data, RawTable everything, MultimodalLearnerOptions options, int steps, string? cache, string file)
     {
-        string? path = cache is null ? null : Path.Combine(cache, $"{Path.GetFileNameWithoutExtension(file)}-{everything.RowCount}-{steps}.safetensors");
+        var w = options.CoPretraining;
+        string losses = w == new CoPretrainingOptions() ? "" : string.Create(CultureInfo.InvariantCulture, $"-losses{w.TextWeight},{w.CellWeight},{w.MatchingWeight}");
+        string? path = cache is null ? null : Path.Combine(cache, $"{Path.GetFileNameWithoutExtension(file)}-{everything.RowCount}-{steps}{losses}.safetensors");
         var model = MultimodalTransformer.Create(data, options.Encoder, 0, options.HeadLayers);
         if (path is not null && File.Exists(path))
         {
