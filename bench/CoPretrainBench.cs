@@ -27,7 +27,7 @@ namespace Jianwei.Bench;
 /// on the frozen pooled features — what the encoder already knows before any label.</item>
 /// <item><c>pretrained-lr=X</c>, <c>pretrained-freeze=N</c>, <c>pretrained-decay=D</c>, <c>pretrained-epochs=N</c>, <c>pretrained-patience=N</c>,
 /// <c>pretrained-cells=0</c> (the head reads the poolings only, as before issue 23), <c>pretrained-keywords=B</c> (the keyword
-/// channel with B buckets), <c>pretrained-kwlr=X</c> (its learning rate), several joined by <c>+</c>
+/// channel with B buckets), <c>pretrained-kwlr=X</c> (its learning rate), <c>pretrained-kwws=1</c> (its warm start), several joined by <c>+</c>
 /// (and the same after <c>scratch-</c>): fine-tuning settings changed.</item>
 /// </list>
 /// With <c>--labels N</c> only a stratified N of each fold's training rows keep their labels (a learning
@@ -127,6 +127,7 @@ internal static class CoPretrainBench
                 "epochs" => o with { MaxEpochs = (int)value },
                 "patience" => o with { Patience = (int)value },
                 "kwlr" => o with { KeywordLearningRate = (float)value },
+                "kwws" => o with { KeywordWarmStart = value != 0 },
                 "cells" or "keywords" => o,   // read when the model is made
                 _ => throw new ArgumentException($"unknown setting '{key}' in variant '{variant}'"),
             };

@@ -190,7 +190,7 @@ public sealed class ModelCommandTests : IDisposable
     {
         var (code, _, err) = Run("train", P("train.csv"), "--label", "default", "--out", P("tricks"), "--preset", "best", "--budget", "0.03",
                                  "--candidates", "multimodal", "--folds", "2", "--time-limit", "0", "--head-layers", "2", "--freeze-epochs", "1", "--optimizer", "ranger", "--dropout-schedule", "early", "--dropout-epochs", "2",
-                                 "--ema", "0.99", "--keywords", "256");
+                                 "--ema", "0.99", "--keywords", "256", "--keyword-warm-start");
         Assert.True(code == 0, err);
         var tuning = JsonDocument.Parse(File.ReadAllText(P("tricks/manifest.json"))).RootElement.GetProperty("training").GetProperty("fine_tuning");
         Assert.Equal("ranger", tuning.GetProperty("optimizer").GetString());
@@ -200,6 +200,7 @@ public sealed class ModelCommandTests : IDisposable
         Assert.Equal("none", tuning.GetProperty("metric_loss").GetString());
         Assert.Equal(0.99, tuning.GetProperty("weight_average_decay").GetDouble(), 6);
         Assert.Equal(256, tuning.GetProperty("keyword_buckets").GetInt32());
+        Assert.True(tuning.GetProperty("keyword_warm_start").GetBoolean());
         // The head that was trained is the head that was saved, in each fold model: the last two layers' [CLS], and the keyword channel.
         var multimodal = Directory.GetFiles(P("tricks"), "model.safetensors", SearchOption.AllDirectories);
         Assert.Equal(2, multimodal.Length);

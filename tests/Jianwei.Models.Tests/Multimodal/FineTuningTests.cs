@@ -246,6 +246,27 @@ public class FineTuningTests
         Assert.True(moved.Count(w => w != 0) > 100, $"{moved.Count(w => w != 0)} of 1,024 keyword weights moved");
     }
 
+    [Fact]
+    public void AWarmStartedKeywordChannelStartsFromLogisticRegressionOnTheBags()
+    {
+        var (data, train, trainLabels, valid, validLabels) = Small();
+        const int B = 512;
+        var model = new MultimodalTransformer(Config(data), data, new Rng(2), keywordBuckets: B);
+        // At rate 0 the channel keeps its start, so what is left after fitting is the warm start itself.
+        model.Fit(train, trainLabels, valid, validLabels, new MultimodalFineTuneOptions { MaxEpochs = 1, KeywordLearningRate = 0, KeywordWarmStart = true });
+        var kept = model.CopyState()["keyword_weights"];
+        // Recomputed here: the bags as a sparse matrix, one logistic regression per C, the best on validation.
+        SparseMatrix Bags(MultimodalRows rows) => SparseMatrix.FromRows(rows.Text.Select(t =>
+        {
+            var (b, v, _) = KeywordBag.Of(t, B);
+            return (IReadOnlyList<(int, float)>)b.Zip(v).ToList();
+        }).ToList(), B);
+        var fits = new[] { 1, 0.3, 3, 0.1, 10, 30 }.Select(c => Jianwei.Models.Logistic.LogisticRegression.Fit(Bags(train), trainLabels, new Jianwei.Models.Logistic.LogisticRegressionOptions(C: c))).ToList();
+        var best = fits.MaxBy(f => Evaluation.Metrics.RocAuc(f.PredictProbability(Bags(valid)), validLabels))!;
+        Assert.Equal(best.Weights.Select(w => (float)w), kept);
+        Assert.Contains(kept, w => w != 0);
+    }
+
     /// <summary>
     /// At 1,000 labeled rows and four epochs from scratch, held-out AUC is mostly noise (0.46–0.59 across
     /// settings when this was written), so what is asserted is that training still fits: the training
