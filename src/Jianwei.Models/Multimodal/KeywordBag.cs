@@ -22,11 +22,16 @@ public static class KeywordBag
     /// </summary>
     public static (int[] Buckets, float[] Values, int[] Columns) Of(EncodedRow row, int buckets)
     {
+        var occurrences = Occurrences(row, buckets);
         var counts = new SortedDictionary<(int Column, int Bucket), int>();
-        foreach (var o in Occurrences(row, buckets)) counts[(o.Column, o.Bucket)] = counts.GetValueOrDefault((o.Column, o.Bucket)) + 1;
-        double norm = Math.Sqrt(counts.Values.Sum(c => (double)c * c));
+        foreach (var o in occurrences) counts[(o.Column, o.Bucket)] = counts.GetValueOrDefault((o.Column, o.Bucket)) + 1;
+        double norm = Norm(occurrences);
         return ([.. counts.Keys.Select(k => k.Bucket)], [.. counts.Values.Select(c => (float)(c / norm))], [.. counts.Keys.Select(k => k.Column)]);
     }
+
+    /// <summary>The L2 norm of a row's counts per (column, bucket): what every value of its bag is divided by.</summary>
+    public static double Norm(IReadOnlyList<(int Column, int Bucket, int Start, int End)> occurrences) =>
+        Math.Sqrt(occurrences.CountBy(o => (o.Column, o.Bucket)).Sum(c => (double)c.Value * c.Value));
 
     /// <summary>
     /// Each n-gram as it occurs in the row, in reading order: its column, its bucket and the positions

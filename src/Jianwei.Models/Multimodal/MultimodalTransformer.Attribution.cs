@@ -58,8 +58,7 @@ public sealed partial class MultimodalTransformer
     private float ShareKeywords(Text.EncodedRow text, float[] positions)
     {
         var occurrences = KeywordBag.Occurrences(text, KeywordBuckets);
-        var counts = occurrences.CountBy(o => (o.Column, o.Bucket));
-        float norm = MathF.Sqrt(counts.Sum(c => (float)c.Value * c.Value)), total = 0;
+        float norm = (float)KeywordBag.Norm(occurrences), total = 0;
         foreach (var (_, bucket, start, end) in occurrences)
         {
             float share = _keywordWeights!.Data[bucket] / norm;
