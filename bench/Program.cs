@@ -43,15 +43,23 @@ internal static class Program
             return 2;
         }
         string what = args.Length > 1 ? args[1] : "all";
-        if (what is not ("small" or "long" or "gemm" or "quick" or "all") && !what.StartsWith("long-", StringComparison.Ordinal))
+        if (what is not ("small" or "long" or "gemm" or "quick" or "arch" or "all") && !what.StartsWith("long-", StringComparison.Ordinal))
         {
-            Console.Error.WriteLine($"bench: unknown engine configuration '{what}' (small, long, gemm, quick, all)");
+            Console.Error.WriteLine($"bench: unknown engine configuration '{what}' (small, long, gemm, quick, arch, all)");
             return 2;
         }
         Console.Error.WriteLine($"jianwei bench: {Gemm.Describe()}; {Environment.ProcessorCount} cores; .NET {Environment.Version}");
         if (what is "gemm" or "all") GemmBench();
         if (what is "small" or "all") EncoderBench("small", Anchor(128), 8192, 128, 32, steps: 20);
         if (what is "quick") EncoderBench("quick", Anchor(128), 8192, 128, 32, steps: 3, warmup: 1, latencyRuns: 10);
+        if (what is "arch")
+        {
+            // The seed's architecture options at the multimodal model's size and length (d 256, 4 heads,
+            // ff 1024, 4 layers, 192 tokens): what 1.5-entmax attention and 4 Switch experts cost a training step.
+            var plain = new EncoderConfig { VocabSize = 8192, HiddenSize = 256, Heads = 4, IntermediateSize = 1024, Layers = 4, MaxPositions = 192 };
+            foreach (var (name, config) in new[] { ("softmax", plain), ("entmax15", plain with { Attention = AttentionKind.Entmax }), ("moe4", plain with { Experts = 4 }) })
+                EncoderBench($"arch-{name}", () => new ProductMlm(config, new Rng(0)), 8192, 192, 32, steps: 6, warmup: 2, latencyRuns: 0);
+        }
         if (what is "long" or "all" || what.StartsWith("long-", StringComparison.Ordinal))
         {
             // The product encoder (same shapes as the anchor: d 256, 4 heads, ff 1024, 4 layers) with each
@@ -122,8 +130,9 @@ internal static class Program
             using var scope = new TensorScope();
             opt.ZeroGrad();
             OpProfiler.Mark();
+            model.TakeAddedLosses();
             var loss = bench.Loss(ids, mask, whereT, targets);
-            loss.Backward();
+            (model.TakeAddedLosses() is { } added ? loss + added : loss).Backward();   // + mixture-of-experts load balancing
             long t0 = Stopwatch.GetTimestamp();
             opt.Step();
             if (OpProfiler.Enabled) OpProfiler.Backward("optimizer step", Stopwatch.GetTimestamp() - t0);

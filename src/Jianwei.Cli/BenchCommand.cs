@@ -40,7 +40,7 @@ internal static class BenchCommand
         var label = new Option<string>("--label") { Description = "the label column", Required = true };
         var positive = new Option<string?>("--positive") { Description = "the label value that counts as positive" };
         var unlabeled = new Option<FileInfo?>("--unlabeled") { Description = "rows without labels (same columns) for self-supervised pretraining" };
-        var modes = new Option<string>("--modes") { Description = $"comma-separated modes ({string.Join(", ", Comparison.Modes)}); ablations on request: {string.Join(", ", Comparison.Ablations)}", DefaultValueFactory = _ => string.Join(",", Comparison.Modes) };
+        var modes = new Option<string>("--modes") { Description = $"comma-separated modes ({string.Join(", ", Comparison.Modes)}); on request: {string.Join(", ", Comparison.SemiSupervised.Concat(Comparison.Ablations))}", DefaultValueFactory = _ => string.Join(",", Comparison.Modes) };
         var folds = new Option<int>("--folds") { Description = "stratified folds", DefaultValueFactory = _ => 5 };
         var labelCounts = new Option<string?>("--labels") { Description = "a learning curve: comma-separated counts of each fold's training rows that keep their labels (the rest join the unlabeled rows); every mode at each count, scored on the whole test fold" };
         var seed = new Option<int>("--seed") { Description = "seed of the folds and learners", DefaultValueFactory = _ => 0 };
@@ -77,8 +77,8 @@ internal static class BenchCommand
                 FineTune = fineTuning.Apply(parse, new ComparisonOptions().FineTune),
             };
             foreach (var m in modeList)
-                if (!Comparison.Modes.Contains(m) && !Comparison.Ablations.Contains(m))
-                    throw new UserErrorException($"--modes: unknown mode '{m}' (modes: {string.Join(", ", Comparison.Modes)}; ablations: {string.Join(", ", Comparison.Ablations)}).");
+                if (!Comparison.Modes.Contains(m) && !Comparison.Ablations.Contains(m) && !Comparison.SemiSupervised.Contains(m))
+                    throw new UserErrorException($"--modes: unknown mode '{m}' (modes: {string.Join(", ", Comparison.Modes)}; on request: {string.Join(", ", Comparison.SemiSupervised.Concat(Comparison.Ablations))}).");
             var y = schema.Labels(table);
             int positives = y.Count(v => v == 1), negatives = y.Length - positives;
             if (Math.Min(positives, negatives) < options.Folds)

@@ -14,7 +14,7 @@ internal sealed class FineTuningOptions
 {
     private readonly Option<string> _optimizer, _metricLoss, _dropoutSchedule;
     private readonly Option<int> _freezeEpochs, _headLayers, _keywords;
-    private readonly Option<float> _fgm, _rdrop, _contrastive, _ema, _keywordRate;
+    private readonly Option<float> _fgm, _rdrop, _contrastive, _ema, _keywordRate, _pseudoLabel, _pseudoThreshold;
     private readonly Option<double> _dropoutEpochs;
     private readonly Option<bool> _keywordWarmStart;
 
@@ -25,6 +25,8 @@ internal sealed class FineTuningOptions
         _freezeEpochs = new("--freeze-epochs") { Description = $"{what} fine-tuning: epochs that train only the head first", DefaultValueFactory = _ => 0 };
         _fgm = new("--fgm") { Description = $"{what} fine-tuning: FGM adversarial radius ε on the embeddings (0: off)", DefaultValueFactory = _ => 0 };
         _rdrop = new("--rdrop") { Description = $"{what} fine-tuning: R-Drop consistency weight α, also on --unlabeled rows (0: off)", DefaultValueFactory = _ => 0 };
+        _pseudoLabel = new("--pseudo-label") { Description = $"{what} fine-tuning: weight λ of FixMatch on --unlabeled rows: confident predictions become labels for strongly augmented copies (0: off)", DefaultValueFactory = _ => 0 };
+        _pseudoThreshold = new("--pseudo-threshold") { Description = "FixMatch's confidence threshold: a pseudo-label needs p ≥ τ or p ≤ 1 − τ", DefaultValueFactory = _ => new MultimodalFineTuneOptions().PseudoLabelThreshold };
         _contrastive = new("--contrastive") { Description = $"{what} fine-tuning: weight of the auxiliary metric loss (0: off)", DefaultValueFactory = _ => 0 };
         _metricLoss = new("--metric-loss") { Description = "that metric loss: supcon (supervised contrastive) or triplet (batch-hard)", DefaultValueFactory = _ => "supcon" };
         _headLayers = new("--head-layers") { Description = $"{what}: layers whose [CLS] the classification head reads (1: the last only; 2: the last two, layers concatenated)", DefaultValueFactory = _ => 1 };
@@ -36,7 +38,7 @@ internal sealed class FineTuningOptions
         _ema = new("--ema") { Description = $"{what} fine-tuning: decay of a moving average of the weights, which is then validated and kept (0: off; 0.998 ≈ the last 500 steps)", DefaultValueFactory = _ => 0 };
     }
 
-    private Option[] All => [_optimizer, _freezeEpochs, _fgm, _rdrop, _contrastive, _metricLoss, _headLayers, _keywords, _keywordRate, _keywordWarmStart, _dropoutSchedule, _dropoutEpochs, _ema];
+    private Option[] All => [_optimizer, _freezeEpochs, _fgm, _rdrop, _pseudoLabel, _pseudoThreshold, _contrastive, _metricLoss, _headLayers, _keywords, _keywordRate, _keywordWarmStart, _dropoutSchedule, _dropoutEpochs, _ema];
 
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
@@ -66,6 +68,8 @@ internal sealed class FineTuningOptions
         FreezeEpochs = NonNegative(parse.GetValue(_freezeEpochs), "--freeze-epochs"),
         AdversarialEpsilon = NonNegative(parse.GetValue(_fgm), "--fgm"),
         ConsistencyWeight = NonNegative(parse.GetValue(_rdrop), "--rdrop"),
+        PseudoLabelWeight = NonNegative(parse.GetValue(_pseudoLabel), "--pseudo-label"),
+        PseudoLabelThreshold = parse.GetValue(_pseudoThreshold) is > 0.5f and <= 1f and var tau ? tau : throw new UserErrorException("--pseudo-threshold: a confidence in (0.5, 1]."),
         ContrastiveWeight = NonNegative(parse.GetValue(_contrastive), "--contrastive"),
         Contrastive = parse.GetValue(_metricLoss)!.ToLowerInvariant() switch
         {

@@ -39,7 +39,7 @@ internal static class PretrainCommand
         var vocabFile = new Option<FileInfo?>("--vocab") { Description = "a vocab.txt to use (default: train a WordPiece vocabulary on the texts)" };
         var vocabSize = new Option<int>("--vocab-size") { Description = "size of a trained vocabulary", DefaultValueFactory = _ => 8000 };
         var preset = new Option<string>("--size") { Description = "encoder size: small (128 wide, 4 layers) or base (256 wide, 4 layers)", DefaultValueFactory = _ => "small" };
-        var attention = new Option<string>("--attention") { Description = "softmax, performer or linear", DefaultValueFactory = _ => "softmax" };
+        var attention = new Option<string>("--attention") { Description = "softmax, performer, linear or entmax (1.5-entmax: sparse attention)", DefaultValueFactory = _ => "softmax" };
         var norm = new Option<string>("--norm") { Description = "post (BERT), pre (pre-layer-norm) or rezero", DefaultValueFactory = _ => "post" };
         var maxLength = new Option<int>("--max-length") { Description = "tokens per sequence (longer texts become several)", DefaultValueFactory = _ => 128 };
         var cmd = new Command("pretrain", Help) { data, text, output, objective, minutes, vocabFile, vocabSize, preset, attention, norm, maxLength };
@@ -87,8 +87,8 @@ internal static class PretrainCommand
     {
         var kind = attention.ToLowerInvariant() switch
         {
-            "softmax" => AttentionKind.Softmax, "performer" => AttentionKind.Performer, "linear" => AttentionKind.Linear,
-            var other => throw new UserErrorException($"--attention: '{other}' is not softmax, performer or linear."),
+            "softmax" => AttentionKind.Softmax, "performer" => AttentionKind.Performer, "linear" => AttentionKind.Linear, "entmax" => AttentionKind.Entmax,
+            var other => throw new UserErrorException($"--attention: '{other}' is not softmax, performer, linear or entmax."),
         };
         var placement = norm.ToLowerInvariant() switch
         {
@@ -97,7 +97,7 @@ internal static class PretrainCommand
         };
         if (!TextPretraining.Sizes.TryGetValue(size, out var shape)) throw new UserErrorException($"--size: '{size}' is not small or base.");
         if (!TextPretraining.Objectives.Contains(objective)) throw new UserErrorException($"--objective: '{objective}' is not mlm, electra or mpnet.");
-        if (objective == "mpnet" && kind != AttentionKind.Softmax) throw new UserErrorException("--objective mpnet needs --attention softmax (its two-stream masks).");
+        if (objective == "mpnet" && kind is not (AttentionKind.Softmax or AttentionKind.Entmax)) throw new UserErrorException("--objective mpnet needs --attention softmax or entmax (its two-stream masks).");
         return new TextPretrainingOptions { Objective = objective, Encoder = shape with { Attention = kind, Norm = placement } };
     }
 }

@@ -60,17 +60,35 @@ public sealed class TextEncoder
     public int MaxLength => 1 + Columns.Select((c, i) => c.Budget + 1 + (_tagIds[i] >= 0 ? 1 : 0)).Sum();
 
     /// <summary>Encodes one row; <paramref name="texts"/> holds one text per column (null for missing).</summary>
-    public EncodedRow Encode(IReadOnlyList<string?> texts)
+    public EncodedRow Encode(IReadOnlyList<string?> texts) => Layout(Tokenize(texts), withinBudgets: true);
+
+    /// <summary>
+    /// The row within the budgets, and the same layout with every piece of every text kept (what a bag of
+    /// n-grams reads: it costs nothing per piece, so it need not stop where the transformer does). Word ids
+    /// agree between the two: a word has the same id in both.
+    /// </summary>
+    public (EncodedRow Row, EncodedRow Full) EncodeWithFullText(IReadOnlyList<string?> texts)
+    {
+        var tokenized = Tokenize(texts);
+        return (Layout(tokenized, withinBudgets: true), Layout(tokenized, withinBudgets: false));
+    }
+
+    private TokenizedText[] Tokenize(IReadOnlyList<string?> texts)
     {
         if (texts.Count != Columns.Count) throw new ArgumentException($"Expected {Columns.Count} texts (one per column), got {texts.Count}.");
+        return texts.Select(t => _tokenizer.Tokenize(t)).ToArray();
+    }
+
+    private EncodedRow Layout(TokenizedText[] tokenized, bool withinBudgets)
+    {
         var ids = new List<int> { _cls };
         var cols = new List<int> { 0 };
         var words = new List<int> { -1 };
         int wordBase = 0;
         for (int c = 0; c < Columns.Count; c++)
         {
-            var t = _tokenizer.Tokenize(texts[c]);
-            var (start, headCount, tailStart) = Keep(t.Ids.Length, Columns[c]);
+            var t = tokenized[c];
+            var (start, headCount, tailStart) = withinBudgets ? Keep(t.Ids.Length, Columns[c]) : (0, t.Ids.Length, t.Ids.Length);
             if (_tagIds[c] >= 0) { ids.Add(_tagIds[c]); cols.Add(c + 1); words.Add(-1); }
             for (int i = start; i < start + headCount; i++) { ids.Add(t.Ids[i]); cols.Add(c + 1); words.Add(wordBase + t.WordIds[i]); }
             for (int i = tailStart; i < t.Ids.Length; i++) { ids.Add(t.Ids[i]); cols.Add(c + 1); words.Add(wordBase + t.WordIds[i]); }

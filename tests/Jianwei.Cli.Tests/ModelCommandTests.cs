@@ -160,6 +160,8 @@ public sealed class ModelCommandTests : IDisposable
             ("--labels: 'many' is not a whole number of at least 2", ["--modes", "lr", "--labels", "100,many"]),
             ("--labels: '1' is not a whole number of at least 2", ["--modes", "lr", "--labels", "1"]),
             ("--keyword-rate: must not be negative", ["--modes", "multimodal", "--keyword-rate", "-1"]),
+            ("--pseudo-label: must not be negative", ["--modes", "multimodal", "--pseudo-label", "-1"]),
+            ("--pseudo-threshold: a confidence in (0.5, 1]", ["--modes", "multimodal", "--pseudo-threshold", "0.4"]),
         })
         {
             (code, _, err) = Run(["bench", P("train.csv"), "--label", "default", .. args]);
@@ -190,7 +192,7 @@ public sealed class ModelCommandTests : IDisposable
     {
         var (code, _, err) = Run("train", P("train.csv"), "--label", "default", "--out", P("tricks"), "--preset", "best", "--budget", "0.03",
                                  "--candidates", "multimodal", "--folds", "2", "--time-limit", "0", "--head-layers", "2", "--freeze-epochs", "1", "--optimizer", "ranger", "--dropout-schedule", "early", "--dropout-epochs", "2",
-                                 "--ema", "0.99", "--keywords", "256", "--keyword-warm-start");
+                                 "--ema", "0.99", "--keywords", "256", "--keyword-warm-start", "--pseudo-label", "0.5", "--pseudo-threshold", "0.9");
         Assert.True(code == 0, err);
         var tuning = JsonDocument.Parse(File.ReadAllText(P("tricks/manifest.json"))).RootElement.GetProperty("training").GetProperty("fine_tuning");
         Assert.Equal("ranger", tuning.GetProperty("optimizer").GetString());
@@ -201,6 +203,8 @@ public sealed class ModelCommandTests : IDisposable
         Assert.Equal(0.99, tuning.GetProperty("weight_average_decay").GetDouble(), 6);
         Assert.Equal(256, tuning.GetProperty("keyword_buckets").GetInt32());
         Assert.True(tuning.GetProperty("keyword_warm_start").GetBoolean());
+        Assert.Equal(0.5, tuning.GetProperty("pseudo_label_weight").GetDouble(), 6);
+        Assert.Equal(0.9, tuning.GetProperty("pseudo_label_threshold").GetDouble(), 6);
         // The head that was trained is the head that was saved, in each fold model: the last two layers' [CLS], and the keyword channel.
         var multimodal = Directory.GetFiles(P("tricks"), "model.safetensors", SearchOption.AllDirectories);
         Assert.Equal(2, multimodal.Length);

@@ -43,7 +43,7 @@ public static class GradCheck
                 double a = analytic[k][i];
                 double tol = atol + rtol * Math.Max(Math.Abs(a), Math.Abs(numeric));
                 Assert.True(Math.Abs(a - numeric) <= tol,
-                    $"input {k} {ShapeUtil.Format(x.Shape)} element {i}: analytic {a:G6} vs numeric {numeric:G6} (diff {Math.Abs(a - numeric):G3}, tol {tol:G3})");
+                    $"input {k} [{string.Join(", ", x.ShapeArray)}] element {i}: analytic {a:G6} vs numeric {numeric:G6} (diff {Math.Abs(a - numeric):G3}, tol {tol:G3})");
             }
         }
     }

@@ -31,6 +31,21 @@ public class TextEncoderTests
     }
 
     [Fact]
+    public void TheFullTextKeepsEveryPieceWithTheSameWordIds()
+    {
+        var enc = Encoder(new TextColumn("profile", 3), new TextColumn("jobs", 1, Truncation.Tail));
+        var (row, full) = enc.EncodeWithFullText(["a b c d e", "公司 催收"]);
+        Assert.Equal(enc.Encode(["a b c d e", "公司 催收"]), row, EncodedRowComparer);
+        Assert.Equal("[CLS] [C:profile] a b c [SEP] [C:jobs] 收 [SEP]", Show(row));
+        Assert.Equal("[CLS] [C:profile] a b c d e [SEP] [C:jobs] 公 司 催 收 [SEP]", Show(full));
+        Assert.Equal([-1, -1, 0, 1, 2, 3, 4, -1, -1, 5, 6, 7, 8, -1], full.WordIds);
+        Assert.Equal([-1, -1, 0, 1, 2, -1, -1, 8, -1], row.WordIds);                  // 收 is word 8 in both
+    }
+
+    private static readonly IEqualityComparer<EncodedRow> EncodedRowComparer = EqualityComparer<EncodedRow>.Create(
+        (a, b) => a!.InputIds.SequenceEqual(b!.InputIds) && a.ColumnIds.SequenceEqual(b.ColumnIds) && a.WordIds.SequenceEqual(b.WordIds));
+
+    [Fact]
     public void MissingTextsAndUntaggedColumnsAreFine()
     {
         var enc = Encoder(new TextColumn("other", 3));   // no [C:other] in the vocabulary: no tag

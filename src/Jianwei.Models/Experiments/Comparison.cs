@@ -26,11 +26,19 @@ public static class Comparison
     public static readonly IReadOnlyList<string> Modes = ["lr", "xgb", "lgb", "stack", "ensemble", "tabnet", "text", "text-pretrained", "late-fusion", "multimodal-scratch", "multimodal", "multimodal-stack"];
 
     /// <summary>
+    /// The classic learners' semi-supervised counterpart, run only when asked for: the LR + XGBoost
+    /// stack self-trained on the unlabeled rows (the --unlabeled table and, at a label count, the fold's
+    /// training rows without labels), the fair baseline for pseudo-labelled transformers.
+    /// </summary>
+    public static readonly IReadOnlyList<string> SemiSupervised = ["stack-selftrain"];
+
+    /// <summary>
     /// Ablations of the co-pretrained multimodal mode, run only when asked for: co-pretraining without the
-    /// masked-cell loss, without row–text matching, and with Performer attention instead of softmax.
+    /// masked-cell loss, without row–text matching, with Performer or 1.5-entmax attention instead of
+    /// softmax, and with Switch mixture-of-experts feed-forward layers (4 experts, top-1 routing).
     /// Each co-pretrains its own model for the same budget.
     /// </summary>
-    public static readonly IReadOnlyList<string> Ablations = ["multimodal-no-cells", "multimodal-no-matching", "multimodal-performer"];
+    public static readonly IReadOnlyList<string> Ablations = ["multimodal-no-cells", "multimodal-no-matching", "multimodal-performer", "multimodal-entmax", "multimodal-moe"];
 
     /// <summary>The co-pretraining losses and encoder a co-pretrained mode uses.</summary>
     internal static (CoPretrainingOptions Losses, EncoderConfig Encoder) Variant(string mode, EncoderConfig encoder) => mode switch
@@ -38,6 +46,8 @@ public static class Comparison
         "multimodal-no-cells" => (new CoPretrainingOptions { CellWeight = 0 }, encoder),
         "multimodal-no-matching" => (new CoPretrainingOptions { MatchingWeight = 0 }, encoder),
         "multimodal-performer" => (new CoPretrainingOptions(), encoder with { Attention = AttentionKind.Performer }),
+        "multimodal-entmax" => (new CoPretrainingOptions(), encoder with { Attention = AttentionKind.Entmax, EntmaxAlpha = 1.5f }),
+        "multimodal-moe" => (new CoPretrainingOptions(), encoder with { Experts = 4 }),
         _ => (new CoPretrainingOptions(), encoder),
     };
 
@@ -48,8 +58,8 @@ public static class Comparison
     public static List<ModeResult> Run(RawTable table, TableSchema schema, ComparisonOptions options, RawTable? unlabeled = null)
     {
         foreach (var m in options.Modes)
-            if (!Modes.Contains(m) && !Ablations.Contains(m))
-                throw new ArgumentException($"unknown mode '{m}' (modes: {string.Join(", ", Modes)}; ablations: {string.Join(", ", Ablations)}).");
+            if (!Modes.Contains(m) && !Ablations.Contains(m) && !SemiSupervised.Contains(m))
+                throw new ArgumentException($"unknown mode '{m}' (modes: {string.Join(", ", Modes)}; on request: {string.Join(", ", SemiSupervised.Concat(Ablations))}).");
         if (options.LabelCounts?.Any(c => c < 2) == true) throw new ArgumentException("every label count needs at least 2 rows.");
         var run = new ComparisonRun(table, schema, options, unlabeled);
         var counts = options.LabelCounts is null ? [null] : options.LabelCounts.Distinct().Order().Select(c => (int?)c).ToList();
@@ -60,9 +70,10 @@ public static class Comparison
 /// <summary>
 /// One fold as a mode sees it: a stratified 15 % of the fold's labeled training rows (<see cref="Valid"/>)
 /// is held out for early stopping, stacking and the threshold. <see cref="Key"/> tells apart the same fold
-/// at two label counts, for the models two modes share.
+/// at two label counts, for the models two modes share. <see cref="Unlabeled"/> are the fold's training
+/// rows whose labels a label count set aside (empty when all are labeled).
 /// </summary>
-internal sealed record FoldRows(int Index, int Count, int[] Fit, int[] Valid, int[] Test)
+internal sealed record FoldRows(int Index, int Count, int[] Fit, int[] Valid, int[] Test, int[] Unlabeled)
 {
     public (int Fold, int Labels) Key => (Index, Fit.Length + Valid.Length);
 }
@@ -84,7 +95,7 @@ internal sealed partial class ComparisonRun
                 ? DataSplits.StratifiedTrainValidTest(fold.Train, _y, 1 - n / (double)fold.Train.Length, 0, _options.Seed).Train : fold.Train;
             labeled += kept.Length;
             var inner = DataSplits.StratifiedTrainValidTest(kept, _y, 0.15, 0, _options.Seed);
-            var rows = new FoldRows(fold.Index, _folds.Count, inner.Train, inner.Validation, fold.Test);
+            var rows = new FoldRows(fold.Index, _folds.Count, inner.Train, inner.Validation, fold.Test, fold.Train.Except(kept).ToArray());
             var (pValid, pTest) = Predict(mode, rows);
             var threshold = Metrics.BestF1(pValid, Labels(rows.Valid)).Threshold;
             scores.Add(pTest, Labels(fold.Test), threshold);
@@ -105,6 +116,7 @@ internal sealed partial class ComparisonRun
         "xgb" => Tabular(TabularLearner.Boosting, fold),
         "lgb" => Tabular(TabularLearner.LightGbm, fold),
         "stack" => Tabular(TabularLearner.Stack, fold),
+        "stack-selftrain" => SelfTrainedStack(fold),
         "ensemble" => EnsembleMode(fold),
         "tabnet" => TabNetMode(fold),
         "text" => TextMode(FineTunedTextModel(null, fold), fold),

@@ -39,7 +39,7 @@ public sealed record ComparisonOptions
     public int KeywordBuckets { get; init; } = new MultimodalLearnerOptions().KeywordBuckets;
     /// <summary>
     /// Fine-tuning of the multimodal modes (regularizers, optimizer, losses); its seed is replaced by the
-    /// fold's. With R-Drop on, the unlabeled rows also get the consistency term.
+    /// fold's. With R-Drop or pseudo-labels on, the unlabeled rows also get the consistency or FixMatch term.
     /// </summary>
     public MultimodalFineTuneOptions FineTune { get; init; } = new() { MaxEpochs = 8, Patience = 2 };
     /// <summary>Chinese segmenter for vocabulary training and whole-word masking, or null.</summary>

@@ -18,6 +18,7 @@ namespace Jianwei.Models.Experiments;
 internal sealed partial class ComparisonRun
 {
     private readonly RawTable _table;
+    private readonly RawTable _everything;             // the labeled rows, then the --unlabeled ones
     private readonly TableSchema _schema;
     private readonly ComparisonOptions _options;
     private readonly TextWriter? _log;
@@ -27,7 +28,7 @@ internal sealed partial class ComparisonRun
     private readonly MultimodalRows? _allRows;         // the labeled rows through _data
     private readonly MultimodalData? _textData;        // the same texts, the table's columns set aside
     private readonly MultimodalRows? _textRows;
-    private readonly MultimodalRows? _unlabeledRows;   // for the consistency term, when it is on
+    private readonly MultimodalRows? _unlabeledRows;   // for the consistency and pseudo-label terms, when on
     private readonly Dictionary<string, Dictionary<string, float[]>> _coPretrained = [];   // per variant; "multimodal" serves both multimodal modes
     private readonly Dictionary<string, float[]>? _textPretrained;
     // The co-pretrained model fine-tuned on each fold, shared by multimodal and multimodal-stack (same
@@ -44,7 +45,7 @@ internal sealed partial class ComparisonRun
         _y = schema.Labels(table);
         _folds = DataSplits.StratifiedKFold(_y, options.Folds, options.Seed);
         var modes = options.Modes;
-        var everything = unlabeled is null ? table : table.Append(unlabeled, mayBeAbsent: schema.Label);
+        var everything = _everything = unlabeled is null ? table : table.Append(unlabeled, mayBeAbsent: schema.Label);
         // The ensemble's multimodal candidate starts from the multimodal mode's co-pretrained weights (on tables with text).
         bool multimodalCandidate = modes.Contains("ensemble") && schema.Columns.Any(c => c.Role == ColumnRole.Feature && c.Type == ColumnType.Text);
         if (multimodalCandidate || modes.Any(m => m is "text" or "text-pretrained" or "late-fusion" or "multimodal-scratch" or "multimodal" or "multimodal-stack" || Comparison.Ablations.Contains(m)))
@@ -69,7 +70,7 @@ internal sealed partial class ComparisonRun
             string key = mode is "multimodal-stack" or "ensemble" ? "multimodal" : mode;
             if (!_coPretrained.ContainsKey(key)) _coPretrained[key] = CoPretrain(key, everything);
         }
-        _unlabeledRows = unlabeled is not null && _data is not null && options.FineTune.ConsistencyWeight > 0
+        _unlabeledRows = unlabeled is not null && _data is not null && (options.FineTune.ConsistencyWeight > 0 || options.FineTune.PseudoLabelWeight > 0)
             ? _data.Transform(unlabeled, Enumerable.Range(0, unlabeled.RowCount).ToArray()) : null;
         if (modes.Any(m => m is "text-pretrained" or "late-fusion")) _textPretrained = PretrainTextEncoder(everything);
     }

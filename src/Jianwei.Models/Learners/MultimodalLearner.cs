@@ -128,7 +128,7 @@ public sealed class MultimodalLearner : ILearner
 
     /// <summary>
     /// Fine-tunes a copy of the co-pretrained <paramref name="start"/> on the labeled <paramref name="fitRows"/>,
-    /// early-stopping on <paramref name="validRows"/> (R-Drop, when on, also reads <paramref name="unlabeledRows"/>).
+    /// early-stopping on <paramref name="validRows"/> (R-Drop and pseudo-labels, when on, also read <paramref name="unlabeledRows"/>).
     /// The start is left as it was, so several fine-tunings can begin from it.
     /// </summary>
     public static MultimodalLearner FineTune(CoPretrainedStart start, RawTable table, IReadOnlyList<int> labels, int[] fitRows, int[] validRows,
@@ -138,7 +138,7 @@ public sealed class MultimodalLearner : ILearner
         var model = MultimodalTransformer.Create(data, options.Encoder, (ulong)options.Seed, options.HeadLayers, keywordBuckets: options.KeywordBuckets);
         model.RestoreState(start.Weights);
         var fineTune = options.FineTune with { Seed = (ulong)options.Seed, Progress = options.Progress ?? options.FineTune.Progress };
-        var unlabeled = fineTune.ConsistencyWeight > 0 && unlabeledRows.Length > 0 ? data.Transform(table, unlabeledRows) : null;
+        var unlabeled = (fineTune.ConsistencyWeight > 0 || fineTune.PseudoLabelWeight > 0) && unlabeledRows.Length > 0 ? data.Transform(table, unlabeledRows) : null;
         model.Fit(data.Transform(table, fitRows), fitRows.Select(r => labels[r]).ToList(), data.Transform(table, validRows), validRows.Select(r => labels[r]).ToList(), fineTune, unlabeled);
         return new MultimodalLearner(model, data)
         {
@@ -151,6 +151,9 @@ public sealed class MultimodalLearner : ILearner
     {
         return Model.PredictProbability(Data.Transform(table, rows));
     }
+
+    /// <summary>The token an explanation shows for the words past a column's text budget, which only the keyword channel read.</summary>
+    public const string BeyondBudget = "…";
 
     /// <summary>Integrated-Gradients explanations of <paramref name="rows"/> (see <see cref="MultimodalTransformer.IntegratedGradients"/>).</summary>
     public List<RowExplanation> Explain(RawTable table, IReadOnlyList<int> rows, int steps = 32)
@@ -167,11 +170,13 @@ public sealed class MultimodalLearner : ILearner
             var tokens = Data.TextColumns.ToDictionary(c => c, _ => new List<TokenContribution>(), StringComparer.Ordinal);
             for (int p = 1; p < text.Length; p++)
             {
-                if (text.ColumnIds[p] == 0 || text.WordIds[p] < 0) continue;                 // tags and separators
+                if (text.ColumnIds[p] == 0) continue;
                 string column = Data.TextColumns[text.ColumnIds[p] - 1];
                 double value = a.Positions[Model.CellCount + p];                                // text position p sits at cells + p
+                bool separator = text.WordIds[p] < 0;                                           // a tag (no credit) or [SEP]: the keywords past the budget
+                if (separator && value == 0) continue;
                 columns[column] = columns.GetValueOrDefault(column) + value;
-                tokens[column].Add(new TokenContribution(Display(tokens[column], Data.Vocabulary[text.InputIds[p]]), value));
+                tokens[column].Add(new TokenContribution(separator ? BeyondBudget : Display(tokens[column], Data.Vocabulary[text.InputIds[p]]), value));
             }
             result.Add(new RowExplanation(columns, tokens.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<TokenContribution>)kv.Value), a.Logit, a.BaselineLogit));
         }

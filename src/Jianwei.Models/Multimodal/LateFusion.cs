@@ -76,7 +76,9 @@ public sealed class LateFusion : Module
                 ReseedRandom(Rng.Mix(seed ^ 0xF05E, (ulong)(epoch * order.Length + step)));
                 var y = Enumerable.Range(s, count).Select(i => (float)labels[order[i]]).ToArray();
                 optimizer.ZeroGrad();
-                Tensor.BinaryCrossEntropyWithLogits(Logits(text, table, order, s, count), Tensor.FromArray(y, count)).Backward();
+                TakeAddedLosses();
+                var loss = Tensor.BinaryCrossEntropyWithLogits(Logits(text, table, order, s, count), Tensor.FromArray(y, count));
+                (TakeAddedLosses() is { } added ? loss + added : loss).Backward();             // + the experts' load balancing
                 GradientClipping.ClipGradNorm(TrainableParameters(), 1f);
                 optimizer.Step();
             }

@@ -11,14 +11,22 @@ namespace Jianwei.Models.Multimodal;
 
 /// <summary>A table's rows as the multimodal model reads them: table inputs and encoded text rows, aligned.</summary>
 /// <param name="Table">Feature-tokenizer inputs, one row per table row.</param>
-/// <param name="Text">[CLS], then per text column its tag, pieces and [SEP].</param>
-public sealed record MultimodalRows(TokenInputs Table, IReadOnlyList<EncodedRow> Text)
+/// <param name="Text">[CLS], then per text column its tag, pieces and [SEP], within the columns' budgets.</param>
+/// <param name="FullText">
+/// The same layout with every piece kept, which the keyword channel reads (<see cref="KeywordBag"/>);
+/// null when the texts were not encoded whole, and then the channel reads <paramref name="Text"/>.
+/// </param>
+public sealed record MultimodalRows(TokenInputs Table, IReadOnlyList<EncodedRow> Text, IReadOnlyList<EncodedRow>? FullText = null)
 {
     /// <summary>Number of rows.</summary>
     public int Count => Table.Rows;
 
+    /// <summary>What the keyword channel reads of row <paramref name="row"/>: its whole texts when known.</summary>
+    public EncodedRow KeywordText(int row) => (FullText ?? Text)[row];
+
     /// <summary>The cells and texts of <paramref name="rows"/> (indices into these rows), in that order.</summary>
-    public MultimodalRows SelectRows(IReadOnlyList<int> rows) => new(Table.SelectRows(rows), rows.Select(r => Text[r]).ToList());
+    public MultimodalRows SelectRows(IReadOnlyList<int> rows) =>
+        new(Table.SelectRows(rows), rows.Select(r => Text[r]).ToList(), FullText is null ? null : rows.Select(r => FullText[r]).ToList());
 }
 
 /// <summary>
@@ -73,8 +81,8 @@ public sealed class MultimodalData
     public MultimodalRows Transform(RawTable table, IReadOnlyList<int> rows)
     {
         var idx = TextColumns.Select(c => table.IndexOf(c) is var i and >= 0 ? i : throw new DataFormatException(table.Source, 1, c, "the column is missing.")).ToArray();
-        var text = rows.Select(r => TextEncoder.Encode(idx.Select(i => (string?)table.Rows[r][i]).ToArray())).ToList();
-        return new MultimodalRows(Features.Transform(table, rows), text);
+        var text = rows.Select(r => TextEncoder.EncodeWithFullText(idx.Select(i => (string?)table.Rows[r][i]).ToArray())).ToList();
+        return new MultimodalRows(Features.Transform(table, rows), text.Select(t => t.Row).ToList(), text.Select(t => t.Full).ToList());
     }
 
     private const string FeaturesFile = "multimodal_data.json";

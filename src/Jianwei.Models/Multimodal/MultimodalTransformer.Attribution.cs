@@ -20,7 +20,8 @@ public sealed partial class MultimodalTransformer
     /// credit). The path integral is <see cref="Tensors.Nn.IntegratedGradients.Attribute"/>'s midpoint Riemann sum
     /// over <paramref name="steps"/> points; dropout is off. The keyword channel is linear in its bag and
     /// the baseline's bag is empty, so each n-gram occurrence's weight / the bag's norm is its exact share,
-    /// split evenly over the pieces it spans.
+    /// split evenly over the pieces it spans; an n-gram the channel read beyond the text budget (it reads
+    /// whole texts) has no piece in the encoder's input, so its share goes to its column's [SEP].
     /// </summary>
     public Attribution IntegratedGradients(MultimodalRows rows, int row, int steps = 32)
     {
@@ -48,23 +49,47 @@ public sealed partial class MultimodalTransformer
                 return Logits(EncodeEmbedded(points, stepMask));                                                // points [steps, n, E]
             });
             ZeroGrad();   // the backward pass also reached the weights
-            float keywords = KeywordBuckets > 0 ? ShareKeywords(own, positions) : 0;
+            float keywords = KeywordBuckets > 0 ? ShareKeywords(own, rows.KeywordText(row), positions) : 0;
             return new Attribution(positions, logit + keywords, baseLogit);
         }
         finally { Train(wasTraining); }
     }
 
-    /// <summary>Adds each keyword occurrence's log-odds to the pieces it spans (text position p at cells + p); returns the channel's total.</summary>
-    private float ShareKeywords(Text.EncodedRow text, float[] positions)
+    /// <summary>
+    /// Adds each keyword occurrence's log-odds to the pieces it spans in <paramref name="text"/> (text
+    /// position p at cells + p), or to its column's [SEP] when the budget cut any of them; returns the
+    /// channel's total. The occurrences are found in <paramref name="full"/>, whose word ids are the text's.
+    /// </summary>
+    private float ShareKeywords(Text.EncodedRow text, Text.EncodedRow full, float[] positions)
     {
-        var occurrences = KeywordBag.Occurrences(text, KeywordBuckets);
+        var kept = WordSpans(text);
+        var whole = WordSpans(full);
+        var occurrences = KeywordBag.Occurrences(full, KeywordBuckets);
         float norm = (float)KeywordBag.Norm(occurrences), total = 0;
-        foreach (var (_, bucket, start, end) in occurrences)
+        foreach (var (column, bucket, start, end) in occurrences)
         {
             float share = _keywordWeights!.Data[bucket] / norm;
-            for (int p = start; p < end; p++) positions[CellCount + p] += share / (end - start);
             total += share;
+            bool inside = true;
+            for (int p = start; p < end && inside; p++)
+                inside = kept.TryGetValue(full.WordIds[p], out var k) && k.Count == whole[full.WordIds[p]].Count;
+            if (!inside) { positions[CellCount + Array.LastIndexOf(text.ColumnIds, column)] += share; continue; }
+            for (int p = start; p < end; p++)
+            {
+                int word = full.WordIds[p];
+                positions[CellCount + kept[word].First + p - whole[word].First] += share / (end - start);
+            }
         }
         return total;
+    }
+
+    /// <summary>Each word id's first position and piece count in <paramref name="row"/>.</summary>
+    private static Dictionary<int, (int First, int Count)> WordSpans(Text.EncodedRow row)
+    {
+        var spans = new Dictionary<int, (int First, int Count)>();
+        for (int p = 0; p < row.Length; p++)
+            if (row.WordIds[p] >= 0)
+                spans[row.WordIds[p]] = spans.TryGetValue(row.WordIds[p], out var s) ? (s.First, s.Count + 1) : (p, 1);
+        return spans;
     }
 }

@@ -57,6 +57,18 @@ public sealed record MultimodalFineTuneOptions
     /// <see cref="MultimodalTransformer.Fit"/>, a batch of them gets the same consistency term (0: off).
     /// </summary>
     public float ConsistencyWeight { get; init; }
+    /// <summary>
+    /// Weight λ of FixMatch-style training on the unlabeled rows given to <see cref="MultimodalTransformer.Fit"/>
+    /// (Sohn et al. 2020; 0: off): each step also takes a batch of them, predicts each under dropout
+    /// alone (the weak view, no gradient), keeps the rows predicted with confidence at least
+    /// <see cref="PseudoLabelThreshold"/> as hard pseudo-labels, and trains the strongly augmented rows
+    /// (<see cref="RowAugmentation"/>) on them; the term is λ·Σ cross-entropy / batch rows.
+    /// </summary>
+    public float PseudoLabelWeight { get; init; }
+    /// <summary>FixMatch's confidence threshold τ: a pseudo-label needs p ≥ τ (positive) or p ≤ 1 − τ (negative).</summary>
+    public float PseudoLabelThreshold { get; init; } = 0.95f;
+    /// <summary>The strong augmentation of the pseudo-labelled rows.</summary>
+    public RowAugmentationOptions Augmentation { get; init; } = new();
     /// <summary>Weight of an auxiliary metric loss on the pooled row representation (0: off).</summary>
     public float ContrastiveWeight { get; init; }
     /// <summary>Which metric loss: supervised contrastive (Khosla et al. 2020) or batch-hard triplet.</summary>
@@ -115,7 +127,7 @@ public sealed partial class MultimodalTransformer
     /// optional frozen-encoder start, and early stopping on validation ROC-AUC; the best epoch's weights
     /// are kept (and written to <see cref="MultimodalFineTuneOptions.CheckpointPath"/> when set). The
     /// regularizers of <paramref name="options"/> — FGM, R-Drop consistency (also on
-    /// <paramref name="unlabeled"/> rows), a contrastive or triplet term — join the loss when their weight is set,
+    /// <paramref name="unlabeled"/> rows), FixMatch pseudo-labels on <paramref name="unlabeled"/> rows, a contrastive or triplet term — join the loss when their weight is set,
     /// and a dropout schedule (early, late, curriculum) scales every dropout rate by epoch.
     /// </summary>
     public void Fit(MultimodalRows train, IReadOnlyList<int> labels, MultimodalRows validation, IReadOnlyList<int> validationLabels,
@@ -145,9 +157,9 @@ public sealed partial class MultimodalTransformer
     /// <summary>The keyword channel's weights from logistic regression on the bags (see <see cref="MultimodalFineTuneOptions.KeywordWarmStart"/>).</summary>
     private void WarmStartKeywords(MultimodalRows train, IReadOnlyList<int> labels, MultimodalRows validation, IReadOnlyList<int> validationLabels)
     {
-        SparseMatrix Bags(MultimodalRows rows) => SparseMatrix.FromRows(rows.Text.Select(t =>
+        SparseMatrix Bags(MultimodalRows rows) => SparseMatrix.FromRows(Enumerable.Range(0, rows.Count).Select(r =>
         {
-            var (buckets, values, _) = KeywordBag.Of(t, KeywordBuckets);
+            var (buckets, values, _) = KeywordBag.Of(rows.KeywordText(r), KeywordBuckets);
             return (IReadOnlyList<(int, float)>)buckets.Zip(values).ToList();
         }).ToList(), KeywordBuckets);
         var (x, xValid) = (Bags(train), Bags(validation));
@@ -242,7 +254,8 @@ public sealed partial class MultimodalTransformer
                 {
                     // FGM: one more pass at the embeddings pushed uphill along their gradient; its gradient adds to the clean one.
                     var restore = Fgm.PerturbAlongGradient(_embeddings, _options.AdversarialEpsilon);
-                    Loss(_model.Logits(_model.Encode(_train, _order, s, count)), Labels(s, count), _options).Backward();
+                    var adversarial = Loss(_model.Logits(_model.Encode(_train, _order, s, count)), Labels(s, count), _options);
+                    (_model.TakeAddedLosses() is { } added ? adversarial + added : adversarial).Backward();
                     restore();
                 }
                 GradientClipping.ClipGradNorm(_model.TrainableParameters(), 1f);
@@ -258,9 +271,13 @@ public sealed partial class MultimodalTransformer
 
         private float[] Labels(int start, int count) => Enumerable.Range(start, count).Select(i => (float)_labels[_order[i]]).ToArray();
 
-        /// <summary>The loss of one batch: the labels' loss, with R-Drop consistency and a metric loss when their weights are set.</summary>
+        /// <summary>
+        /// The loss of one batch: the labels' loss, with R-Drop consistency and a metric loss when their
+        /// weights are set, and what the layers added (the experts' load balancing).
+        /// </summary>
         private Tensor BatchLoss(int s, int count, int batches)
         {
+            _model.TakeAddedLosses();                                                         // nothing left from a pass outside the step
             var y = Labels(s, count);
             var encoded = _model.Encode(_train, _order, s, count);
             var pooled = _model.Pooled(encoded);                                              // [b, (3 + k + c)·H]
@@ -283,7 +300,29 @@ public sealed partial class MultimodalTransformer
                 loss = loss + (_options.Contrastive == ContrastiveKind.Triplet
                     ? MetricLosses.Triplet(pooled, y, _options.TripletMargin)
                     : MetricLosses.SupervisedContrastive(pooled, y, _options.ContrastiveTemperature)) * _options.ContrastiveWeight;
-            return loss;
+            if (_options.PseudoLabelWeight > 0 && _unlabeledOrder is not null && PseudoLabelLoss(batches, count) is { } pseudo)
+                loss = loss + pseudo * _options.PseudoLabelWeight;
+            return _model.TakeAddedLosses() is { } added ? loss + added : loss;
+        }
+
+        /// <summary>
+        /// FixMatch on the step's batch of unlabeled rows: hard pseudo-labels from the weak view (dropout
+        /// only, no gradient), cross-entropy of the strong view on the confident rows, summed over them and
+        /// divided by the batch's rows (FixMatch's normalization: few confident rows, a small term). Null when none is confident.
+        /// </summary>
+        private Tensor? PseudoLabelLoss(int batches, int count)
+        {
+            int u = (int)((long)batches * count % _unlabeledOrder!.Length), uc = Math.Min(count, _unlabeledOrder.Length - u);
+            float[] weak;
+            using (GradMode.NoGrad()) weak = _model.Logits(_model.Encode(_unlabeled!, _unlabeledOrder, u, uc)).ToArray();
+            _model.TakeAddedLosses();                                                         // the weak pass trains nothing
+            var (rows, targets) = PseudoLabels.Select(weak, _options.PseudoLabelThreshold);
+            if (rows.Length == 0) return null;
+            var strong = RowAugmentation.Strong(_unlabeled!, _unlabeledOrder, u, uc, _options.Augmentation, _model._special,
+                                                new Rng(Rng.Mix(_options.Seed ^ 0xF1C5, (ulong)_step)));
+            var logits = _model.Logits(_model.Encode(strong, Enumerable.Range(0, uc).ToArray(), 0, uc));                 // [uc]
+            var confident = logits.IndexSelect(0, new IntTensor(rows, rows.Length));                                     // [k]
+            return Tensor.BinaryCrossEntropyWithLogits(confident, Tensor.FromArray(targets, targets.Length)) * ((float)rows.Length / uc);
         }
 
         /// <summary>Unfreezes the backbone, puts the configured dropout rates back, closes the progress bar.</summary>

@@ -139,7 +139,7 @@ public sealed partial class MultimodalTransformer : Module
         var buckets = new List<int>(); var values = new List<float>(); var owners = new List<int>();
         for (int i = 0; i < count; i++)
         {
-            var (b, v, _) = KeywordBag.Of(rows.Text[order[start + i]], KeywordBuckets);
+            var (b, v, _) = KeywordBag.Of(rows.KeywordText(order[start + i]), KeywordBuckets);
             buckets.AddRange(b); values.AddRange(v); owners.AddRange(Enumerable.Repeat(i, b.Length));
         }
         if (buckets.Count == 0) return Tensor.Zeros(count);

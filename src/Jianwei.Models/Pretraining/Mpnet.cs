@@ -28,7 +28,7 @@ public sealed class Mpnet : IPretrainingObjective
     /// <summary>Creates the objective; whole-word choice applies to the predicted set as in MLM.</summary>
     public Mpnet(EncoderConfig config, SpecialTokens special, MaskingOptions masking, Rng rng)
     {
-        if (config.Attention != AttentionKind.Softmax) throw new ArgumentException("MPNet's two-stream masks need softmax attention.");
+        if (!config.ExactAttention) throw new ArgumentException("MPNet's two-stream masks need exact (softmax or entmax) attention.");
         _model = new BertForMaskedLM(config, rng);
         _masker = new TokenMasker(masking, special, config.VocabSize);
         _special = special;

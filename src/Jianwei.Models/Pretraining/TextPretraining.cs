@@ -89,13 +89,13 @@ public static class TextPretraining
         return new TextPretrainingResult(objective.Name, result, encoder);
     }
 
-    /// <summary>The objective <paramref name="name"/> over an encoder of <paramref name="config"/> (MPNet needs softmax attention for its two-stream masks).</summary>
+    /// <summary>The objective <paramref name="name"/> over an encoder of <paramref name="config"/> (MPNet needs exact attention for its two-stream masks).</summary>
     public static IPretrainingObjective Objective(string name, EncoderConfig config, SpecialTokens special, MaskingOptions masking) => name switch
     {
         "mlm" => new MaskedLanguageModel(config, special, masking, new Rng(1)),
         "electra" => new Electra(config, special, masking, new Rng(1)),
-        "mpnet" when config.Attention == AttentionKind.Softmax => new Mpnet(config, special, masking, new Rng(1)),
-        "mpnet" => throw new ArgumentException("mpnet needs softmax attention (its two-stream masks)."),
+        "mpnet" when config.ExactAttention => new Mpnet(config, special, masking, new Rng(1)),
+        "mpnet" => throw new ArgumentException("mpnet needs softmax or entmax attention (its two-stream masks)."),
         _ => throw new ArgumentException($"'{name}' is not one of {string.Join(", ", Objectives)}."),
     };
 

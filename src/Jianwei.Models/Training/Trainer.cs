@@ -189,9 +189,11 @@ public sealed partial class Trainer(ITrainingTask task, TrainerOptions options)
             long counter = (long)s.Step * options.GradientAccumulation + micro;
             model.ReseedRandom(Rng.Mix(options.Seed ^ 0xD50F, (ulong)counter));
             using var scope = new TensorScope();
+            model.TakeAddedLosses();                                                       // nothing left from a pass outside the step
             var result = task.Step(counter, new Rng(Rng.Mix(options.Seed, (ulong)counter)));
-            var loss = options.GradientAccumulation == 1 ? result.Loss : result.Loss * (1f / options.GradientAccumulation);
-            stepLoss += result.Loss.Item() / options.GradientAccumulation;
+            var objective = model.TakeAddedLosses() is { } added ? result.Loss + added : result.Loss;   // + load balancing of experts
+            var loss = options.GradientAccumulation == 1 ? objective : objective * (1f / options.GradientAccumulation);
+            stepLoss += objective.Item() / options.GradientAccumulation;
             loss.Backward();
             s.Tokens += result.Tokens;
         }

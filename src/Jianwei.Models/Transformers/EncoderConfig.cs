@@ -45,6 +45,11 @@ public enum AttentionKind
     Performer,
     /// <summary>Linear attention with the elu(x)+1 feature map (Katharopoulos et al. 2020), linear in length.</summary>
     Linear,
+    /// <summary>
+    /// Exact attention with α-entmax in place of softmax (Correia et al. 2019): keys scoring below a
+    /// per-query threshold get exactly zero weight; α is <see cref="EncoderConfig.EntmaxAlpha"/>. Supports structured masks.
+    /// </summary>
+    Entmax,
 }
 
 /// <summary>
@@ -98,6 +103,20 @@ public sealed record EncoderConfig
     public int PerformerRedrawInterval { get; init; } = 1000;
     /// <summary>Base of the rotary frequencies.</summary>
     public float RotaryTheta { get; init; } = 10000f;
+    /// <summary>Entmax attention's α in (1, 2]: 1.5 is the paper's choice, 2 is sparsemax.</summary>
+    public float EntmaxAlpha { get; init; } = 1.5f;
+    /// <summary>
+    /// Experts in each feed-forward layer (Switch Transformer, Fedus et al. 2021): 0 keeps the dense
+    /// feed-forward; E ≥ 2 gives E feed-forward experts with top-1 routing.
+    /// </summary>
+    public int Experts { get; init; }
+    /// <summary>Switch capacity factor: each expert takes at most ⌈factor·tokens/E⌉ tokens per batch; the rest skip the layer (residual only).</summary>
+    public float ExpertCapacityFactor { get; init; } = 1.25f;
+    /// <summary>Weight of the Switch load-balancing loss (α in the paper: 0.01), added to the training objective.</summary>
+    public float LoadBalancingWeight { get; init; } = 0.01f;
+
+    /// <summary>True when attention is exact (softmax or entmax), so structured masks such as MPNet's two streams apply.</summary>
+    public bool ExactAttention => Attention is AttentionKind.Softmax or AttentionKind.Entmax;
 
     /// <summary>Embedding width in effect.</summary>
     public int EffectiveEmbeddingSize => EmbeddingSize > 0 ? EmbeddingSize : HiddenSize;
@@ -126,7 +145,7 @@ public sealed record EncoderConfig
 
     /// <summary>True when every option has its BERT value, so the checkpoint is a plain BERT.</summary>
     public bool IsPlainBert => EffectiveEmbeddingSize == HiddenSize && Norm == NormPlacement.Post && Positions == PositionEncoding.Absolute
-                               && Sharing == LayerSharing.None && Attention == AttentionKind.Softmax;
+                               && Sharing == LayerSharing.None && Attention == AttentionKind.Softmax && Experts == 0;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the field when the configuration cannot work.</summary>
     public void Validate()
@@ -144,6 +163,10 @@ public sealed record EncoderConfig
         Check(AttentionDropout is >= 0f and < 1f, $"attention_probs_dropout_prob must be in [0, 1), got {AttentionDropout}.");
         Check(Positions != PositionEncoding.Rotary || HeadSize % 2 == 0, $"rotary positions need an even head size, got {HeadSize}.");
         Check(HiddenDropout is >= 0f and < 1f, $"hidden_dropout_prob must be in [0, 1), got {HiddenDropout}.");
+        Check(EntmaxAlpha is > 1f and <= 2f, $"jianwei_entmax_alpha must be in (1, 2], got {EntmaxAlpha}.");
+        Check(Experts == 0 || Experts is >= 2 and <= 1024, $"jianwei_experts must be 0 (dense) or between 2 and 1024, got {Experts}.");
+        Check(ExpertCapacityFactor is > 0f and <= 64f, $"jianwei_expert_capacity must be in (0, 64], got {ExpertCapacityFactor}.");
+        Check(LoadBalancingWeight is >= 0f and <= 100f, $"jianwei_load_balancing must be in [0, 100], got {LoadBalancingWeight}.");
     }
 
     /// <summary>The configuration as Hugging Face <c>config.json</c> text.</summary>
@@ -178,6 +201,10 @@ public sealed record EncoderConfig
             o["jianwei_performer_features"] = EffectivePerformerFeatures;
             o["jianwei_performer_redraw_interval"] = PerformerRedrawInterval;
             o["jianwei_rotary_theta"] = RotaryTheta;
+            o["jianwei_entmax_alpha"] = EntmaxAlpha;
+            o["jianwei_experts"] = Experts;
+            o["jianwei_expert_capacity"] = ExpertCapacityFactor;
+            o["jianwei_load_balancing"] = LoadBalancingWeight;
         }
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
@@ -236,6 +263,10 @@ public sealed record EncoderConfig
             PerformerFeatures = Int("jianwei_performer_features", 0),
             PerformerRedrawInterval = Int("jianwei_performer_redraw_interval", d.PerformerRedrawInterval),
             RotaryTheta = Float("jianwei_rotary_theta", d.RotaryTheta),
+            EntmaxAlpha = Float("jianwei_entmax_alpha", d.EntmaxAlpha),
+            Experts = Int("jianwei_experts", 0),
+            ExpertCapacityFactor = Float("jianwei_expert_capacity", d.ExpertCapacityFactor),
+            LoadBalancingWeight = Float("jianwei_load_balancing", d.LoadBalancingWeight),
         };
         try { config.Validate(); }
         catch (ArgumentException e) { throw new FormatException($"{source}: {e.Message}"); }

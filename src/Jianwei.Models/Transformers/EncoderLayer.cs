@@ -51,10 +51,12 @@ public sealed class EncoderLayer : Module
 {
     /// <summary>"attention".</summary>
     public AttentionBlock Attention { get; }
-    /// <summary>"intermediate": H → feed-forward width.</summary>
-    public DenseOnly Intermediate { get; }
-    /// <summary>"output": feed-forward width → H, with its layer norm.</summary>
-    public DenseNorm Output { get; }
+    /// <summary>"intermediate": H → feed-forward width (null when the feed-forward is a mixture of experts).</summary>
+    public DenseOnly? Intermediate { get; }
+    /// <summary>"output": feed-forward width → H, with its layer norm (null with experts).</summary>
+    public DenseNorm? Output { get; }
+    /// <summary>"moe": the Switch mixture-of-experts feed-forward with its layer norm, when <see cref="EncoderConfig.Experts"/> &gt; 0.</summary>
+    public SwitchFeedForward? Experts { get; }
     /// <summary>ReZero's residual gate α (starts at 0), or null.</summary>
     public Tensor? ReZeroAlpha { get; }
     private readonly NormPlacement _norm;
@@ -65,8 +67,12 @@ public sealed class EncoderLayer : Module
     {
         _norm = c.Norm;
         Attention = RegisterModule("attention", new AttentionBlock(c, weightSet, rng));
-        Intermediate = RegisterModule("intermediate", new DenseOnly(c.HiddenSize, c.IntermediateSize, rng));
-        Output = RegisterModule("output", new DenseNorm(c.IntermediateSize, c.HiddenSize, c.Norm == NormPlacement.ReZero ? 0 : c.HiddenSize, c.LayerNormEps, rng));
+        if (c.Experts > 0) Experts = RegisterModule("moe", new SwitchFeedForward(c, rng));
+        else
+        {
+            Intermediate = RegisterModule("intermediate", new DenseOnly(c.HiddenSize, c.IntermediateSize, rng));
+            Output = RegisterModule("output", new DenseNorm(c.IntermediateSize, c.HiddenSize, c.Norm == NormPlacement.ReZero ? 0 : c.HiddenSize, c.LayerNormEps, rng));
+        }
         if (c.Norm == NormPlacement.ReZero) ReZeroAlpha = RegisterParameter("rezero_alpha", Tensor.Zeros(1));
         _dropout = RegisterModule("dropout", new Dropout(c.HiddenDropout, rng.Fork()));
     }
@@ -75,15 +81,20 @@ public sealed class EncoderLayer : Module
     public Tensor Forward(Tensor x, EncoderInputs inputs, IntTensor? rotaryPositions)
     {
         Tensor Attend(Tensor h) => _dropout.Forward(Attention.Output.Dense.Forward(Attention.Self.Forward(h, inputs, rotaryPositions)));
-        Tensor FeedForward(Tensor h) => _dropout.Forward(Output.Dense.Forward(Intermediate.Dense.Forward(h).Gelu()));
+        // Experts route the tokens the keys cover (all of them, except in MPNet's two streams); padding is not routed.
+        var tokenMask = inputs.KeyMask is { } m && m.Dim(1) == x.Dim(1) ? m : null;
+        Tensor FeedForward(Tensor h) => _dropout.Forward(Experts is not null
+            ? Experts.Forward(h, tokenMask)
+            : Output!.Dense.Forward(Intermediate!.Dense.Forward(h).Gelu()));
+        var feedForwardNorm = Experts is not null ? Experts.Norm : Output!.Norm;
         switch (_norm)
         {
             case NormPlacement.Post:                                                      // BERT
                 var a = Attention.Output.Norm!.Forward(Attend(x), x);                      // LN(attn(x) + x)
-                return Output.Norm!.Forward(FeedForward(a), a);                            // LN(ff(a) + a)
+                return feedForwardNorm!.Forward(FeedForward(a), a);                        // LN(ff(a) + a)
             case NormPlacement.Pre:
                 var b = x + Attend(Attention.Output.Norm!.Forward(x));                     // x + attn(LN(x))
-                return b + FeedForward(Output.Norm!.Forward(b));                           // b + ff(LN(b))
+                return b + FeedForward(feedForwardNorm!.Forward(b));                       // b + ff(LN(b))
             default:                                                                      // ReZero
                 var r = x + Attend(x) * ReZeroAlpha!;                                      // x + α·attn(x)
                 return r + FeedForward(r) * ReZeroAlpha!;                                  // r + α·ff(r)

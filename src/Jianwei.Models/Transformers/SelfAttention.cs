@@ -50,12 +50,14 @@ public sealed class SelfAttention : Module
             q = Tensor.Rotary(q, heads, positions, _config.RotaryTheta);
             k = Tensor.Rotary(k, heads, keyRows == n ? positions : LeadingColumns(positions, keyRows), _config.RotaryTheta);
         }
-        if (_config.Attention != AttentionKind.Softmax && inputs.AttentionMask is not null)
-            throw new NotSupportedException($"{_config.Attention} attention cannot apply a structured attention mask (MPNet's two streams need softmax attention).");
+        if (!_config.ExactAttention && inputs.AttentionMask is not null)
+            throw new NotSupportedException($"{_config.Attention} attention cannot apply a structured attention mask (MPNet's two streams need softmax or entmax attention).");
         switch (_config.Attention)
         {
             case AttentionKind.Softmax:
                 return Tensor.MultiHeadAttention(q, k, v, heads, inputs.KeyMask, 1f / MathF.Sqrt(_config.HeadSize), inputs.AttentionMask);
+            case AttentionKind.Entmax:
+                return Tensor.MultiHeadAttention(q, k, v, heads, inputs.KeyMask, 1f / MathF.Sqrt(_config.HeadSize), inputs.AttentionMask, _config.EntmaxAlpha);
             case AttentionKind.Linear:
                 return Tensor.KernelAttention(q.Elu().AddScalar(1f), k.Elu().AddScalar(1f), v, heads, inputs.KeyMask);
             default:

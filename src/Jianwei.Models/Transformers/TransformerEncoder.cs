@@ -5,8 +5,9 @@ namespace Jianwei.Models.Transformers;
 
 // The encoder family, one module per file in this folder: a BERT (post-LN, GELU, learned positions,
 // token types) whose parameter names are Hugging Face's, with options chosen by EncoderConfig — pre-LN
-// or ReZero residuals, rotary positions, cross-layer sharing, factorized embeddings, and softmax,
-// Performer or linear attention. Shapes: b batch rows, n tokens, E embedding width, H hidden width, V vocabulary.
+// or ReZero residuals, rotary positions, cross-layer sharing, factorized embeddings, softmax, entmax,
+// Performer or linear attention, and Switch mixture-of-experts feed-forward layers (whose
+// load-balancing loss reaches the trainer through Module.TakeAddedLosses). Shapes: b batch rows, n tokens, E embedding width, H hidden width, V vocabulary.
 
 /// <summary>
 /// The encoder: embeddings (optionally factorized and projected to H), the blocks, and the pooler

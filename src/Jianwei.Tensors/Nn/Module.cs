@@ -122,6 +122,35 @@ public abstract class Module
     /// <summary>Override in modules that own a random stream: restart it from <paramref name="seed"/>.</summary>
     protected virtual void OnReseed(ulong seed) { }
 
+    /// <summary>
+    /// Keras's <c>add_loss</c>: a term this module adds to the training objective during a training-mode
+    /// forward pass (a mixture-of-experts layer's load-balancing loss, say); ignored in evaluation mode.
+    /// Training loops add <see cref="TakeAddedLosses"/> to the loss they minimize.
+    /// </summary>
+    protected void AddLoss(Tensor loss)
+    {
+        if (IsTraining) (_addedLosses ??= new()).Add(loss);
+    }
+
+    private List<Tensor>? _addedLosses;
+
+    /// <summary>
+    /// The sum of the terms added by this module and its children since the last call (null when none),
+    /// which are then forgotten. Call it once before a step's forward passes (dropping anything a pass
+    /// outside the step left) and once after them.
+    /// </summary>
+    public Tensor? TakeAddedLosses()
+    {
+        Tensor? total = null;
+        foreach (var m in NamedModules().Select(c => c.Module).Prepend(this))
+        {
+            if (m._addedLosses is not { Count: > 0 } added) continue;
+            foreach (var loss in added) total = total is null ? loss : total + loss;
+            added.Clear();
+        }
+        return total;
+    }
+
     /// <summary>Clears every parameter's gradient.</summary>
     public void ZeroGrad()
     {

@@ -13,14 +13,17 @@ public sealed partial class Tensor
     /// q: [b, nq, heads·dh]; k, v: [b, nk, heads·dh]; keyMask: [b, nk] of 1 (attend) or 0 (padding:
     /// the most negative float is added, as Hugging Face does), or null. attentionMask: [b, nq, nk] of
     /// 1 (query i may attend key j) or 0, or null: for structured masks such as MPNet's two streams;
-    /// it combines with keyMask. Returns [b, nq, heads·dh].
+    /// it combines with keyMask. <paramref name="entmaxAlpha"/> above 1 replaces softmax by α-entmax
+    /// (Correia et al. 2019, "Adaptively Sparse Transformers"): keys below a threshold get exactly zero
+    /// weight. Returns [b, nq, heads·dh].
     /// </summary>
-    public static Tensor MultiHeadAttention(Tensor q, Tensor k, Tensor v, int heads, Tensor? keyMask, float scale, Tensor? attentionMask = null)
+    public static Tensor MultiHeadAttention(Tensor q, Tensor k, Tensor v, int heads, Tensor? keyMask, float scale, Tensor? attentionMask = null, float entmaxAlpha = 1f)
     {
+        if (entmaxAlpha != 1f) CheckEntmaxAlpha(entmaxAlpha);
         if (q.Rank != 3 || k.Rank != 3 || v.Rank != 3 || !ShapeUtil.SameShape(k._dims, v._dims) || k._dims[0] != q._dims[0] || k._dims[2] != q._dims[2])
             throw new ArgumentException($"attention: q [b, nq, H], k and v [b, nk, H] expected, got {ShapeUtil.Format(q._dims)}, {ShapeUtil.Format(k._dims)}, {ShapeUtil.Format(v._dims)}.");
         int width = q._dims[2];
-        return AttentionCore(new(q, 0, width), new(k, 0, width), new(v, 0, width), q._dims[0], q._dims[1], k._dims[1], width, heads, keyMask, attentionMask, scale, [q, k, v]);
+        return AttentionCore(new(q, 0, width), new(k, 0, width), new(v, 0, width), q._dims[0], q._dims[1], k._dims[1], width, heads, keyMask, attentionMask, scale, entmaxAlpha, [q, k, v]);
     }
 
     /// <summary>
@@ -32,7 +35,7 @@ public sealed partial class Tensor
         if (qkv.Rank != 3 || qkv._dims[2] % 3 != 0)
             throw new ArgumentException($"attention: packed qkv must be [b, n, 3·H], got {ShapeUtil.Format(qkv._dims)}.");
         int width = qkv._dims[2] / 3, stride = qkv._dims[2];
-        return AttentionCore(new(qkv, 0, stride), new(qkv, width, stride), new(qkv, 2 * width, stride), qkv._dims[0], qkv._dims[1], qkv._dims[1], width, heads, keyMask, null, scale, [qkv]);
+        return AttentionCore(new(qkv, 0, stride), new(qkv, width, stride), new(qkv, 2 * width, stride), qkv._dims[0], qkv._dims[1], qkv._dims[1], width, heads, keyMask, null, scale, 1f, [qkv]);
     }
 
     /// <summary>Where a [b, n, heads·dh] operand lives: element (b, i, head, j) is at Offset + (b·n + i)·RowStride + head·dh + j.</summary>
@@ -42,9 +45,10 @@ public sealed partial class Tensor
     /// One task per (batch, head) on one core, so its nq×nk probability block stays in cache between
     /// the two products. Backward, per task:
     /// dV = Pᵀ·dO;  dP = dO·Vᵀ;  dS = P ⊙ (dP − rowsum(dP ⊙ P));  dQ = scale·dS·K;  dK = scale·dSᵀ·Q.
+    /// With entmax, dS = s ⊙ dP − s·⟨s, dP⟩/Σs for s = P^{2−α} (softmax is the case α = 1, s = P, Σs = 1).
     /// </remarks>
     private static unsafe Tensor AttentionCore(HeadView q, HeadView k, HeadView v, int b, int nq, int nk, int width, int heads,
-                                               Tensor? keyMask, Tensor? attentionMask, float scale, Tensor[] inputs)
+                                               Tensor? keyMask, Tensor? attentionMask, float scale, float alpha, Tensor[] inputs)
     {
         CheckFiniteInputs("attention", inputs);
         if (heads <= 0 || width % heads != 0) throw new ArgumentException($"attention: width {width} is not divisible by {heads} heads.");
@@ -52,7 +56,7 @@ public sealed partial class Tensor
             throw new ArgumentException($"attention: key mask {ShapeUtil.Format(keyMask._dims)} must be [{b}, {nk}].");
         if (attentionMask is not null && (attentionMask.Rank != 3 || attentionMask._dims[0] != b || attentionMask._dims[1] != nq || attentionMask._dims[2] != nk))
             throw new ArgumentException($"attention: attention mask {ShapeUtil.Format(attentionMask._dims)} must be [{b}, {nq}, {nk}].");
-        var at = new AttentionShape(q, k, v, b, nq, nk, width, heads, width / heads, scale);
+        var at = new AttentionShape(q, k, v, b, nq, nk, width, heads, width / heads, scale, alpha);
         var probs = Empty(b, heads, nq, nk);
         var y = Empty(b, nq, width);
         var bias = AttentionBias(keyMask, attentionMask, b, nq, nk);
@@ -88,7 +92,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>The operands and sizes one attention call works on.</summary>
-    private readonly record struct AttentionShape(HeadView Q, HeadView K, HeadView V, int B, int Nq, int Nk, int Width, int Heads, int Dh, float Scale);
+    private readonly record struct AttentionShape(HeadView Q, HeadView K, HeadView V, int B, int Nq, int Nk, int Width, int Heads, int Dh, float Scale, float Alpha);
 
     /// <summary>Additive mask rows: one per batch row (key mask only, shared by all queries; <c>QueryStride</c> 0) or one per query.</summary>
     private readonly record struct MaskBias(float[]? Values, int BatchStride, int QueryStride);
@@ -118,7 +122,7 @@ public sealed partial class Tensor
         return new MaskBias(bias, biasQueryStride == 0 ? nk : nq * nk, biasQueryStride);
     }
 
-    /// <summary>Forward of task t = (batch row, head): S = Q·Kᵀ; P = softmax(scale·S + bias) (kept); O = P·V.</summary>
+    /// <summary>Forward of task t = (batch row, head): S = Q·Kᵀ; P = softmax(scale·S + bias) (kept; entmax when α > 1); O = P·V.</summary>
     private static unsafe void AttentionForwardTask(in AttentionShape a, int t, float* pq, float* pk, float* pv, float* pp, float* py, MaskBias bias)
     {
         int bi = t / a.Heads, hi = t % a.Heads, nq = a.Nq, nk = a.Nk, dh = a.Dh;
@@ -131,7 +135,8 @@ public sealed partial class Tensor
         {
             var row = new Span<float>(P + (long)i * nk, nk);
             var maskRow = bias.Values is null ? default : bias.Values.AsSpan(bi * bias.BatchStride + i * bias.QueryStride, nk);
-            SoftmaxRow(row, row, a.Scale, maskRow);                                                          // P = softmax(scale·S + bias)
+            if (a.Alpha == 1f) SoftmaxRow(row, row, a.Scale, maskRow);                                      // P = softmax(scale·S + bias)
+            else EntmaxRow(row, row, a.Alpha, a.Scale, maskRow);                                               // P = entmax(scale·S + bias)
         }
         Gemm.SgemmSerial(false, false, nq, dh, nk, 1f, P, nk, V, a.V.RowStride, 0f, py + (long)bi * nq * a.Width + hi * dh, a.Width);   // O = P·V
     }
@@ -156,6 +161,7 @@ public sealed partial class Tensor
         {
             var pr = new ReadOnlySpan<float>(P + (long)i * nk, nk);
             var dr = new Span<float>(DS + (long)i * nk, nk);
+            if (a.Alpha != 1f) { EntmaxRowBackward(pr, dr, dr, a.Alpha); continue; }                          // dS = s ⊙ dP − s·⟨s, dP⟩/Σs
             float dot = TensorPrimitives.Dot(dr, pr);
             TensorPrimitives.Subtract(dr, dot, dr);
             TensorPrimitives.Multiply(dr, pr, dr);                                                              // dS = P ⊙ (dP − ⟨dP, P⟩)

@@ -2,7 +2,7 @@ using System.Numerics.Tensors;
 
 namespace Jianwei.Tensors;
 
-// Gather, index-select, embedding lookup, scatter-add, masked fill. Indices are IntTensors and are
+// Gather, index-select and its inverse index-add, embedding lookup, scatter-add, masked fill. Indices are IntTensors and are
 // bounds-checked with messages that name the offending index.
 public sealed partial class Tensor
 {
@@ -77,6 +77,46 @@ public sealed partial class Tensor
                     TensorPrimitives.Add(d, g._data.AsSpan((o * m + j) * inner, inner), d);
                 }
         }, x);
+    }
+
+    /// <summary>
+    /// torch.index_add: a copy of this tensor with slice j of <paramref name="src"/> along
+    /// <paramref name="axis"/> added at position indices[j] (rows of a matrix, say; indices may repeat).
+    /// The inverse of <see cref="IndexSelect"/>: d/dself = g, d/dsrc = g.IndexSelect(axis, indices).
+    /// </summary>
+    public Tensor IndexAdd(int axis, IntTensor indices, Tensor src)
+    {
+        int ax = ShapeUtil.NormalizeAxis(axis, Rank);
+        var (outer, n, inner) = ShapeUtil.Split(_dims, ax);
+        var ids = indices.Values;
+        int m = ids.Length;
+        var expected = ShapeArray; expected[ax] = m;
+        if (!ShapeUtil.SameShape(src._dims, expected))
+            throw new ArgumentException($"index_add: src {ShapeUtil.Format(src._dims)} must be {ShapeUtil.Format(expected)} for {m} indices into {ShapeUtil.Format(_dims)}.");
+        foreach (int v in ids)
+            if ((uint)v >= (uint)n) throw new IndexOutOfRangeException($"index_add: index {v} is out of range for axis {axis} of {ShapeUtil.Format(_dims)}.");
+        var x = this;
+        var y = Empty(_dims);
+        Data.CopyTo(y.Data);
+        for (int o = 0; o < outer; o++)
+            for (int j = 0; j < m; j++)
+            {
+                var d = y._data.AsSpan((o * n + ids[j]) * inner, inner);
+                TensorPrimitives.Add(d, src._data.AsSpan((o * m + j) * inner, inner), d);
+            }
+        return Record(y, "index_add", g =>
+        {
+            if (x.RequiresGrad) AccumulateGrad(x, g.Data);
+            if (!src.RequiresGrad) return;
+            var (gs, acc) = GradSink(src);
+            for (int o = 0; o < outer; o++)
+                for (int j = 0; j < m; j++)
+                {
+                    var from = g._data.AsSpan((o * n + ids[j]) * inner, inner);
+                    var to = gs._data.AsSpan((o * m + j) * inner, inner);
+                    if (acc) TensorPrimitives.Add(to, from, to); else from.CopyTo(to);
+                }
+        }, x, src);
     }
 
     /// <summary>

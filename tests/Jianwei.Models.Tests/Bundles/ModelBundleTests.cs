@@ -209,7 +209,9 @@ public class ModelBundleTests
             Assert.NotNull(e.Tokens);
             Assert.Equal(["profile", "recruitment", "changes"], e.Tokens!.Keys.ToArray());
             var profile = table.Rows[row][table.IndexOf("profile")];
-            var read = string.Concat(e.Tokens["profile"].Select(t => t.Text)).Replace(" ", "");
+            // The pieces within the text budget, then "…" for the words past it that the keyword channel read.
+            Assert.Equal(Jianwei.Models.Learners.MultimodalLearner.BeyondBudget, e.Tokens["profile"][^1].Text);
+            var read = string.Concat(e.Tokens["profile"].SkipLast(1).Select(t => t.Text)).Replace(" ", "");
             Assert.NotEmpty(read);
             Assert.StartsWith(read, profile.Replace(" ", "").ToLowerInvariant());
             // The pieces of both fold models, added: they sum to the column's contribution.

@@ -144,6 +144,39 @@ public class ComparisonTests
     }
 
     [Fact]
+    public void SelfTrainingReadsNoUnlabeledRowsLabelAndIsTheStackWithoutUnlabeledRows()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"jianwei-self-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var ds = SmeDataGenerator.Generate(new SmeDataOptions(Seed: 12, Labeled: 600, Unlabeled: 400, Language: "en"));
+            SmeDataset.WriteCsv(Path.Combine(dir, "c.csv"), ds.Labeled, withLabel: true);
+            var table = RawTable.Load(Path.Combine(dir, "c.csv"));
+            var schema = SchemaInference.Infer(table, "default", "1");
+            // The unlabeled rows carry a label column, all 1 in one copy and all 0 in the other: a mode
+            // that read it would score differently.
+            RawTable Unlabeled(string label)
+            {
+                SmeDataset.WriteCsv(Path.Combine(dir, $"u{label}.csv"), ds.Unlabeled, withLabel: false);
+                var path = Path.Combine(dir, $"u{label}.csv");
+                var text = File.ReadAllLines(path);
+                File.WriteAllLines(path, text.Select((l, i) => i == 0 ? l + ",default" : l + "," + label));
+                return RawTable.Load(path);
+            }
+            var options = new ComparisonOptions { Folds = 2, Modes = ["stack", "stack-selftrain"], LabelCounts = [150] };
+            var ones = Comparison.Run(table, schema, options, Unlabeled("1"));
+            var zeros = Comparison.Run(table, schema, options, Unlabeled("0"));
+            Assert.Equal(ones.Select(r => r.Auc), zeros.Select(r => r.Auc));
+            Assert.NotEqual(ones[0].Auc, ones[1].Auc);                                  // pseudo-labelled rows changed the stack
+            // Nothing unlabeled (every training row labeled, no unlabeled table): self-training is the stack.
+            var plain = Comparison.Run(table, schema, options with { LabelCounts = null });
+            Assert.Equal(plain[0].Auc, plain[1].Auc);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void AblationsChangeOnlyWhatTheyNameAndRunOnRequest()
     {
         var encoder = new EncoderConfig { HiddenSize = 32, Layers = 1, Heads = 2, IntermediateSize = 64, MaxPositions = 128 };
@@ -157,6 +190,8 @@ public class ComparisonTests
         Assert.Equal(encoder, noCells.Encoder);
         Assert.Equal(encoder with { Attention = AttentionKind.Performer }, performer.Encoder);
         Assert.Equal(plain.Losses, performer.Losses);
+        Assert.Equal((plain.Losses, encoder with { Attention = AttentionKind.Entmax, EntmaxAlpha = 1.5f }), Comparison.Variant("multimodal-entmax", encoder));
+        Assert.Equal((plain.Losses, encoder with { Experts = 4 }), Comparison.Variant("multimodal-moe", encoder));
         Assert.DoesNotContain(Comparison.Ablations, Comparison.Modes.Contains);   // never run unless named
 
         var dir = Path.Combine(Path.GetTempPath(), $"jianwei-abl-{Guid.NewGuid():N}");

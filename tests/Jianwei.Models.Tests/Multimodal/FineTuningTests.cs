@@ -142,7 +142,7 @@ public class FineTuningTests
     }
 
     /// <summary>300 generated companies split 80/20, their model inputs and labels.</summary>
-    private static (MultimodalData Data, MultimodalRows Train, List<int> TrainLabels, MultimodalRows Valid, List<int> ValidLabels) Small()
+    internal static (MultimodalData Data, MultimodalRows Train, List<int> TrainLabels, MultimodalRows Valid, List<int> ValidLabels) Small()
     {
         var (table, schema, y) = Sme(300);
         var split = DataSplits.StratifiedTrainValidTest(y, 0.2, 0, seed: 0);
@@ -151,7 +151,7 @@ public class FineTuningTests
                 data.Transform(table, split.Validation), split.Validation.Select(r => y[r]).ToList());
     }
 
-    private static EncoderConfig Config(MultimodalData data) => new()
+    internal static EncoderConfig Config(MultimodalData data) => new()
     {
         VocabSize = data.Vocabulary.Count, HiddenSize = 32, Layers = 2, Heads = 2, IntermediateSize = 64, MaxPositions = 256, HiddenDropout = 0.1f,
     };
@@ -256,9 +256,9 @@ public class FineTuningTests
         model.Fit(train, trainLabels, valid, validLabels, new MultimodalFineTuneOptions { MaxEpochs = 1, KeywordLearningRate = 0, KeywordWarmStart = true });
         var kept = model.CopyState()["keyword_weights"];
         // Recomputed here: the bags as a sparse matrix, one logistic regression per C, the best on validation.
-        SparseMatrix Bags(MultimodalRows rows) => SparseMatrix.FromRows(rows.Text.Select(t =>
+        SparseMatrix Bags(MultimodalRows rows) => SparseMatrix.FromRows(Enumerable.Range(0, rows.Count).Select(r =>
         {
-            var (b, v, _) = KeywordBag.Of(t, B);
+            var (b, v, _) = KeywordBag.Of(rows.KeywordText(r), B);
             return (IReadOnlyList<(int, float)>)b.Zip(v).ToList();
         }).ToList(), B);
         var fits = new[] { 1, 0.3, 3, 0.1, 10, 30 }.Select(c => Jianwei.Models.Logistic.LogisticRegression.Fit(Bags(train), trainLabels, new Jianwei.Models.Logistic.LogisticRegressionOptions(C: c))).ToList();

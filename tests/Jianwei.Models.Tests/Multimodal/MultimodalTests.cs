@@ -223,7 +223,7 @@ public class MultimodalTests
         var before = plain.Logits(plain.Encode(rows, all, 0, 4)).ToArray();
         for (int r = 0; r < 4; r++)
         {
-            var (buckets, values, _) = KeywordBag.Of(rows.Text[r], 64);
+            var (buckets, values, _) = KeywordBag.Of(rows.KeywordText(r), 64);
             Assert.Equal(before[r] + buckets.Select((b, k) => (b / 64f - 0.5f) * values[k]).Sum(), moved[r], 5);
         }
         // Co-pretraining's corrupted rows carry no keyword log-odds.
@@ -314,26 +314,38 @@ public class MultimodalTests
             Assert.True(Math.Abs(a.Positions.Sum() - change) <= 0.02 * Math.Abs(change) + 1e-4, $"row {row}: Σ attributions {a.Positions.Sum():F5} vs Δ logit {change:F5}");
             if (keywordBuckets > 0)
             {
-                var (buckets, values, _) = KeywordBag.Of(rows.Text[row], keywordBuckets);
+                var (buckets, values, _) = KeywordBag.Of(rows.KeywordText(row), keywordBuckets);   // the whole texts, past the budget of 16
                 var weights = model.NamedParameters().Single(p => p.Name == "keyword_weights").Parameter;
                 float channel = buckets.Select((b, k) => weights.Data[b] * values[k]).Sum();
                 Assert.True(Math.Abs(channel) > 1e-3, $"row {row}: the keyword channel adds {channel:E2}");
                 // Without the channel's weights the deep part is unchanged: the difference is the channel,
-                // in the logit and in the attributions, and it sits on word pieces only.
+                // in the logit and in the attributions; it sits on word pieces, and on a column's [SEP] for
+                // the n-grams the budget cut (which the encoder never saw).
                 var saved = weights.ToArray();
                 weights.Data.Clear();
                 var deep = model.IntegratedGradients(rows, row, steps: 128);
                 saved.CopyTo(weights.Data);
                 Assert.Equal(channel, a.Logit - deep.Logit, 4);
                 Assert.Equal(channel, a.Positions.Zip(deep.Positions).Sum(p => p.First - p.Second), 4);
+                var encoded = rows.Text[row];
+                bool Separator(int p) => p > model.CellCount && encoded.WordIds[p - model.CellCount] < 0 && (p - model.CellCount == encoded.Length - 1 || encoded.ColumnIds[p - model.CellCount + 1] != encoded.ColumnIds[p - model.CellCount]);
                 for (int p = 0; p < a.Positions.Length; p++)
-                    if (p <= model.CellCount || rows.Text[row].WordIds[p - model.CellCount] < 0) Assert.Equal(deep.Positions[p], a.Positions[p]);
+                    if (p <= model.CellCount || encoded.WordIds[p - model.CellCount] < 0 && !Separator(p)) Assert.Equal(deep.Positions[p], a.Positions[p]);
+                // The separators hold exactly the shares of the n-grams past the budget: the bag's occurrences
+                // in the whole texts that are not among the budgeted text's own occurrences, counted by bucket.
+                var own = KeywordBag.Occurrences(encoded, keywordBuckets).CountBy(o => (o.Column, o.Bucket)).ToDictionary();
+                var past = KeywordBag.Occurrences(rows.KeywordText(row), keywordBuckets).CountBy(o => (o.Column, o.Bucket))
+                    .Sum(c => (c.Value - own.GetValueOrDefault(c.Key)) * weights.Data[c.Key.Bucket]);
+                float norm = (float)KeywordBag.Norm(KeywordBag.Occurrences(rows.KeywordText(row), keywordBuckets));
+                Assert.True(Math.Abs(past) > 1e-3, $"row {row}: texts longer than 16 pieces leave n-grams past the budget");
+                Assert.Equal(past / norm, Enumerable.Range(0, a.Positions.Length).Where(Separator).Sum(p => a.Positions[p] - deep.Positions[p]), 4);
             }
-            // Positions equal in input and baseline — [CLS], column tags, [SEP] — get exactly nothing.
+            // Positions equal in input and baseline — [CLS], column tags, [SEP] — get nothing from the encoder.
             var text = rows.Text[row];
             Assert.Equal(0f, a.Positions[0]);
-            for (int p = 1; p < text.Length; p++)
-                if (text.WordIds[p] < 0) Assert.Equal(0f, a.Positions[model.CellCount + p]);
+            if (keywordBuckets == 0)
+                for (int p = 1; p < text.Length; p++)
+                    if (text.WordIds[p] < 0) Assert.Equal(0f, a.Positions[model.CellCount + p]);
             // The logit is the model's own prediction for the row.
             model.Eval();
             Assert.Equal(1 / (1 + Math.Exp(-a.Logit)), model.PredictProbability(data.Transform(table, [row]))[0], 5);
@@ -359,10 +371,13 @@ public class MultimodalTests
         foreach (var (column, pieces) in e.Tokens)
             Assert.Equal(e.Columns[column], pieces.Sum(t => t.Contribution), 4);
         Assert.Equal(learner.Data.Features.InputColumns.Distinct().Concat(learner.Data.TextColumns).Order(), e.Columns.Keys.Order());
-        // The pieces read as the text, in order (lower-cased; the budget may cut the end).
+        // The pieces read as the text, in order (lower-cased; the budget cuts the end, and the keyword
+        // channel's n-grams past it are credited to one last token, "…").
         var profile = table.Rows[5][table.IndexOf("profile")].ToLowerInvariant().Replace(" ", "");
-        var read = string.Concat(e.Tokens["profile"].Select(t => t.Text));
-        Assert.Equal(16, e.Tokens["profile"].Count);
+        Assert.Equal(MultimodalLearner.BeyondBudget, e.Tokens["profile"][^1].Text);
+        Assert.NotEqual(0, e.Tokens["profile"][^1].Contribution);
+        var read = string.Concat(e.Tokens["profile"].SkipLast(1).Select(t => t.Text));
+        Assert.Equal(16, e.Tokens["profile"].Count - 1);
         Assert.StartsWith(read.Replace(" ", ""), profile);
         Assert.Contains(" ", read);   // English words stay apart
     }

@@ -120,12 +120,14 @@ public class EncoderOptionTests
     }
 
     [Theory]
-    [InlineData(AttentionKind.Softmax)]
-    [InlineData(AttentionKind.Performer)]
-    [InlineData(AttentionKind.Linear)]
-    public void PaddingNeverChangesRealTokens(AttentionKind kind)
+    [InlineData(AttentionKind.Softmax, 0)]
+    [InlineData(AttentionKind.Performer, 0)]
+    [InlineData(AttentionKind.Linear, 0)]
+    [InlineData(AttentionKind.Entmax, 0)]
+    [InlineData(AttentionKind.Softmax, 3)]
+    public void PaddingNeverChangesRealTokens(AttentionKind kind, int experts)
     {
-        var model = new TransformerEncoder(Small with { Attention = kind }, new Rng(6));
+        var model = new TransformerEncoder(Small with { Attention = kind, Experts = experts }, new Rng(6));
         model.Eval();
         var mask = Tensor.FromArray(Enumerable.Range(0, 18).Select(i => i % 9 < 6 ? 1f : 0f).ToArray(), 2, 9);
         var one = Batch(keyMask: mask);
@@ -178,8 +180,15 @@ public class EncoderOptionTests
         {
             Norm = NormPlacement.ReZero, Positions = PositionEncoding.Rotary, Sharing = LayerSharing.AdjacentPairs,
             Attention = AttentionKind.Performer, EmbeddingSize = 8, PerformerFeatures = 12, PerformerRedrawInterval = 50,
+            Experts = 4, ExpertCapacityFactor = 1.5f, LoadBalancingWeight = 0.02f,
         };
         Assert.Equal(config, EncoderConfig.FromJson(config.ToJson()));
+        var entmax = Small with { Attention = AttentionKind.Entmax, EntmaxAlpha = 1.25f };
+        var back = EncoderConfig.FromJson(entmax.ToJson());
+        Assert.Equal((AttentionKind.Entmax, 1.25f, 0), (back.Attention, back.EntmaxAlpha, back.Experts));
+        Assert.False((Small with { Experts = 2 }).IsPlainBert);
+        Assert.Contains("jianwei_entmax_alpha", Assert.Throws<FormatException>(() => EncoderConfig.FromJson("""{"jianwei_entmax_alpha": 3.0}""")).Message);
+        Assert.Contains("jianwei_experts", Assert.Throws<FormatException>(() => EncoderConfig.FromJson("""{"jianwei_experts": 1}""")).Message);
         var bad = Assert.Throws<FormatException>(() => EncoderConfig.FromJson("""{"hidden_size": 30, "num_attention_heads": 4}""", "x/config.json"));
         Assert.Contains("x/config.json", bad.Message);
         Assert.Contains("num_attention_heads", bad.Message);
@@ -189,7 +198,7 @@ public class EncoderOptionTests
     [Fact]
     public void CheckpointWithOptionsRoundTripsThroughTheDirectoryLayout()
     {
-        var config = Small with { Attention = AttentionKind.Performer, Norm = NormPlacement.Pre, Sharing = LayerSharing.All };
+        var config = Small with { Attention = AttentionKind.Entmax, Norm = NormPlacement.Pre, Sharing = LayerSharing.All, Experts = 2 };
         var model = new BertForMaskedLM(config, new Rng(10));
         var dir = Path.Combine(Path.GetTempPath(), $"jianwei-enc-{Guid.NewGuid():N}");
         try

@@ -70,6 +70,33 @@ public class EfficientAttentionTests
         Check(x => Tensor.MultiHeadAttention(x[0], x[1], x[2], heads, null, 0.5f, mask), [Rand(4, b, nq, w), Rand(5, b, nk, w), Rand(6, b, nk, w)]);
     }
 
+    [Theory]
+    [InlineData(1.5f)]
+    [InlineData(1.2f)]
+    [InlineData(2f)]
+    public void EntmaxAttentionMatchesEntmaxOfTheScores(float alpha)
+    {
+        int b = 2, nq = 4, nk = 6, heads = 2, w = 8;
+        var keyMask = Tensor.FromArray([1f, 1f, 1f, 1f, 0f, 0f, 1f, 1f, 1f, 1f, 1f, 1f], b, nk);
+        var bias = Tensor.FromArray(keyMask.ToArray().Select(m => m == 0f ? -1e30f : 0f).ToArray(), b, 1, 1, nk);
+        CompareWithGradients(x => Tensor.MultiHeadAttention(x[0], x[1], x[2], heads, keyMask, 0.8f, entmaxAlpha: alpha),
+                             x => MergeHeads(Tensor.MatMul((Tensor.MatMul(SplitHeads(x[0], heads), SplitHeads(x[1], heads), transB: true) * 0.8f + bias).Entmax(alpha),
+                                                           SplitHeads(x[2], heads))),
+                             () => [Rand(1, b, nq, w) * 3f, Rand(2, b, nk, w) * 3f, Rand(3, b, nk, w)], tol: 2e-5f);
+        Check(x => Tensor.MultiHeadAttention(x[0], x[1], x[2], heads, keyMask, 0.8f, entmaxAlpha: alpha), [Rand(4, b, nq, w) * 2f, Rand(5, b, nk, w) * 2f, Rand(6, b, nk, w)], h: 1e-3f);
+    }
+
+    [Fact]
+    public void EntmaxAttentionGivesSomeKeysExactlyZeroWeight()
+    {
+        // One key far above the rest: softmax spreads a little weight everywhere, 1.5-entmax none.
+        var q = Tensor.FromArray([1f, 0f], 1, 1, 2);
+        var k = Tensor.FromArray([4f, 0f, 0f, 0f, -1f, 0f], 1, 3, 2);
+        var v = Tensor.FromArray([1f, 0f, 0f, 1f, 0f, 2f], 1, 3, 2);
+        Assert.Equal([1f, 0f], Tensor.MultiHeadAttention(q, k, v, 1, null, 1f, entmaxAlpha: 1.5f).ToArray());
+        Assert.True(Tensor.MultiHeadAttention(q, k, v, 1, null, 1f).ToArray()[1] > 0.01f);
+    }
+
     [Fact]
     public void AttentionMaskCombinesWithKeyMask()
     {

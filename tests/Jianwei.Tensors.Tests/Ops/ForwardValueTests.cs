@@ -65,6 +65,25 @@ public class ForwardValueTests
     }
 
     [Fact]
+    public void EntmaxByBisectionMeetsItsClosedFormsAtOneTwoAndOneAndAHalf()
+    {
+        var x = GradCheckRand(11, 5, 9) * 3f;
+        // α = 1.5: the exact sort-based threshold; α = 2: sparsemax; α → 1: softmax (error O(α − 1)).
+        Close(x.Entmax15().ToArray(), x.Entmax(1.5f).Data, 2e-6f);
+        Close(x.Sparsemax().ToArray(), x.Entmax(2f).Data, 2e-6f);
+        Close(x.Softmax().ToArray(), x.Entmax(1.0001f).Data, 2e-3f);
+        Assert.Equal(x.Softmax().ToArray(), x.Entmax(1f).ToArray());
+        // α = 1.25 by hand on [1, 0, −3]: z = x/4, p = (z − τ)⁴ on the support {0, 1} with Σp = 1.
+        var p = Tensor.FromArray([1f, 0f, -3f], 1, 3).Entmax(1.25f).ToArray();
+        double lo = -1, hi = 0.25;   // solve (0.25 − τ)⁴ + (0 − τ)⁴ = 1 independently, by bisection in double
+        for (int i = 0; i < 200; i++) { double t = (lo + hi) / 2; if (Math.Pow(0.25 - t, 4) + Math.Pow(Math.Max(-t, 0), 4) >= 1) lo = t; else hi = t; }
+        Close([(float)Math.Pow(0.25 - lo, 4), (float)Math.Pow(-lo, 4), 0f], p, 1e-5f);
+        Assert.Throws<ArgumentOutOfRangeException>(() => x.Entmax(0.5f));
+    }
+
+    private static Tensor GradCheckRand(ulong seed, params int[] shape) => Tensor.Uniform(new Rng(seed), -1f, 1f, shape);
+
+    [Fact]
     public void LossesMatchPyTorch()
     {
         var x = Tensor.FromArray([1.0f, -0.5f, 2.0f, 0.3f, 0.2f, 0.1f, -1.0f, 3.0f, -2.0f, 0.5f, 0.5f, 1.5f], 3, 4).AsParameter();
@@ -150,5 +169,9 @@ public class ForwardValueTests
         Close([1.5f, 2.5f, 3.5f], x.Mean(0).Data);
         // index [[2]] on axis 1 adds into row 0, column 2
         Close([0, 1, 2 + 10, 3, 4, 5], x.ScatterAdd(1, new IntTensor([2], 1, 1), Tensor.Full(10f, 1, 1)).Data);
+        // index_add puts rows back where index_select took them: rows 1 and 0 of a [2, 3], row 1 twice.
+        var rows = Tensor.FromArray([1f, 2f, 3f, 10f, 20f, 30f, 100f, 200f, 300f], 3, 3);
+        Close([10, 20, 30, 1 + 100, 2 + 200, 3 + 300], Tensor.Zeros(2, 3).IndexAdd(0, IntTensor.FromArray(1, 0, 1), rows).Data);
+        Assert.Throws<ArgumentException>(() => Tensor.Zeros(2, 3).IndexAdd(0, IntTensor.FromArray(1, 0), rows));
     }
 }

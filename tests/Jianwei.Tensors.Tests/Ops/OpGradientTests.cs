@@ -112,6 +112,8 @@ public class OpGradientTests
         Check(x => x[0].IndexSelect(1, IntTensor.FromArray(1, 1)), [Rand(4, 2, 3, 2)]);
         Check(x => Tensor.Embedding(x[0], new IntTensor([1, 4, 1, 0], 2, 2)), [Rand(5, 6, 3)]);
         Check(x => x[0].ScatterAdd(1, new IntTensor([0, 2, 0, 1, 1, 1], 2, 3), x[1]), [Rand(6, 2, 4), Rand(7, 2, 3)]);
+        Check(x => x[0].IndexAdd(0, IntTensor.FromArray(3, 0, 3), x[1]), [Rand(8, 4, 5), Rand(9, 3, 5)]);
+        Check(x => x[0].IndexAdd(1, IntTensor.FromArray(2, 0), x[1]) + x[0], [Rand(10, 2, 3, 2), Rand(11, 2, 2, 2)]);
         var mask = Tensor.FromArray([1f, 0f, 0f, 1f, 0f], 1, 5);
         Check(x => x[0].MaskedFill(mask, -5f), [Rand(8, 3, 5)]);
     }
@@ -169,6 +171,9 @@ public class OpGradientTests
         Check(x => x[0].Sparsemax(), [Rand(1, 4, 7) * 2f], h: 1e-3f);
         Check(x => x[0].Entmax15(), [Rand(2, 4, 7) * 2f], h: 1e-3f);
         Check(x => x[0].Entmax15(), [Rand(3, 3, 17) * 4f], h: 1e-3f);
+        foreach (float alpha in new[] { 1.2f, 1.5f, 1.7f, 2f })
+            Check(x => x[0].Entmax(alpha), [Rand(4, 3, 11) * 3f], h: 1e-3f);
+        Check(x => x[0].Entmax(1.5f) + x[0].Entmax(1.3f), [Rand(5, 2, 6) * 2f], h: 1e-3f);   // the accumulate path
     }
 
     [Fact]
