@@ -286,6 +286,55 @@ public class MultimodalTests
         Assert.True(clock.Elapsed.TotalSeconds < 120, $"took {clock.Elapsed.TotalSeconds:F0} s");
     }
 
+    /// <summary>
+    /// The method's claim in miniature: what labels cannot teach, unlabeled rows can. Words are random
+    /// letter strings in two families; a row's note holds six words of one family and its label is the
+    /// family. The 80 labeled rows use 16 words of each family; the test rows only the other 32, which no
+    /// labeled row contains. From scratch those words' embeddings are random, so nothing carries over;
+    /// co-pretraining on 4,000 unlabeled notes (MLM: a masked word is predicted from its family) gives a
+    /// family's words neighbouring embeddings, and the fine-tuned model reads the unseen words' family.
+    /// </summary>
+    [Fact]
+    public void CoPretrainingOnUnlabeledRowsTeachesWhatTheFewLabelsCannot()
+    {
+        var rng = new Random(5);
+        string Word() => new(Enumerable.Range(0, 6).Select(_ => (char)('a' + rng.Next(26))).ToArray());
+        var families = new[] { Enumerable.Range(0, 48).Select(_ => Word()).ToArray(), Enumerable.Range(0, 48).Select(_ => Word()).ToArray() };
+        var rows = new List<string[]>();
+        void Add(int count, bool seen)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                int family = i % 2;
+                var words = Enumerable.Range(0, 6).Select(_ => families[family][seen ? rng.Next(16) : 16 + rng.Next(32)]);
+                rows.Add([string.Join(' ', words), family.ToString()]);
+            }
+        }
+        Add(80, seen: true);                                                                  // 0..79: labeled (64 to fit, 16 to validate)
+        Add(400, seen: false);                                                                // 80..479: test, unseen words only
+        for (int i = 0; i < 4000; i++) { rows.Add([string.Join(' ', Enumerable.Range(0, 6).Select(_ => families[i % 2][rng.Next(48)])), ""]); }
+        var table = new RawTable("families.csv", ["note", "label"], rows, Enumerable.Range(2, rows.Count).Select(i => (long)i).ToList());
+        var schema = new TableSchema { Columns = [new("note", ColumnRole.Feature, ColumnType.Text), new("label", ColumnRole.Label, ColumnType.Categorical)] };
+        var all = Enumerable.Range(0, rows.Count).ToArray();
+        var data = MultimodalData.Fit(table, schema, all, vocabularySize: 400, budgetPerColumn: 8);
+        int[] fit = [.. Enumerable.Range(0, 64)], valid = [.. Enumerable.Range(64, 16)], test = [.. Enumerable.Range(80, 400)];
+        List<int> Labels(int[] r) => r.Select(i => i < 480 ? int.Parse(rows[i][1], System.Globalization.CultureInfo.InvariantCulture) : -1).ToList();
+        double TestAuc(bool coPretrain)
+        {
+            var model = new MultimodalTransformer(Config(data) with { HiddenDropout = 0f }, data, new Rng(3));
+            if (coPretrain)   // MLM loss 5.0 → 2.9 (ln 48 = 3.9 would be knowing the family alone)
+                new Trainer(model.CoPretrainingTask(data.Transform(table, [.. Enumerable.Range(480, 4000)]), 32, new CoPretrainingOptions(), 1),
+                            new TrainerOptions { MaxSteps = 1200, WarmupSteps = 20, LearningRate = 3e-3f, LogEvery = 100 }).Run();
+            model.Fit(data.Transform(table, fit), Labels(fit), data.Transform(table, valid), Labels(valid),
+                      new MultimodalFineTuneOptions { MaxEpochs = 10, Patience = 10, LearningRate = 2e-3f });
+            return Evaluation.Metrics.RocAuc(model.PredictProbability(data.Transform(table, test)), [.. Labels(test)]);
+        }
+        double scratch = TestAuc(coPretrain: false), pretrained = TestAuc(coPretrain: true);
+        // Measured when written: 1.000 against 0.374 (with 400 steps instead of 1,200: 0.546 — too short to learn the families).
+        Assert.True(pretrained > 0.9 && pretrained > scratch + 0.3, $"unseen words: co-pretrained ROC-AUC {pretrained:F3}, from scratch {scratch:F3}");
+        Assert.True(pretrained > 0.8 && pretrained > scratch + 0.15, $"unseen words: co-pretrained ROC-AUC {pretrained:F3}, from scratch {scratch:F3}");
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(4096)]
