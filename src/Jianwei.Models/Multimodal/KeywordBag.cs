@@ -3,26 +3,32 @@ using Jianwei.Text;
 namespace Jianwei.Models.Multimodal;
 
 /// <summary>
-/// The keyword channel's input (issue 23): a row's words and word bigrams, each tagged with its text
-/// column, hashed into a fixed number of buckets (the hashing trick, Weinberger et al. 2009, as
-/// fastText hashes its n-grams) with L2-normalized counts — the bag of n-grams that TF-IDF + logistic
-/// regression wins with on text tables. A word is the run of pieces that share a word id in the
-/// <see cref="EncodedRow"/> (whole Chinese words when the vocabulary was trained with a segmenter), so
-/// the bag reads what the transformer reads, within the same budgets.
+/// The keyword channel's input (issue 23): a row's word n-grams (1 to <see cref="DefaultOrder"/> words),
+/// each tagged with its text column, hashed into a fixed number of buckets (the hashing trick,
+/// Weinberger et al. 2009, as fastText hashes its n-grams) with L2-normalized counts — the bag of
+/// n-grams that TF-IDF + logistic regression wins with on text tables. A word is the run of pieces that
+/// share a word id in the <see cref="EncodedRow"/>: whole Chinese words when the vocabulary was trained
+/// with a segmenter, else single characters, whose 1–3-grams are what logistic regression reads of
+/// Chinese text.
 /// </summary>
 public static class KeywordBag
 {
+    /// <summary>The longest n-gram of new models: trigrams (models saved before them read bigrams, order 2).</summary>
+    public const int DefaultOrder = 3;
+    /// <summary>The longest n-gram order accepted.</summary>
+    public const int MaxOrder = 5;
+
     /// <summary>
     /// The row's bag: one entry per distinct (column, bucket), ordered by column then bucket, with its
-    /// count divided by the L2 norm of all the row's counts (no entries for a row without words). Unigram
-    /// keys are (column, 1, the word's piece ids), bigram keys (column, 2, the first word's ids, −1, the
-    /// second's); bigrams never cross columns, and two columns' keys landing in one bucket stay two
-    /// entries, so each column's share of the channel is known. Columns are numbered as <see cref="EncodedRow.ColumnIds"/>
-    /// numbers them (1 for the first text column).
+    /// count divided by the L2 norm of all the row's counts (no entries for a row without words). An
+    /// n-gram's key is (column, n, the first word's piece ids, −1, the second's, …); n-grams never cross
+    /// columns, and two columns' keys landing in one bucket stay two entries, so each column's share of
+    /// the channel is known. Columns are numbered as <see cref="EncodedRow.ColumnIds"/> numbers them (1
+    /// for the first text column).
     /// </summary>
-    public static (int[] Buckets, float[] Values, int[] Columns) Of(EncodedRow row, int buckets)
+    public static (int[] Buckets, float[] Values, int[] Columns) Of(EncodedRow row, int buckets, int order)
     {
-        var occurrences = Occurrences(row, buckets);
+        var occurrences = Occurrences(row, buckets, order);
         var counts = new SortedDictionary<(int Column, int Bucket), int>();
         foreach (var o in occurrences) counts[(o.Column, o.Bucket)] = counts.GetValueOrDefault((o.Column, o.Bucket)) + 1;
         double norm = Norm(occurrences);
@@ -34,24 +40,19 @@ public static class KeywordBag
         Math.Sqrt(occurrences.CountBy(o => (o.Column, o.Bucket)).Sum(c => (double)c.Value * c.Value));
 
     /// <summary>
-    /// Each n-gram as it occurs in the row, in reading order: its column, its bucket and the positions
-    /// [Start, End) of its pieces (a bigram's span covers both words, which are adjacent). <see cref="Of"/>
-    /// counts these; an explanation shares each one's weight out over its pieces.
+    /// Each n-gram (n = 1 to <paramref name="order"/>) as it occurs in the row, in reading order: its
+    /// column, its bucket and the positions [Start, End) of its pieces (an n-gram's words are adjacent).
+    /// <see cref="Of"/> counts these; an explanation shares each one's weight out over its pieces.
     /// </summary>
-    public static List<(int Column, int Bucket, int Start, int End)> Occurrences(EncodedRow row, int buckets)
+    public static List<(int Column, int Bucket, int Start, int End)> Occurrences(EncodedRow row, int buckets, int order)
     {
         if (buckets < 1) throw new ArgumentOutOfRangeException(nameof(buckets), buckets, "at least one bucket.");
-        int Bucket(uint hash) => (int)(hash % (uint)buckets);
+        if (order < 1 || order > MaxOrder) throw new ArgumentOutOfRangeException(nameof(order), order, $"n-grams of 1 to {MaxOrder} words.");
         var found = new List<(int, int, int, int)>();
         var words = Words(row);
         for (int w = 0; w < words.Count; w++)
-        {
-            var (column, start, end) = words[w];
-            var word = row.InputIds.AsSpan(start, end - start);
-            found.Add((column, Bucket(Hash(column, 1, word, [])), start, end));
-            if (w + 1 < words.Count && words[w + 1].Column == column)
-                found.Add((column, Bucket(Hash(column, 2, word, row.InputIds.AsSpan(words[w + 1].Start, words[w + 1].End - words[w + 1].Start))), start, words[w + 1].End));
-        }
+            for (int n = 1; n <= order && w + n <= words.Count && words[w + n - 1].Column == words[w].Column; n++)
+                found.Add((words[w].Column, (int)(Hash(row, words, w, n) % (uint)buckets), words[w].Start, words[w + n - 1].End));
         return found;
     }
 
@@ -70,17 +71,19 @@ public static class KeywordBag
         return words;
     }
 
-    /// <summary>The key (column, order, first word's ids[, −1, second word's ids]) as little-endian 32-bit integers, hashed by <see cref="Fnv1a"/>.</summary>
-    private static uint Hash(int column, int order, ReadOnlySpan<int> first, ReadOnlySpan<int> second)
+    /// <summary>The key (column, n, first word's ids, −1, second word's ids, …) of words[w..w+n) as little-endian 32-bit integers, hashed by <see cref="Fnv1a"/>.</summary>
+    private static uint Hash(EncodedRow row, List<(int Column, int Start, int End)> words, int w, int n)
     {
-        int length = 2 + first.Length + (second.Length > 0 ? 1 + second.Length : 0);
+        int length = 2 + n - 1;
+        for (int k = w; k < w + n; k++) length += words[k].End - words[k].Start;
         Span<int> key = length <= 256 ? stackalloc int[length] : new int[length];
-        key[0] = column; key[1] = order;
-        first.CopyTo(key[2..]);
-        if (second.Length > 0)
+        key[0] = words[w].Column; key[1] = n;
+        int at = 2;
+        for (int k = w; k < w + n; k++)
         {
-            key[2 + first.Length] = -1;
-            second.CopyTo(key[(3 + first.Length)..]);
+            if (k > w) key[at++] = -1;
+            row.InputIds.AsSpan(words[k].Start, words[k].End - words[k].Start).CopyTo(key[at..]);
+            at += words[k].End - words[k].Start;
         }
         if (!BitConverter.IsLittleEndian) for (int i = 0; i < length; i++) key[i] = System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(key[i]);
         return Fnv1a(System.Runtime.InteropServices.MemoryMarshal.AsBytes(key));

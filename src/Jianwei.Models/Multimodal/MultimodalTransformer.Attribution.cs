@@ -49,7 +49,7 @@ public sealed partial class MultimodalTransformer
                 return Logits(EncodeEmbedded(points, stepMask));                                                // points [steps, n, E]
             });
             ZeroGrad();   // the backward pass also reached the weights
-            float keywords = KeywordBuckets > 0 ? ShareKeywords(own, rows.KeywordText(row), positions) : 0;
+            float keywords = KeywordBuckets > 0 ? ShareKeywords(own, KeywordSource(rows, row), positions) : 0;
             return new Attribution(positions, logit + keywords, baseLogit);
         }
         finally { Train(wasTraining); }
@@ -64,7 +64,7 @@ public sealed partial class MultimodalTransformer
     {
         var kept = WordSpans(text);
         var whole = WordSpans(full);
-        var occurrences = KeywordBag.Occurrences(full, KeywordBuckets);
+        var occurrences = KeywordBag.Occurrences(full, KeywordBuckets, KeywordOrder);
         float norm = (float)KeywordBag.Norm(occurrences), total = 0;
         foreach (var (column, bucket, start, end) in occurrences)
         {

@@ -159,7 +159,7 @@ public sealed partial class MultimodalTransformer
     {
         SparseMatrix Bags(MultimodalRows rows) => SparseMatrix.FromRows(Enumerable.Range(0, rows.Count).Select(r =>
         {
-            var (buckets, values, _) = KeywordBag.Of(rows.KeywordText(r), KeywordBuckets);
+            var (buckets, values, _) = KeywordBag.Of(KeywordSource(rows, r), KeywordBuckets, KeywordOrder);
             return (IReadOnlyList<(int, float)>)buckets.Zip(values).ToList();
         }).ToList(), KeywordBuckets);
         var (x, xValid) = (Bags(train), Bags(validation));

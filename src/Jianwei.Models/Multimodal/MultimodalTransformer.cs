@@ -54,11 +54,18 @@ public sealed partial class MultimodalTransformer : Module
     /// </summary>
     public bool HeadReadsCells { get; }
     /// <summary>
-    /// Buckets of the keyword channel (0: none): each row's hashed bag of words and word bigrams
+    /// Buckets of the keyword channel (0: none): each row's hashed bag of word n-grams
     /// (<see cref="KeywordBag"/>) read by one weight per bucket straight into the logit — a wide linear path
     /// beside the deep one (Cheng et al. 2016), trained with it in fine-tuning, zero at the start.
     /// </summary>
     public int KeywordBuckets { get; }
+    /// <summary>The keyword bag's longest n-gram: <see cref="KeywordBag.DefaultOrder"/> for new models, 2 for files saved before trigrams.</summary>
+    public int KeywordOrder { get; }
+    /// <summary>
+    /// Whether the keyword bag reads each text whole (<see cref="MultimodalRows.FullText"/>) rather than the
+    /// pieces within the text budget: true for new models, false for files saved before it did.
+    /// </summary>
+    public bool KeywordsReadWholeText { get; }
     private readonly Tensor? _keywordWeights;                                                 // [buckets, 1]
     private readonly LayerNorm _cellNorm;
     private readonly MaskedLmHead _mlm;
@@ -74,13 +81,22 @@ public sealed partial class MultimodalTransformer : Module
     public static MultimodalTransformer Create(MultimodalData data, EncoderConfig encoder, ulong seed, int headLayers = 1, bool headReadsCells = true, int keywordBuckets = 0) =>
         new(encoder with { VocabSize = data.Vocabulary.Count }, data, new Rng(seed), headLayers: headLayers, headReadsCells: headReadsCells, keywordBuckets: keywordBuckets);
 
+    /// <summary>What the keyword channel reads of row <paramref name="row"/>: the whole texts or the budgeted ones (<see cref="KeywordsReadWholeText"/>).</summary>
+    internal Text.EncodedRow KeywordSource(MultimodalRows rows, int row) => KeywordsReadWholeText ? rows.KeywordText(row) : rows.Text[row];
+
     /// <summary>
     /// Creates the model for <paramref name="data"/>'s features and vocabulary; the classification head
     /// reads the [CLS] of the last <paramref name="headLayers"/> layers besides the poolings, and the cell
-    /// states when <paramref name="headReadsCells"/>; with <paramref name="keywordBuckets"/> above 0, the keyword channel adds to its logit.
+    /// states when <paramref name="headReadsCells"/>; with <paramref name="keywordBuckets"/> above 0, the keyword channel adds to its logit
+    /// (n-grams up to <paramref name="keywordOrder"/> words, of the whole texts when <paramref name="keywordsReadWholeText"/>).
     /// </summary>
-    public MultimodalTransformer(EncoderConfig config, MultimodalData data, Rng rng, int numericBins = 16, int headLayers = 1, bool headReadsCells = true, int keywordBuckets = 0)
+    public MultimodalTransformer(EncoderConfig config, MultimodalData data, Rng rng, int numericBins = 16, int headLayers = 1, bool headReadsCells = true, int keywordBuckets = 0,
+                                 int keywordOrder = KeywordBag.DefaultOrder, bool keywordsReadWholeText = true)
     {
+        if (keywordOrder < 1 || keywordOrder > KeywordBag.MaxOrder)
+            throw new ArgumentOutOfRangeException(nameof(keywordOrder), keywordOrder, $"n-grams of 1 to {KeywordBag.MaxOrder} words.");
+        KeywordOrder = keywordOrder;
+        KeywordsReadWholeText = keywordsReadWholeText;
         if (config.VocabSize != data.Vocabulary.Count)
             throw new ArgumentException($"encoder vocabulary {config.VocabSize} differs from the data's {data.Vocabulary.Count}.");
         if (headLayers < 1 || headLayers > config.Layers)
@@ -139,7 +155,7 @@ public sealed partial class MultimodalTransformer : Module
         var buckets = new List<int>(); var values = new List<float>(); var owners = new List<int>();
         for (int i = 0; i < count; i++)
         {
-            var (b, v, _) = KeywordBag.Of(rows.KeywordText(order[start + i]), KeywordBuckets);
+            var (b, v, _) = KeywordBag.Of(KeywordSource(rows, order[start + i]), KeywordBuckets, KeywordOrder);
             buckets.AddRange(b); values.AddRange(v); owners.AddRange(Enumerable.Repeat(i, b.Length));
         }
         if (buckets.Count == 0) return Tensor.Zeros(count);
@@ -241,6 +257,8 @@ public sealed partial class MultimodalTransformer : Module
                 ["head_layers"] = HeadLayers.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["head_reads_cells"] = HeadReadsCells ? "true" : "false",
                 ["keyword_buckets"] = KeywordBuckets.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["keyword_order"] = KeywordOrder.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["keyword_whole_text"] = KeywordsReadWholeText ? "true" : "false",
             });
         AtomicFile.WriteAllText(Path.Combine(directory, BertCheckpoint.ConfigFile), Bert.Config.ToJson());
     }
@@ -277,11 +295,15 @@ public sealed partial class MultimodalTransformer : Module
         }
         int bins = Metadata("numeric_bins", 16, 1, 1024);
         int headLayers = Metadata("head_layers", 1, 1, config.Layers);   // files from before the option read the last layer only
-        bool headReadsCells = file.Metadata.TryGetValue("head_reads_cells", out var cells)   // files from before it read the poolings only
-            ? cells switch { "true" => true, "false" => false, _ => throw new ModelFormatException(weightsPath, "__metadata__.head_reads_cells", $"'{cells}' is neither true nor false.") }
-            : false;
-        int keywordBuckets = Metadata("keyword_buckets", 0, 0, MaxKeywordBuckets);   // files from before the channel have none
-        var model = new MultimodalTransformer(config, data, new Rng(0), bins, headLayers, headReadsCells, keywordBuckets);
+        bool Flag(string key)   // files from before an option have no such key, and did without it
+            => file.Metadata.TryGetValue(key, out var text)
+                ? text switch { "true" => true, "false" => false, _ => throw new ModelFormatException(weightsPath, $"__metadata__.{key}", $"'{text}' is neither true nor false.") }
+                : false;
+        bool headReadsCells = Flag("head_reads_cells");                                  // before it: the poolings only
+        int keywordBuckets = Metadata("keyword_buckets", 0, 0, MaxKeywordBuckets);       // before the channel: none
+        int keywordOrder = Metadata("keyword_order", 2, 1, KeywordBag.MaxOrder);          // before trigrams: words and bigrams
+        bool wholeText = Flag("keyword_whole_text");                                     // before it: the budgeted text
+        var model = new MultimodalTransformer(config, data, new Rng(0), bins, headLayers, headReadsCells, keywordBuckets, keywordOrder, wholeText);
         WeightFile.LoadInto(model, file, weightsPath);
         model.Eval();
         return (model, data);

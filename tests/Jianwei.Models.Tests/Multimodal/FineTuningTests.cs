@@ -258,7 +258,7 @@ public class FineTuningTests
         // Recomputed here: the bags as a sparse matrix, one logistic regression per C, the best on validation.
         SparseMatrix Bags(MultimodalRows rows) => SparseMatrix.FromRows(Enumerable.Range(0, rows.Count).Select(r =>
         {
-            var (b, v, _) = KeywordBag.Of(rows.KeywordText(r), B);
+            var (b, v, _) = KeywordBag.Of(rows.KeywordText(r), B, KeywordBag.DefaultOrder);
             return (IReadOnlyList<(int, float)>)b.Zip(v).ToList();
         }).ToList(), B);
         var fits = new[] { 1, 0.3, 3, 0.1, 10, 30 }.Select(c => Jianwei.Models.Logistic.LogisticRegression.Fit(Bags(train), trainLabels, new Jianwei.Models.Logistic.LogisticRegressionOptions(C: c))).ToList();

@@ -28,7 +28,7 @@ public class KeywordBagTests
     public void WordsAndBigramsOfEachColumnAreHashedWithTheColumnAndNormalized()
     {
         const int B = 1 << 20;
-        var (buckets, values, columns) = KeywordBag.Of(TwoColumns(), B);
+        var (buckets, values, columns) = KeywordBag.Of(TwoColumns(), B, order: 2);
         // Column 1: unigrams (7 8) and (9), the bigram (7 8)(9); column 2: the unigram (9) — which lands
         // elsewhere than column 1's (9), the column being part of the key. Four counts of 1: each 1/√4.
         var expected = new[] { (1, Bucket(B, 1, 1, 7, 8)), (1, Bucket(B, 1, 1, 9)), (1, Bucket(B, 1, 2, 7, 8, -1, 9)), (2, Bucket(B, 2, 1, 9)) }
@@ -44,13 +44,13 @@ public class KeywordBagTests
     {
         // One column, the word (5) twice: unigram (5) counted 2, bigram (5)(5) once; norm √5.
         var twice = new EncodedRow([2, 50, 5, 5, 3], [0, 1, 1, 1, 1], [-1, -1, 0, 1, -1]);
-        var (buckets, values, _) = KeywordBag.Of(twice, 1 << 20);
+        var (buckets, values, _) = KeywordBag.Of(twice, 1 << 20, order: 3);
         var byBucket = buckets.Zip(values).ToDictionary(p => p.First, p => p.Second);
         Assert.Equal(2, byBucket.Count);
         Assert.Equal(2 / MathF.Sqrt(5), byBucket[Bucket(1 << 20, 1, 1, 5)], 6);
         Assert.Equal(1 / MathF.Sqrt(5), byBucket[Bucket(1 << 20, 1, 2, 5, -1, 5)], 6);
         // One bucket for everything: column 1's three keys count 3 there, column 2's one key 1; norm √10.
-        (buckets, values, var columns) = KeywordBag.Of(TwoColumns(), 1);
+        (buckets, values, var columns) = KeywordBag.Of(TwoColumns(), 1, order: 3);
         Assert.Equal([0, 0], buckets);
         Assert.Equal([1, 2], columns);
         Assert.Equal(3 / MathF.Sqrt(10), values[0], 6);
@@ -58,11 +58,32 @@ public class KeywordBagTests
     }
 
     [Fact]
+    public void TrigramsJoinThreeAdjacentWordsOfOneColumn()
+    {
+        // [CLS] [C:a] 4 (5 6) 7 [SEP] [C:b] 8 [SEP]: column 1 holds the words (4), (5 6), (7).
+        var row = new EncodedRow([2, 50, 4, 5, 6, 7, 3, 51, 8, 3], [0, 1, 1, 1, 1, 1, 1, 2, 2, 2], [-1, -1, 0, 1, 1, 2, -1, -1, 3, -1]);
+        const int B = 1 << 20;
+        var occurrences = KeywordBag.Occurrences(row, B, order: 3);
+        // In reading order: each word's unigram, then the n-grams starting there; none crosses into column 2.
+        Assert.Equal(new[]
+        {
+            (1, Bucket(B, 1, 1, 4), 2, 3), (1, Bucket(B, 1, 2, 4, -1, 5, 6), 2, 5), (1, Bucket(B, 1, 3, 4, -1, 5, 6, -1, 7), 2, 6),
+            (1, Bucket(B, 1, 1, 5, 6), 3, 5), (1, Bucket(B, 1, 2, 5, 6, -1, 7), 3, 6),
+            (1, Bucket(B, 1, 1, 7), 5, 6),
+            (2, Bucket(B, 2, 1, 8), 8, 9),
+        }, occurrences);
+        // Order 2 is the same bag without the trigram: the keys of unigrams and bigrams do not depend on the order asked for.
+        Assert.Equal(occurrences.Where(o => o.Item2 != Bucket(B, 1, 3, 4, -1, 5, 6, -1, 7)), KeywordBag.Occurrences(row, B, order: 2));
+        Assert.All(KeywordBag.Of(row, B, order: 3).Values, v => Assert.Equal(1 / MathF.Sqrt(7), v, 6));
+    }
+
+    [Fact]
     public void ARowWithoutWordsHasAnEmptyBag()
     {
         var empty = new EncodedRow([2, 50, 3], [0, 1, 1], [-1, -1, -1]);
-        var (buckets, values, columns) = KeywordBag.Of(empty, 16);
+        var (buckets, values, columns) = KeywordBag.Of(empty, 16, order: 3);
         Assert.Empty(buckets); Assert.Empty(values); Assert.Empty(columns);
-        Assert.Throws<ArgumentOutOfRangeException>(() => KeywordBag.Of(empty, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => KeywordBag.Of(empty, 0, order: 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => KeywordBag.Of(empty, 16, order: 0));
     }
 }

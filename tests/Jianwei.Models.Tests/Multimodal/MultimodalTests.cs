@@ -196,6 +196,9 @@ public class MultimodalTests
             var state = Jianwei.Tensors.Serialization.SafetensorsFile.Load(weights).ToStateDict();
             Jianwei.Tensors.Serialization.SafetensorsWriter.Save(weights, state, metadata: new Dictionary<string, string> { ["format"] = "jianwei-multimodal" });
             Assert.False(MultimodalTransformer.Load(dir).Model.HeadReadsCells);
+            // Likewise its keyword bag, had it one, read words and bigrams of the budgeted text; new models read trigrams of the whole text.
+            Assert.Equal((2, false), (MultimodalTransformer.Load(dir).Model.KeywordOrder, MultimodalTransformer.Load(dir).Model.KeywordsReadWholeText));
+            Assert.Equal((3, true), (new MultimodalTransformer(Config(data), data, new Rng(4)).KeywordOrder, new MultimodalTransformer(Config(data), data, new Rng(4)).KeywordsReadWholeText));
             Jianwei.Tensors.Serialization.SafetensorsWriter.Save(weights, state, metadata: new Dictionary<string, string> { ["head_reads_cells"] = "yes" });
             var e = Assert.Throws<Jianwei.Models.Serialization.ModelFormatException>(() => MultimodalTransformer.Load(dir));
             Assert.Contains("head_reads_cells", e.Message);
@@ -223,7 +226,7 @@ public class MultimodalTests
         var before = plain.Logits(plain.Encode(rows, all, 0, 4)).ToArray();
         for (int r = 0; r < 4; r++)
         {
-            var (buckets, values, _) = KeywordBag.Of(rows.KeywordText(r), 64);
+            var (buckets, values, _) = KeywordBag.Of(rows.KeywordText(r), 64, KeywordBag.DefaultOrder);
             Assert.Equal(before[r] + buckets.Select((b, k) => (b / 64f - 0.5f) * values[k]).Sum(), moved[r], 5);
         }
         // Co-pretraining's corrupted rows carry no keyword log-odds.
@@ -233,7 +236,7 @@ public class MultimodalTests
         {
             model.Save(dir, data);
             var (again, againData) = MultimodalTransformer.Load(dir);
-            Assert.Equal(64, again.KeywordBuckets);
+            Assert.Equal((64, 3, true), (again.KeywordBuckets, again.KeywordOrder, again.KeywordsReadWholeText));
             Assert.Equal(model.PredictProbability(rows), again.PredictProbability(againData.Transform(table, all)));
         }
         finally { Directory.Delete(dir, true); }
@@ -363,7 +366,7 @@ public class MultimodalTests
             Assert.True(Math.Abs(a.Positions.Sum() - change) <= 0.02 * Math.Abs(change) + 1e-4, $"row {row}: Σ attributions {a.Positions.Sum():F5} vs Δ logit {change:F5}");
             if (keywordBuckets > 0)
             {
-                var (buckets, values, _) = KeywordBag.Of(rows.KeywordText(row), keywordBuckets);   // the whole texts, past the budget of 16
+                var (buckets, values, _) = KeywordBag.Of(rows.KeywordText(row), keywordBuckets, KeywordBag.DefaultOrder);   // the whole texts, past the budget of 16
                 var weights = model.NamedParameters().Single(p => p.Name == "keyword_weights").Parameter;
                 float channel = buckets.Select((b, k) => weights.Data[b] * values[k]).Sum();
                 Assert.True(Math.Abs(channel) > 1e-3, $"row {row}: the keyword channel adds {channel:E2}");
@@ -382,10 +385,10 @@ public class MultimodalTests
                     if (p <= model.CellCount || encoded.WordIds[p - model.CellCount] < 0 && !Separator(p)) Assert.Equal(deep.Positions[p], a.Positions[p]);
                 // The separators hold exactly the shares of the n-grams past the budget: the bag's occurrences
                 // in the whole texts that are not among the budgeted text's own occurrences, counted by bucket.
-                var own = KeywordBag.Occurrences(encoded, keywordBuckets).CountBy(o => (o.Column, o.Bucket)).ToDictionary();
-                var past = KeywordBag.Occurrences(rows.KeywordText(row), keywordBuckets).CountBy(o => (o.Column, o.Bucket))
+                var own = KeywordBag.Occurrences(encoded, keywordBuckets, KeywordBag.DefaultOrder).CountBy(o => (o.Column, o.Bucket)).ToDictionary();
+                var past = KeywordBag.Occurrences(rows.KeywordText(row), keywordBuckets, KeywordBag.DefaultOrder).CountBy(o => (o.Column, o.Bucket))
                     .Sum(c => (c.Value - own.GetValueOrDefault(c.Key)) * weights.Data[c.Key.Bucket]);
-                float norm = (float)KeywordBag.Norm(KeywordBag.Occurrences(rows.KeywordText(row), keywordBuckets));
+                float norm = (float)KeywordBag.Norm(KeywordBag.Occurrences(rows.KeywordText(row), keywordBuckets, KeywordBag.DefaultOrder));
                 Assert.True(Math.Abs(past) > 1e-3, $"row {row}: texts longer than 16 pieces leave n-grams past the budget");
                 Assert.Equal(past / norm, Enumerable.Range(0, a.Positions.Length).Where(Separator).Sum(p => a.Positions[p] - deep.Positions[p]), 4);
             }
