@@ -127,7 +127,7 @@ internal static class CoPretrainBench
                 "epochs" => o with { MaxEpochs = (int)value },
                 "patience" => o with { Patience = (int)value },
                 "kwlr" => o with { KeywordLearningRate = (float)value },
-                "kwws" => o with { KeywordWarmStart = value != 0 },
+                "kwws" => o with { KeywordStart = value != 0 ? KeywordStart.LogisticRegression : KeywordStart.Zero },
                 "cells" or "keywords" => o,   // read when the model is made
                 _ => throw new ArgumentException($"unknown setting '{key}' in variant '{variant}'"),
             };

@@ -12,11 +12,10 @@ namespace Jianwei.Cli;
 /// </summary>
 internal sealed class FineTuningOptions
 {
-    private readonly Option<string> _optimizer, _metricLoss, _dropoutSchedule;
+    private readonly Option<string> _optimizer, _metricLoss, _dropoutSchedule, _keywordStart;
     private readonly Option<int> _freezeEpochs, _headLayers, _keywords;
     private readonly Option<float> _fgm, _rdrop, _contrastive, _ema, _keywordRate, _pseudoLabel, _pseudoThreshold;
     private readonly Option<double> _dropoutEpochs;
-    private readonly Option<bool> _keywordWarmStart;
 
     /// <param name="what">Whose fine-tuning the descriptions name, e.g. "text and multimodal".</param>
     public FineTuningOptions(string what)
@@ -32,13 +31,13 @@ internal sealed class FineTuningOptions
         _headLayers = new("--head-layers") { Description = $"{what}: layers whose [CLS] the classification head reads (1: the last only; 2: the last two, layers concatenated)", DefaultValueFactory = _ => 1 };
         _keywords = new("--keywords") { Description = $"{what}: buckets of the keyword channel, a hashed bag of words and word bigrams per text column read linearly into the logit (0: none)", DefaultValueFactory = _ => new MultimodalLearnerOptions().KeywordBuckets };
         _keywordRate = new("--keyword-rate") { Description = $"{what} fine-tuning: peak learning rate of the keyword channel's weights", DefaultValueFactory = _ => new MultimodalFineTuneOptions().KeywordLearningRate };
-        _keywordWarmStart = new("--keyword-warm-start") { Description = $"{what} fine-tuning: start the keyword channel from logistic regression on the bags instead of zero" };
+        _keywordStart = new("--keyword-start") { Description = $"{what} fine-tuning: where the keyword channel starts: zero, lr (logistic regression on the bags) or choose (both, the better on the validation rows kept; fine-tuning twice)", DefaultValueFactory = _ => "zero" };
         _dropoutSchedule = new("--dropout-schedule") { Description = $"{what} fine-tuning: constant, early (dropout for the first --dropout-epochs only), late (only after them) or curriculum (rising over them)", DefaultValueFactory = _ => "constant" };
         _dropoutEpochs = new("--dropout-epochs") { Description = "the dropout schedule's epochs", DefaultValueFactory = _ => 1 };
         _ema = new("--ema") { Description = $"{what} fine-tuning: decay of a moving average of the weights, which is then validated and kept (0: off; 0.998 ≈ the last 500 steps)", DefaultValueFactory = _ => 0 };
     }
 
-    private Option[] All => [_optimizer, _freezeEpochs, _fgm, _rdrop, _pseudoLabel, _pseudoThreshold, _contrastive, _metricLoss, _headLayers, _keywords, _keywordRate, _keywordWarmStart, _dropoutSchedule, _dropoutEpochs, _ema];
+    private Option[] All => [_optimizer, _freezeEpochs, _fgm, _rdrop, _pseudoLabel, _pseudoThreshold, _contrastive, _metricLoss, _headLayers, _keywords, _keywordRate, _keywordStart, _dropoutSchedule, _dropoutEpochs, _ema];
 
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
@@ -83,7 +82,11 @@ internal sealed class FineTuningOptions
         },
         DropoutScheduleEpochs = parse.GetValue(_dropoutEpochs) is > 0 and var epochs ? epochs : throw new UserErrorException("--dropout-epochs: must be positive."),
         KeywordLearningRate = NonNegative(parse.GetValue(_keywordRate), "--keyword-rate"),
-        KeywordWarmStart = parse.GetValue(_keywordWarmStart),
+        KeywordStart = parse.GetValue(_keywordStart)!.ToLowerInvariant() switch
+        {
+            "zero" => KeywordStart.Zero, "lr" => KeywordStart.LogisticRegression, "choose" => KeywordStart.Choose,
+            var other => throw new UserErrorException($"--keyword-start: '{other}' is not zero, lr or choose."),
+        },
         WeightAverageDecay = parse.GetValue(_ema) is >= 0 and < 1 and var decay ? decay : throw new UserErrorException("--ema: a decay in [0, 1) (0: off)."),
     };
 

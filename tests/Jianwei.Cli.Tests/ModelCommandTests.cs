@@ -162,6 +162,7 @@ public sealed class ModelCommandTests : IDisposable
             ("--keyword-rate: must not be negative", ["--modes", "multimodal", "--keyword-rate", "-1"]),
             ("--pseudo-label: must not be negative", ["--modes", "multimodal", "--pseudo-label", "-1"]),
             ("--pseudo-threshold: a confidence in (0.5, 1]", ["--modes", "multimodal", "--pseudo-threshold", "0.4"]),
+            ("--keyword-start: 'warm' is not zero, lr or choose", ["--modes", "multimodal", "--keyword-start", "warm"]),
         })
         {
             (code, _, err) = Run(["bench", P("train.csv"), "--label", "default", .. args]);
@@ -192,7 +193,7 @@ public sealed class ModelCommandTests : IDisposable
     {
         var (code, _, err) = Run("train", P("train.csv"), "--label", "default", "--out", P("tricks"), "--preset", "best", "--budget", "0.03",
                                  "--candidates", "multimodal", "--folds", "2", "--time-limit", "0", "--head-layers", "2", "--freeze-epochs", "1", "--optimizer", "ranger", "--dropout-schedule", "early", "--dropout-epochs", "2",
-                                 "--ema", "0.99", "--keywords", "256", "--keyword-warm-start", "--pseudo-label", "0.5", "--pseudo-threshold", "0.9");
+                                 "--ema", "0.99", "--keywords", "256", "--keyword-start", "lr", "--pseudo-label", "0.5", "--pseudo-threshold", "0.9");
         Assert.True(code == 0, err);
         var tuning = JsonDocument.Parse(File.ReadAllText(P("tricks/manifest.json"))).RootElement.GetProperty("training").GetProperty("fine_tuning");
         Assert.Equal("ranger", tuning.GetProperty("optimizer").GetString());
@@ -202,7 +203,7 @@ public sealed class ModelCommandTests : IDisposable
         Assert.Equal("none", tuning.GetProperty("metric_loss").GetString());
         Assert.Equal(0.99, tuning.GetProperty("weight_average_decay").GetDouble(), 6);
         Assert.Equal(256, tuning.GetProperty("keyword_buckets").GetInt32());
-        Assert.True(tuning.GetProperty("keyword_warm_start").GetBoolean());
+        Assert.Equal("lr", tuning.GetProperty("keyword_start").GetString());
         Assert.Equal(0.5, tuning.GetProperty("pseudo_label_weight").GetDouble(), 6);
         Assert.Equal(0.9, tuning.GetProperty("pseudo_label_threshold").GetDouble(), 6);
         // The head that was trained is the head that was saved, in each fold model: the last two layers' [CLS], and the keyword channel.

@@ -253,7 +253,7 @@ public class FineTuningTests
         const int B = 512;
         var model = new MultimodalTransformer(Config(data), data, new Rng(2), keywordBuckets: B);
         // At rate 0 the channel keeps its start, so what is left after fitting is the warm start itself.
-        model.Fit(train, trainLabels, valid, validLabels, new MultimodalFineTuneOptions { MaxEpochs = 1, KeywordLearningRate = 0, KeywordWarmStart = true });
+        model.Fit(train, trainLabels, valid, validLabels, new MultimodalFineTuneOptions { MaxEpochs = 1, KeywordLearningRate = 0, KeywordStart = KeywordStart.LogisticRegression });
         var kept = model.CopyState()["keyword_weights"];
         // Recomputed here: the bags as a sparse matrix, one logistic regression per C, the best on validation.
         SparseMatrix Bags(MultimodalRows rows) => SparseMatrix.FromRows(Enumerable.Range(0, rows.Count).Select(r =>
@@ -265,6 +265,28 @@ public class FineTuningTests
         var best = fits.MaxBy(f => Evaluation.Metrics.RocAuc(f.PredictProbability(Bags(valid)), validLabels))!;
         Assert.Equal(best.Weights.Select(w => (float)w), kept);
         Assert.Contains(kept, w => w != 0);
+    }
+
+    [Fact]
+    public void ChoosingTheKeywordStartKeepsTheRunThatValidatesBetter()
+    {
+        var (data, train, trainLabels, valid, validLabels) = Small();
+        var options = new MultimodalFineTuneOptions { MaxEpochs = 2, Seed = 4 };
+        (MultimodalTransformer Model, double Best) Run(KeywordStart start)
+        {
+            var model = new MultimodalTransformer(Config(data), data, new Rng(2), keywordBuckets: 512);
+            model.Fit(train, trainLabels, valid, validLabels, options with { KeywordStart = start });
+            return (model, model.ValidationCurve.Max());
+        }
+        var (zero, zeroBest) = Run(KeywordStart.Zero);
+        var (lr, lrBest) = Run(KeywordStart.LogisticRegression);
+        var (chosen, chosenBest) = Run(KeywordStart.Choose);
+        var expected = lrBest > zeroBest ? KeywordStart.LogisticRegression : KeywordStart.Zero;
+        Assert.Equal(expected, chosen.ChosenKeywordStart);
+        Assert.Equal(Math.Max(zeroBest, lrBest), chosenBest);
+        // The kept model is that run's, weight for weight: both runs started from the same weights.
+        var reference = (expected == KeywordStart.Zero ? zero : lr).CopyState();
+        Assert.All(chosen.CopyState(), kv => Assert.Equal(reference[kv.Key], kv.Value));
     }
 
     /// <summary>
