@@ -20,24 +20,56 @@ public static class KeywordBag
 
     /// <summary>
     /// The row's bag: one entry per distinct (column, bucket), ordered by column then bucket, with its
-    /// count divided by the L2 norm of all the row's counts (no entries for a row without words). An
-    /// n-gram's key is (column, n, the first word's piece ids, −1, the second's, …); n-grams never cross
-    /// columns, and two columns' keys landing in one bucket stay two entries, so each column's share of
-    /// the channel is known. Columns are numbered as <see cref="EncodedRow.ColumnIds"/> numbers them (1
-    /// for the first text column).
+    /// count times the bucket's inverse document frequency (<paramref name="idf"/>; empty: 1 for all),
+    /// divided by the L2 norm of all the row's such values — TF-IDF with L2 normalization, as
+    /// scikit-learn's TfidfVectorizer computes it (no entries for a row without words). An n-gram's key
+    /// is (column, n, the first word's piece ids, −1, the second's, …); n-grams never cross columns, and
+    /// two columns' keys landing in one bucket stay two entries, so each column's share of the channel
+    /// is known. Columns are numbered as <see cref="EncodedRow.ColumnIds"/> numbers them (1 for the first text column).
     /// </summary>
-    public static (int[] Buckets, float[] Values, int[] Columns) Of(EncodedRow row, int buckets, int order)
+    public static (int[] Buckets, float[] Values, int[] Columns) Of(EncodedRow row, int buckets, int order, ReadOnlySpan<float> idf = default)
     {
         var occurrences = Occurrences(row, buckets, order);
         var counts = new SortedDictionary<(int Column, int Bucket), int>();
         foreach (var o in occurrences) counts[(o.Column, o.Bucket)] = counts.GetValueOrDefault((o.Column, o.Bucket)) + 1;
-        double norm = Norm(occurrences);
-        return ([.. counts.Keys.Select(k => k.Bucket)], [.. counts.Values.Select(c => (float)(c / norm))], [.. counts.Keys.Select(k => k.Column)]);
+        double norm = Norm(occurrences, idf);
+        var values = new float[counts.Count];
+        int i = 0;
+        foreach (var (key, count) in counts) values[i++] = (float)(count * Idf(idf, key.Bucket) / norm);
+        return ([.. counts.Keys.Select(k => k.Bucket)], values, [.. counts.Keys.Select(k => k.Column)]);
     }
 
-    /// <summary>The L2 norm of a row's counts per (column, bucket): what every value of its bag is divided by.</summary>
-    public static double Norm(IReadOnlyList<(int Column, int Bucket, int Start, int End)> occurrences) =>
-        Math.Sqrt(occurrences.CountBy(o => (o.Column, o.Bucket)).Sum(c => (double)c.Value * c.Value));
+    /// <summary>The L2 norm of a row's count × idf per (column, bucket): what every value of its bag is divided by.</summary>
+    public static double Norm(IReadOnlyList<(int Column, int Bucket, int Start, int End)> occurrences, ReadOnlySpan<float> idf = default)
+    {
+        double sum = 0;
+        foreach (var (key, count) in occurrences.CountBy(o => (o.Column, o.Bucket)))
+        {
+            double v = count * Idf(idf, key.Bucket);
+            sum += v * v;
+        }
+        return Math.Sqrt(sum);
+    }
+
+    /// <summary>Bucket b's inverse document frequency, 1 when none is given.</summary>
+    public static double Idf(ReadOnlySpan<float> idf, int bucket) => idf.IsEmpty ? 1.0 : idf[bucket];
+
+    /// <summary>
+    /// Smoothed inverse document frequencies per bucket over <paramref name="rows"/>' bags (scikit-learn's
+    /// smooth_idf): ln((1 + N) / (1 + df)) + 1, df the rows holding the bucket in any column. A bucket no
+    /// row holds gets ln(1 + N) + 1, the rarest value, as an unseen term would.
+    /// </summary>
+    public static float[] InverseDocumentFrequencies(IEnumerable<EncodedRow> rows, int buckets, int order)
+    {
+        var df = new int[buckets];
+        int n = 0;
+        foreach (var row in rows)
+        {
+            n++;
+            foreach (int b in Occurrences(row, buckets, order).Select(o => o.Bucket).Distinct()) df[b]++;
+        }
+        return [.. df.Select(d => (float)(Math.Log((1.0 + n) / (1.0 + d)) + 1))];
+    }
 
     /// <summary>
     /// Each n-gram (n = 1 to <paramref name="order"/>) as it occurs in the row, in reading order: its

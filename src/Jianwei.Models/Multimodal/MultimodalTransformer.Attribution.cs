@@ -65,10 +65,10 @@ public sealed partial class MultimodalTransformer
         var kept = WordSpans(text);
         var whole = WordSpans(full);
         var occurrences = KeywordBag.Occurrences(full, KeywordBuckets, KeywordOrder);
-        float norm = (float)KeywordBag.Norm(occurrences), total = 0;
+        float norm = (float)KeywordBag.Norm(occurrences, KeywordIdf), total = 0;
         foreach (var (column, bucket, start, end) in occurrences)
         {
-            float share = _keywordWeights!.Data[bucket] / norm;
+            float share = _keywordWeights!.Data[bucket] * (float)KeywordBag.Idf(KeywordIdf, bucket) / norm;
             total += share;
             bool inside = true;
             for (int p = start; p < end && inside; p++)

@@ -149,6 +149,7 @@ public sealed partial class MultimodalTransformer
             int positives = labels.Count(v => v == 1);
             options = options with { PositiveWeight = Math.Max(1f, (labels.Count - positives) / (float)Math.Max(1, positives) / 2) };
         }
+        FitKeywordIdf(train);   // TF-IDF weights from the rows fine-tuned on, as the vectorizer of logistic regression is fitted
         if (KeywordBuckets > 0 && options.KeywordStart == KeywordStart.Choose)
         {
             // Both starts from the same weights, without checkpoints; the better is kept (and checkpointed).
@@ -199,7 +200,7 @@ public sealed partial class MultimodalTransformer
     {
         SparseMatrix Bags(MultimodalRows rows) => SparseMatrix.FromRows(Enumerable.Range(0, rows.Count).Select(r =>
         {
-            var (buckets, values, _) = KeywordBag.Of(KeywordSource(rows, r), KeywordBuckets, KeywordOrder);
+            var (buckets, values, _) = KeywordBag.Of(KeywordSource(rows, r), KeywordBuckets, KeywordOrder, KeywordIdf);
             return (IReadOnlyList<(int, float)>)buckets.Zip(values).ToList();
         }).ToList(), KeywordBuckets);
         var (x, xValid) = (Bags(train), Bags(validation));

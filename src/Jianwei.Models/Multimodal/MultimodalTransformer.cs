@@ -66,6 +66,12 @@ public sealed partial class MultimodalTransformer : Module
     /// pieces within the text budget: true for new models, false for files saved before it did.
     /// </summary>
     public bool KeywordsReadWholeText { get; }
+    /// <summary>
+    /// Whether the keyword bag weighs each bucket by its inverse document frequency (TF-IDF, fitted on the
+    /// fine-tuning rows, saved with the model): true for new models, false for files saved before it did.
+    /// </summary>
+    public bool KeywordsUseIdf => _keywordIdf is not null;
+    private readonly Tensor? _keywordIdf;                                                     // [buckets] buffer: ln((1 + N)/(1 + df)) + 1
     private readonly Tensor? _keywordWeights;                                                 // [buckets, 1]
     private readonly LayerNorm _cellNorm;
     private readonly MaskedLmHead _mlm;
@@ -84,6 +90,16 @@ public sealed partial class MultimodalTransformer : Module
     /// <summary>What the keyword channel reads of row <paramref name="row"/>: the whole texts or the budgeted ones (<see cref="KeywordsReadWholeText"/>).</summary>
     internal Text.EncodedRow KeywordSource(MultimodalRows rows, int row) => KeywordsReadWholeText ? rows.KeywordText(row) : rows.Text[row];
 
+    /// <summary>The keyword bag's inverse document frequencies, empty without them.</summary>
+    internal ReadOnlySpan<float> KeywordIdf => _keywordIdf is null ? default : _keywordIdf.Data;
+
+    /// <summary>Sets the inverse document frequencies from <paramref name="rows"/>' bags (no labels read); nothing without IDF.</summary>
+    public void FitKeywordIdf(MultimodalRows rows)
+    {
+        if (_keywordIdf is null) return;
+        KeywordBag.InverseDocumentFrequencies(Enumerable.Range(0, rows.Count).Select(r => KeywordSource(rows, r)), KeywordBuckets, KeywordOrder).CopyTo(_keywordIdf.Data);
+    }
+
     /// <summary>
     /// Creates the model for <paramref name="data"/>'s features and vocabulary; the classification head
     /// reads the [CLS] of the last <paramref name="headLayers"/> layers besides the poolings, and the cell
@@ -91,7 +107,7 @@ public sealed partial class MultimodalTransformer : Module
     /// (n-grams up to <paramref name="keywordOrder"/> words, of the whole texts when <paramref name="keywordsReadWholeText"/>).
     /// </summary>
     public MultimodalTransformer(EncoderConfig config, MultimodalData data, Rng rng, int numericBins = 16, int headLayers = 1, bool headReadsCells = true, int keywordBuckets = 0,
-                                 int keywordOrder = KeywordBag.DefaultOrder, bool keywordsReadWholeText = true)
+                                 int keywordOrder = KeywordBag.DefaultOrder, bool keywordsReadWholeText = true, bool keywordIdf = true)
     {
         if (keywordOrder < 1 || keywordOrder > KeywordBag.MaxOrder)
             throw new ArgumentOutOfRangeException(nameof(keywordOrder), keywordOrder, $"n-grams of 1 to {KeywordBag.MaxOrder} words.");
@@ -124,6 +140,7 @@ public sealed partial class MultimodalTransformer : Module
         _output = RegisterModule("head_output", new Linear(h, 1, rng));
         _dropout = RegisterModule("head_dropout", new Dropout(config.HiddenDropout, rng.Fork()));
         if (keywordBuckets > 0) _keywordWeights = RegisterParameter("keyword_weights", Tensor.Zeros(keywordBuckets, 1));
+        if (keywordBuckets > 0 && keywordIdf) _keywordIdf = RegisterBuffer("keyword_idf", Tensor.Ones(keywordBuckets));
     }
 
     /// <summary>Most buckets of the keyword channel (2^24: 64 MB of weights).</summary>
@@ -155,7 +172,7 @@ public sealed partial class MultimodalTransformer : Module
         var buckets = new List<int>(); var values = new List<float>(); var owners = new List<int>();
         for (int i = 0; i < count; i++)
         {
-            var (b, v, _) = KeywordBag.Of(KeywordSource(rows, order[start + i]), KeywordBuckets, KeywordOrder);
+            var (b, v, _) = KeywordBag.Of(KeywordSource(rows, order[start + i]), KeywordBuckets, KeywordOrder, KeywordIdf);
             buckets.AddRange(b); values.AddRange(v); owners.AddRange(Enumerable.Repeat(i, b.Length));
         }
         if (buckets.Count == 0) return Tensor.Zeros(count);
@@ -259,6 +276,7 @@ public sealed partial class MultimodalTransformer : Module
                 ["keyword_buckets"] = KeywordBuckets.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["keyword_order"] = KeywordOrder.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["keyword_whole_text"] = KeywordsReadWholeText ? "true" : "false",
+                ["keyword_idf"] = KeywordsUseIdf ? "true" : "false",
             });
         AtomicFile.WriteAllText(Path.Combine(directory, BertCheckpoint.ConfigFile), Bert.Config.ToJson());
     }
@@ -303,7 +321,8 @@ public sealed partial class MultimodalTransformer : Module
         int keywordBuckets = Metadata("keyword_buckets", 0, 0, MaxKeywordBuckets);       // before the channel: none
         int keywordOrder = Metadata("keyword_order", 2, 1, KeywordBag.MaxOrder);          // before trigrams: words and bigrams
         bool wholeText = Flag("keyword_whole_text");                                     // before it: the budgeted text
-        var model = new MultimodalTransformer(config, data, new Rng(0), bins, headLayers, headReadsCells, keywordBuckets, keywordOrder, wholeText);
+        bool idf = Flag("keyword_idf");                                                  // before it: plain counts
+        var model = new MultimodalTransformer(config, data, new Rng(0), bins, headLayers, headReadsCells, keywordBuckets, keywordOrder, wholeText, idf);
         WeightFile.LoadInto(model, file, weightsPath);
         model.Eval();
         return (model, data);

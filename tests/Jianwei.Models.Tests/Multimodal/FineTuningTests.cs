@@ -255,10 +255,13 @@ public class FineTuningTests
         // At rate 0 the channel keeps its start, so what is left after fitting is the warm start itself.
         model.Fit(train, trainLabels, valid, validLabels, new MultimodalFineTuneOptions { MaxEpochs = 1, KeywordLearningRate = 0, KeywordStart = KeywordStart.LogisticRegression });
         var kept = model.CopyState()["keyword_weights"];
+        // Fitting set the inverse document frequencies from the training rows' bags, as a TF-IDF vectorizer is fitted.
+        var idf = KeywordBag.InverseDocumentFrequencies(Enumerable.Range(0, train.Count).Select(train.KeywordText), B, KeywordBag.DefaultOrder);
+        Assert.Equal(idf, model.CopyState()["keyword_idf"]);
         // Recomputed here: the bags as a sparse matrix, one logistic regression per C, the best on validation.
         SparseMatrix Bags(MultimodalRows rows) => SparseMatrix.FromRows(Enumerable.Range(0, rows.Count).Select(r =>
         {
-            var (b, v, _) = KeywordBag.Of(rows.KeywordText(r), B, KeywordBag.DefaultOrder);
+            var (b, v, _) = KeywordBag.Of(rows.KeywordText(r), B, KeywordBag.DefaultOrder, idf);
             return (IReadOnlyList<(int, float)>)b.Zip(v).ToList();
         }).ToList(), B);
         var fits = new[] { 1, 0.3, 3, 0.1, 10, 30 }.Select(c => Jianwei.Models.Logistic.LogisticRegression.Fit(Bags(train), trainLabels, new Jianwei.Models.Logistic.LogisticRegressionOptions(C: c))).ToList();

@@ -78,6 +78,33 @@ public class KeywordBagTests
     }
 
     [Fact]
+    public void InverseDocumentFrequenciesWeighTheBagAsTfidfDoes()
+    {
+        // Three rows of one column, 4 buckets (a word's bucket set by hand through the modulus): the bag
+        // of order 1 holds each word once per occurrence.
+        const int B = 1 << 20;
+        var rows = new[]
+        {
+            new EncodedRow([2, 50, 7, 8, 3], [0, 1, 1, 1, 1], [-1, -1, 0, 1, -1]),   // words 7, 8
+            new EncodedRow([2, 50, 7, 3], [0, 1, 1, 1], [-1, -1, 0, -1]),             // word 7
+            new EncodedRow([2, 50, 7, 7, 9, 3], [0, 1, 1, 1, 1, 1], [-1, -1, 0, 1, 2, -1]),   // words 7, 7, 9
+        };
+        var idf = KeywordBag.InverseDocumentFrequencies(rows, B, order: 1);
+        int b7 = Bucket(B, 1, 1, 7), b8 = Bucket(B, 1, 1, 8), b9 = Bucket(B, 1, 1, 9);
+        // smooth idf: ln((1 + 3)/(1 + df)) + 1 — df 3 for word 7, 1 for 8 and 9, 0 for a bucket no row holds.
+        Assert.Equal(1f, idf[b7], 6);
+        Assert.Equal((float)(Math.Log(2) + 1), idf[b8], 6);
+        Assert.Equal((float)(Math.Log(4) + 1), idf[Enumerable.Range(0, B).First(b => b != b7 && b != b8 && b != b9)], 6);
+        // Row 3: counts (7: 2, 9: 1) times idf (1, ln 2 + 1), L2-normalized.
+        var (buckets, values, _) = KeywordBag.Of(rows[2], B, order: 1, idf);
+        double v7 = 2 * 1.0, v9 = Math.Log(2) + 1, norm = Math.Sqrt(v7 * v7 + v9 * v9);
+        var byBucket = buckets.Zip(values).ToDictionary(p => p.First, p => p.Second);
+        Assert.Equal((float)(v7 / norm), byBucket[b7], 6);
+        Assert.Equal((float)(v9 / norm), byBucket[b9], 6);
+        Assert.Equal(norm, KeywordBag.Norm(KeywordBag.Occurrences(rows[2], B, order: 1), idf), 5);
+    }
+
+    [Fact]
     public void ARowWithoutWordsHasAnEmptyBag()
     {
         var empty = new EncodedRow([2, 50, 3], [0, 1, 1], [-1, -1, -1]);

@@ -197,8 +197,10 @@ public class MultimodalTests
             Jianwei.Tensors.Serialization.SafetensorsWriter.Save(weights, state, metadata: new Dictionary<string, string> { ["format"] = "jianwei-multimodal" });
             Assert.False(MultimodalTransformer.Load(dir).Model.HeadReadsCells);
             // Likewise its keyword bag, had it one, read words and bigrams of the budgeted text; new models read trigrams of the whole text.
-            Assert.Equal((2, false), (MultimodalTransformer.Load(dir).Model.KeywordOrder, MultimodalTransformer.Load(dir).Model.KeywordsReadWholeText));
-            Assert.Equal((3, true), (new MultimodalTransformer(Config(data), data, new Rng(4)).KeywordOrder, new MultimodalTransformer(Config(data), data, new Rng(4)).KeywordsReadWholeText));
+            var old = MultimodalTransformer.Load(dir).Model;
+            Assert.Equal((2, false, false), (old.KeywordOrder, old.KeywordsReadWholeText, old.KeywordsUseIdf));
+            var fresh = new MultimodalTransformer(Config(data), data, new Rng(4), keywordBuckets: 16);
+            Assert.Equal((3, true, true), (fresh.KeywordOrder, fresh.KeywordsReadWholeText, fresh.KeywordsUseIdf));
             Jianwei.Tensors.Serialization.SafetensorsWriter.Save(weights, state, metadata: new Dictionary<string, string> { ["head_reads_cells"] = "yes" });
             var e = Assert.Throws<Jianwei.Models.Serialization.ModelFormatException>(() => MultimodalTransformer.Load(dir));
             Assert.Contains("head_reads_cells", e.Message);
@@ -220,13 +222,15 @@ public class MultimodalTests
         var w = model.NamedParameters().Single(p => p.Name == "keyword_weights").Parameter;
         Assert.Equal(new[] { 64, 1 }, w.Shape.ToArray());
         for (int i = 0; i < 64; i++) w.Data[i] = i / 64f - 0.5f;
-        // Each row's log-odds move by Σ weight[bucket] · value over its bag, worked out from KeywordBag.
+        model.FitKeywordIdf(rows);   // TF-IDF weights from these rows, saved with the model
+        var idf = KeywordBag.InverseDocumentFrequencies(all.Select(rows.KeywordText), 64, KeywordBag.DefaultOrder);
+        // Each row's log-odds move by Σ weight[bucket] · value over its TF-IDF bag, worked out from KeywordBag.
         model.Eval(); plain.Eval();
         var moved = model.Logits(model.Encode(rows, all, 0, 4)).ToArray();
         var before = plain.Logits(plain.Encode(rows, all, 0, 4)).ToArray();
         for (int r = 0; r < 4; r++)
         {
-            var (buckets, values, _) = KeywordBag.Of(rows.KeywordText(r), 64, KeywordBag.DefaultOrder);
+            var (buckets, values, _) = KeywordBag.Of(rows.KeywordText(r), 64, KeywordBag.DefaultOrder, idf);
             Assert.Equal(before[r] + buckets.Select((b, k) => (b / 64f - 0.5f) * values[k]).Sum(), moved[r], 5);
         }
         // Co-pretraining's corrupted rows carry no keyword log-odds.
@@ -236,7 +240,7 @@ public class MultimodalTests
         {
             model.Save(dir, data);
             var (again, againData) = MultimodalTransformer.Load(dir);
-            Assert.Equal((64, 3, true), (again.KeywordBuckets, again.KeywordOrder, again.KeywordsReadWholeText));
+            Assert.Equal((64, 3, true, true), (again.KeywordBuckets, again.KeywordOrder, again.KeywordsReadWholeText, again.KeywordsUseIdf));
             Assert.Equal(model.PredictProbability(rows), again.PredictProbability(againData.Transform(table, all)));
         }
         finally { Directory.Delete(dir, true); }
