@@ -101,6 +101,31 @@ public sealed partial class MultimodalTransformer : Module
     }
 
     /// <summary>
+    /// A text row's bag (buckets and TF-IDF values), made once per row object and kept while the row
+    /// lives: every epoch reads the same rows, and hashing a long review's n-grams costs more than its
+    /// share of a batch's forward pass. Forgotten whenever the inverse document frequencies differ from
+    /// those the bags were made with (fitted, restored or loaded since).
+    /// </summary>
+    private (int[] Buckets, float[] Values) Bag(Text.EncodedRow row)
+    {
+        if (!KeywordIdf.SequenceEqual(_bagsIdf))
+        {
+            _bags.Clear();
+            _bagsIdf = KeywordIdf.ToArray();
+        }
+        var entries = _bags.GetValue(row, r =>
+        {
+            var (buckets, values, _) = KeywordBag.Of(r, KeywordBuckets, KeywordOrder, KeywordIdf);
+            return new KeywordEntries(buckets, values);
+        });
+        return (entries.Buckets, entries.Values);
+    }
+
+    private sealed record KeywordEntries(int[] Buckets, float[] Values);
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Text.EncodedRow, KeywordEntries> _bags = new();
+    private float[] _bagsIdf = [];
+
+    /// <summary>
     /// Creates the model for <paramref name="data"/>'s features and vocabulary; the classification head
     /// reads the [CLS] of the last <paramref name="headLayers"/> layers besides the poolings, and the cell
     /// states when <paramref name="headReadsCells"/>; with <paramref name="keywordBuckets"/> above 0, the keyword channel adds to its logit
@@ -172,7 +197,7 @@ public sealed partial class MultimodalTransformer : Module
         var buckets = new List<int>(); var values = new List<float>(); var owners = new List<int>();
         for (int i = 0; i < count; i++)
         {
-            var (b, v, _) = KeywordBag.Of(KeywordSource(rows, order[start + i]), KeywordBuckets, KeywordOrder, KeywordIdf);
+            var (b, v) = Bag(KeywordSource(rows, order[start + i]));
             buckets.AddRange(b); values.AddRange(v); owners.AddRange(Enumerable.Repeat(i, b.Length));
         }
         if (buckets.Count == 0) return Tensor.Zeros(count);

@@ -233,6 +233,16 @@ public class MultimodalTests
             var (buckets, values, _) = KeywordBag.Of(rows.KeywordText(r), 64, KeywordBag.DefaultOrder, idf);
             Assert.Equal(before[r] + buckets.Select((b, k) => (b / 64f - 0.5f) * values[k]).Sum(), moved[r], 5);
         }
+        // The bags are kept between batches, but not past a change of the inverse document frequencies.
+        model.FitKeywordIdf(rows.SelectRows([0, 1]));
+        var refitted = model.Logits(model.Encode(rows, all, 0, 4)).ToArray();
+        var idf2 = KeywordBag.InverseDocumentFrequencies([rows.KeywordText(0), rows.KeywordText(1)], 64, KeywordBag.DefaultOrder);
+        for (int r = 0; r < 4; r++)
+        {
+            var (buckets, values, _) = KeywordBag.Of(rows.KeywordText(r), 64, KeywordBag.DefaultOrder, idf2);
+            Assert.Equal(before[r] + buckets.Select((b, k) => (b / 64f - 0.5f) * values[k]).Sum(), refitted[r], 5);
+        }
+        model.FitKeywordIdf(rows);
         // Co-pretraining's corrupted rows carry no keyword log-odds.
         Assert.Null(model.Encode(rows, all, 0, 4, maskedCells: new bool[4 * model.CellCount]).Keywords);
         var dir = Path.Combine(Path.GetTempPath(), $"jianwei-mm-keywords-{Guid.NewGuid():N}");
