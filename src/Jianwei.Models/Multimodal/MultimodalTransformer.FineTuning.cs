@@ -200,7 +200,7 @@ public sealed partial class MultimodalTransformer
     {
         SparseMatrix Bags(MultimodalRows rows) => SparseMatrix.FromRows(Enumerable.Range(0, rows.Count).Select(r =>
         {
-            var (buckets, values, _) = KeywordBag.Of(KeywordSource(rows, r), KeywordBuckets, KeywordOrder, KeywordIdf);
+            var (buckets, values) = Bag(KeywordSource(rows, r));   // the bags fine-tuning then reads, made once
             return (IReadOnlyList<(int, float)>)buckets.Zip(values).ToList();
         }).ToList(), KeywordBuckets);
         var (x, xValid) = (Bags(train), Bags(validation));
