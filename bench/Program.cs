@@ -20,12 +20,13 @@ internal static class Program
     {
         if (args.Length == 0 || args[0] is "-h" or "--help")
         {
-            Console.Error.WriteLine("usage: bench engine [small|long|gemm|quick|all] | bench text [SHARED_DIR] | bench data [MB] | bench tabular [SHARED_DIR] | bench pretrain [SHARED_DIR] [--minutes M] [--objectives mlm,electra,mpnet] [--epochs E] | bench copretrain --file CSV --label COL [--unlabeled CSV] [--steps N] [--variants a,b] | bench serve [BUNDLE] [--seconds S] [--preset P]");
+            Console.Error.WriteLine("usage: bench engine [small|long|gemm|quick|all] | bench text [SHARED_DIR] | bench data [MB] | bench tabular [SHARED_DIR] [DATASET] [LEARNERS] [--dump DIR] | bench combiners DIR | bench pretrain [SHARED_DIR] [--minutes M] [--objectives mlm,electra,mpnet] [--epochs E] | bench copretrain --file CSV --label COL [--unlabeled CSV] [--steps N] [--variants a,b] | bench serve [BUNDLE] [--seconds S] [--preset P]");
             return args.Length == 0 ? 2 : 0;
         }
         if (args[0] == "text") return TextBench.Run(args.Skip(1).ToArray());
         if (args[0] == "data") return DataBench.Run(args.Skip(1).ToArray());
         if (args[0] == "tabular") return TabularBench.Run(args.Skip(1).ToArray());
+        if (args[0] == "combiners") return CombinerBench.Run(args.Skip(1).ToArray());
         if (args[0] == "sklearn-folds")   // FILE LABEL POSITIVE: the folds as scikit-learn prints them, to check SklearnFolds against it
         {
             var table = Jianwei.Data.RawTable.Load(args[1]);
@@ -39,7 +40,7 @@ internal static class Program
         if (args[0] == "serve") return ServeBench.Run(args.Skip(1).ToArray());
         if (args[0] != "engine")
         {
-            Console.Error.WriteLine($"bench: unknown benchmark '{args[0]}' (available: engine, text, data, tabular, pretrain, copretrain, serve)");
+            Console.Error.WriteLine($"bench: unknown benchmark '{args[0]}' (available: engine, text, data, tabular, combiners, pretrain, copretrain, serve)");
             return 2;
         }
         string what = args.Length > 1 ? args[1] : "all";

@@ -30,8 +30,9 @@ namespace Jianwei.Bench;
 /// <item><c>mlnet</c>: ML.NET 5's FeaturizeText + LightGbm with defaults (<see cref="MlNetBaseline"/>).</item>
 /// <item><c>tabnet</c>, <c>tabnet-pretrained</c>: on request.</item>
 /// </list>
-/// Usage: <c>bench tabular [SHARED_DIR] [DATASET|all] [LEARNERS] [--file CSV --label COL --positive P [--unlabeled CSV]] [--pretrain-steps N] [--time-limit MINUTES] [--outer-folds K]</c>
-/// (K: 5 by default, the anchors' protocol; fewer for a long run on a set with no anchor).
+/// Usage: <c>bench tabular [SHARED_DIR] [DATASET|all] [LEARNERS] [--file CSV --label COL --positive P [--unlabeled CSV]] [--pretrain-steps N] [--time-limit MINUTES] [--outer-folds K] [--dump DIR]</c>
+/// (K: 5 by default, the anchors' protocol; fewer for a long run on a set with no anchor; DIR: each outer
+/// fold's out-of-fold and test predictions of the ensemble's members, for <c>bench combiners DIR</c>).
 /// </summary>
 internal static class TabularBench
 {
@@ -69,15 +70,16 @@ internal static class TabularBench
         var segmenter = File.Exists(dict) ? ChineseSegmenter.Load(dict) : null;
         int outerFolds = named.TryGetValue("--outer-folds", out var k) ? int.Parse(k, CultureInfo.InvariantCulture) : 5;
         TimeSpan? limit = named.TryGetValue("--time-limit", out var m) ? TimeSpan.FromMinutes(double.Parse(m, CultureInfo.InvariantCulture)) : null;
+        string? dump = named.GetValueOrDefault("--dump");
         foreach (var set in sets)
         {
             if (!File.Exists(set.Path)) { Console.Error.WriteLine($"bench tabular: {set.Path} not found"); return 2; }
-            RunSet(set, learners, steps, limit, outerFolds, segmenter);
+            RunSet(set, learners, steps, limit, outerFolds, segmenter, dump);
         }
         return 0;
     }
 
-    private static void RunSet(Set set, IReadOnlyList<string> learners, int pretrainSteps, TimeSpan? timeLimit, int outerFolds, ChineseSegmenter? segmenter)
+    private static void RunSet(Set set, IReadOnlyList<string> learners, int pretrainSteps, TimeSpan? timeLimit, int outerFolds, ChineseSegmenter? segmenter, string? dump)
     {
         var labeled = RawTable.Load(set.Path);
         var inferred = SchemaInference.Infer(labeled, set.Label, set.Positive);
@@ -121,6 +123,8 @@ internal static class TabularBench
                         using var model = TabularModel.Fit(table, schema, y, train, OptionsForFold(), unlabeled);
                         var result = new Dictionary<string, double[]> { ["ensemble"] = model.Predict(table, test) };
                         foreach (var member in model.Learners) result["bag:" + member.Name] = member.Predict(table, test);
+                        if (dump is not null) CombinerBench.Write(Path.Combine(dump, Path.GetFileNameWithoutExtension(name)), train, test, y, model.OutOfFold,
+                            model.Learners.ToDictionary(l => l.Name, l => result["bag:" + l.Name]));
                         Console.Error.WriteLine($"{name} ensemble fold: combined by {model.Combiner!.Kind}; " + string.Join(", ", model.Leaderboard.Select(r =>
                             string.Create(CultureInfo.InvariantCulture, $"{r.Learner} oof {r.RocAuc:F4} w {r.Weight:F3} {r.FitSeconds:F0} s{(r.Settings.Length > 0 ? $" [{r.Settings}]" : "")}"))));
                         return result;

@@ -29,9 +29,9 @@ internal sealed class FineTuningOptions
         _contrastive = new("--contrastive") { Description = $"{what} fine-tuning: weight of the auxiliary metric loss (0: off)", DefaultValueFactory = _ => 0 };
         _metricLoss = new("--metric-loss") { Description = "that metric loss: supcon (supervised contrastive) or triplet (batch-hard)", DefaultValueFactory = _ => "supcon" };
         _headLayers = new("--head-layers") { Description = $"{what}: layers whose [CLS] the classification head reads (1: the last only; 2: the last two, layers concatenated)", DefaultValueFactory = _ => 1 };
-        _keywords = new("--keywords") { Description = $"{what}: buckets of the keyword channel, a hashed bag of words and word bigrams per text column read linearly into the logit (0: none)", DefaultValueFactory = _ => new MultimodalLearnerOptions().KeywordBuckets };
+        _keywords = new("--keywords") { Description = $"{what}: buckets of the keyword channel, a hashed bag of word 1–3-grams per text column, read as TF-IDF linearly into the logit (0: none)", DefaultValueFactory = _ => new MultimodalLearnerOptions().KeywordBuckets };
         _keywordRate = new("--keyword-rate") { Description = $"{what} fine-tuning: peak learning rate of the keyword channel's weights", DefaultValueFactory = _ => new MultimodalFineTuneOptions().KeywordLearningRate };
-        _keywordStart = new("--keyword-start") { Description = $"{what} fine-tuning: where the keyword channel starts: zero, lr (logistic regression on the bags) or choose (both, the better on the validation rows kept; fine-tuning twice)", DefaultValueFactory = _ => "zero" };
+        _keywordStart = new("--keyword-start") { Description = $"{what} fine-tuning: where the keyword channel starts: auto (lr on a table of text alone, else zero), zero, lr (logistic regression on the bags) or choose (both, the better on the validation rows kept; fine-tuning twice)", DefaultValueFactory = _ => "auto" };
         _dropoutSchedule = new("--dropout-schedule") { Description = $"{what} fine-tuning: constant, early (dropout for the first --dropout-epochs only), late (only after them) or curriculum (rising over them)", DefaultValueFactory = _ => "constant" };
         _dropoutEpochs = new("--dropout-epochs") { Description = "the dropout schedule's epochs", DefaultValueFactory = _ => 1 };
         _ema = new("--ema") { Description = $"{what} fine-tuning: decay of a moving average of the weights, which is then validated and kept (0: off; 0.998 ≈ the last 500 steps)", DefaultValueFactory = _ => 0 };
@@ -84,8 +84,8 @@ internal sealed class FineTuningOptions
         KeywordLearningRate = NonNegative(parse.GetValue(_keywordRate), "--keyword-rate"),
         KeywordStart = parse.GetValue(_keywordStart)!.ToLowerInvariant() switch
         {
-            "zero" => KeywordStart.Zero, "lr" => KeywordStart.LogisticRegression, "choose" => KeywordStart.Choose,
-            var other => throw new UserErrorException($"--keyword-start: '{other}' is not zero, lr or choose."),
+            "auto" => KeywordStart.Auto, "zero" => KeywordStart.Zero, "lr" => KeywordStart.LogisticRegression, "choose" => KeywordStart.Choose,
+            var other => throw new UserErrorException($"--keyword-start: '{other}' is not auto, zero, lr or choose."),
         },
         WeightAverageDecay = parse.GetValue(_ema) is >= 0 and < 1 and var decay ? decay : throw new UserErrorException("--ema: a decay in [0, 1) (0: off)."),
     };

@@ -162,7 +162,7 @@ public sealed class ModelCommandTests : IDisposable
             ("--keyword-rate: must not be negative", ["--modes", "multimodal", "--keyword-rate", "-1"]),
             ("--pseudo-label: must not be negative", ["--modes", "multimodal", "--pseudo-label", "-1"]),
             ("--pseudo-threshold: a confidence in (0.5, 1]", ["--modes", "multimodal", "--pseudo-threshold", "0.4"]),
-            ("--keyword-start: 'warm' is not zero, lr or choose", ["--modes", "multimodal", "--keyword-start", "warm"]),
+            ("--keyword-start: 'warm' is not auto, zero, lr or choose", ["--modes", "multimodal", "--keyword-start", "warm"]),
         })
         {
             (code, _, err) = Run(["bench", P("train.csv"), "--label", "default", .. args]);

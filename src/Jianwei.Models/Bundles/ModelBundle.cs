@@ -207,7 +207,7 @@ public sealed class ModelBundle : IDisposable
             ["freeze_epochs"] = f.FreezeEpochs, ["fgm_epsilon"] = f.AdversarialEpsilon, ["rdrop_weight"] = f.ConsistencyWeight,
             ["metric_loss"] = f.ContrastiveWeight > 0 ? f.Contrastive.ToString().ToLowerInvariant() : "none", ["metric_loss_weight"] = f.ContrastiveWeight,
             ["dropout_schedule"] = f.DropoutSchedule.ToString().ToLowerInvariant(), ["dropout_schedule_epochs"] = f.DropoutScheduleEpochs,
-            ["weight_average_decay"] = f.WeightAverageDecay, ["head_layers"] = options.HeadLayers, ["keyword_buckets"] = options.KeywordBuckets, ["keyword_learning_rate"] = f.KeywordLearningRate, ["keyword_start"] = f.KeywordStart switch { KeywordStart.Zero => "zero", KeywordStart.LogisticRegression => "lr", _ => "choose" },
+            ["weight_average_decay"] = f.WeightAverageDecay, ["head_layers"] = options.HeadLayers, ["keyword_buckets"] = options.KeywordBuckets, ["keyword_learning_rate"] = f.KeywordLearningRate, ["keyword_start"] = f.KeywordStart switch { KeywordStart.Zero => "zero", KeywordStart.LogisticRegression => "lr", KeywordStart.Choose => "choose", _ => "auto" },
             ["pseudo_label_weight"] = f.PseudoLabelWeight, ["pseudo_label_threshold"] = f.PseudoLabelThreshold,
         };
     }

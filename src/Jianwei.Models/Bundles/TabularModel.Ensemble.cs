@@ -12,7 +12,7 @@ namespace Jianwei.Models.Bundles;
 /// out-of-fold prediction) within the time limit, cheapest first (<see cref="EnsembleSchedule"/>); then
 /// the combination chosen on those predictions — greedy ensemble selection (never below its best member
 /// there), a logistic stacker with non-negative weights, or the best member alone — by which scores best
-/// on the half of the out-of-fold rows it was not fitted on (both halves, summed), and refitted on all. Candidates of weight 0 are dropped from the
+/// on out-of-fold rows it was not fitted on (<see cref="CombinerChoice"/>), and refitted on all. Candidates of weight 0 are dropped from the
 /// bundle (they stay on the leaderboard); with <see cref="TabularModelOptions.RefitFull"/> each kept one
 /// is refitted once on all rows in place of its fold models, for cheaper scoring.
 /// </summary>
@@ -29,7 +29,7 @@ public sealed partial class TabularModel
         var refits = new List<ILearner>();
         try
         {
-            var combiner = ChooseCombiner(fitted.Select(o => o.Bagged!.OutOfFold).ToList(), y, options.Seed);
+            var combiner = CombinerChoice.Choose(fitted.Select(o => o.Bagged!.OutOfFold).ToList(), y, options.Seed);
             var members = Enumerable.Range(0, fitted.Count).Where(j => combiner.Weights[j] != 0 || options.KeepUnweighted).ToList();
             var leaderboard = outcomes.Select(o => o.Bagged is null
                 ? new LeaderboardRow(o.Candidate.Name, double.NaN, double.NaN, double.NaN, o.FitSeconds, 0) { Skipped = o.Skipped, Settings = o.Plan?.Settings ?? "" }
@@ -42,7 +42,11 @@ public sealed partial class TabularModel
                 }
             var kept = options.RefitFull ? refits : members.Select(j => bags[j]).ToList();
             foreach (var bag in bags.Except(kept)) bag.Dispose();   // weight 0, or replaced by its refit
-            return new TabularModel(TabularLearner.Ensemble, kept, combiner.Subset(members)) { Leaderboard = leaderboard, RefitFull = options.RefitFull };
+            return new TabularModel(TabularLearner.Ensemble, kept, combiner.Subset(members)) 
+            {
+                Leaderboard = leaderboard, RefitFull = options.RefitFull,
+                OutOfFold = fitted.ToDictionary(o => o.Candidate.Name, o => o.Bagged!.OutOfFold),
+            };
         }
         catch
         {
@@ -61,33 +65,6 @@ public sealed partial class TabularModel
             PredictMsPerRow = msPerRow, Settings = o.Plan!.Settings,
         };
     }
-
-    /// <summary>
-    /// Greedy selection, the non-negative stacker or the single best member, whichever has the highest
-    /// ROC-AUC on the half of the out-of-fold rows it was not fitted on (a stratified 2-fold split, both
-    /// ways, summed); ties go to selection, then to the stacker. On the rows it is fitted on, selection is
-    /// never below its best member, but what it adds there may be noise: the single best member is the
-    /// choice when a blend does not hold up on rows it did not see. The winner is refitted on all rows.
-    /// </summary>
-    internal static ICombiner ChooseCombiner(IReadOnlyList<double[]> oof, int[] y, int seed)
-    {
-        if (oof.Count == 1) return BestMember(oof, y);
-        double selection = 0, stacker = 0, single = 0;
-        foreach (var half in DataSplits.StratifiedKFold(y, 2, seed))
-        {
-            var fit = oof.Select(p => half.Train.Select(i => p[i]).ToArray()).ToList();
-            var test = oof.Select(p => half.Test.Select(i => p[i]).ToArray()).ToList();
-            int[] yFit = half.Train.Select(i => y[i]).ToArray(), yTest = half.Test.Select(i => y[i]).ToArray();
-            selection += Metrics.RocAuc(GreedyEnsemble.Fit(fit, yFit, Metrics.RocAuc).Predict(test), yTest);
-            stacker += Metrics.RocAuc(LogisticStacker.FitNonNegative(fit, yFit).Predict(test), yTest);
-            single += Metrics.RocAuc(BestMember(fit, yFit).Predict(test), yTest);
-        }
-        if (selection >= stacker && selection >= single) return GreedyEnsemble.Fit(oof, y, Metrics.RocAuc);
-        return stacker >= single ? LogisticStacker.FitNonNegative(oof, y) : BestMember(oof, y);
-    }
-
-    /// <summary>The member with the highest ROC-AUC alone (weight 1, the rest 0): selection stopped after its first pick.</summary>
-    private static GreedyEnsemble BestMember(IReadOnlyList<double[]> oof, int[] y) => GreedyEnsemble.Fit(oof, y, Metrics.RocAuc, steps: 1);
 
     /// <summary>The ensemble's part of <c>tabular.json</c>: each kept learner's fold models, the combiner, the leaderboard.</summary>
     private void SaveEnsemble(JsonObject json, string directory)

@@ -33,6 +33,11 @@ public sealed partial class TabularModel : IDisposable
     public string LeaderboardRows => "out-of-fold on the training rows";
     /// <summary>Whether the ensemble's learners were refitted once on all rows (instead of keeping their fold models).</summary>
     public bool RefitFull { get; private init; }
+    /// <summary>
+    /// For an ensemble just fitted (not one loaded), each fitted candidate's out-of-fold probabilities on
+    /// the training rows, in their order, by name: what the combiner was chosen on, for studying combiners.
+    /// </summary>
+    public IReadOnlyDictionary<string, double[]> OutOfFold { get; private init; } = new Dictionary<string, double[]>();
 
     private TabularModel(TabularLearner learner, IReadOnlyList<ILearner> learners, ICombiner? combiner)
     {

@@ -64,11 +64,14 @@ public sealed partial class MultimodalTransformer
     {
         var kept = WordSpans(text);
         var whole = WordSpans(full);
-        var occurrences = KeywordBag.Occurrences(full, KeywordBuckets, KeywordOrder);
-        float norm = (float)KeywordBag.Norm(occurrences, KeywordIdf), total = 0;
+        var occurrences = KeywordBag.Occurrences(full, KeywordBuckets, KeywordOrder, _punctuation);
+        var counts = occurrences.CountBy(o => (o.Column, o.Bucket)).ToDictionary();
+        float norm = (float)KeywordBag.Norm(occurrences, KeywordIdf, KeywordsReadLikeTfidf), total = 0;
         foreach (var (column, bucket, start, end) in occurrences)
         {
-            float share = _keywordWeights!.Data[bucket] * (float)KeywordBag.Idf(KeywordIdf, bucket) / norm;
+            // The bucket's term frequency shared equally by its occurrences (each 1 with raw counts).
+            int count = counts[(column, bucket)];
+            float share = _keywordWeights!.Data[bucket] * (float)(KeywordBag.Tf(count, KeywordsReadLikeTfidf) / count * KeywordBag.Idf(KeywordIdf, bucket)) / norm;
             total += share;
             bool inside = true;
             for (int p = start; p < end && inside; p++)

@@ -14,6 +14,11 @@ public sealed record EarlyStoppingOptions
     public bool LowerIsBetter { get; init; }
     /// <summary>Wall-clock cap: no epoch starts that would end past it at the mean pace so far (the first always runs); null for none.</summary>
     public TimeSpan? TimeBudget { get; init; }
+    /// <summary>
+    /// Score the weights before the first epoch too, and keep them if no epoch beats them: for a start
+    /// that is already a fitted model (the score is not on the curve, which holds epochs).
+    /// </summary>
+    public bool KeepStart { get; init; }
 }
 
 /// <summary>
@@ -29,15 +34,22 @@ public static class EarlyStopping
     /// Runs the loop on <paramref name="model"/>; each epoch's validation score is appended to
     /// <paramref name="curve"/> (cleared first). <paramref name="validationScope"/>, when given, wraps
     /// each validation and the copy of the weights it may take (an exponential moving average swapped
-    /// in, for instance); <paramref name="onImproved"/> runs inside it after a better epoch.
+    /// in, for instance); <paramref name="onImproved"/> runs inside it after a better epoch. Returns the
+    /// best score, the start's included with <see cref="EarlyStoppingOptions.KeepStart"/>.
     /// </summary>
-    public static void Run(Module model, EarlyStoppingOptions options, List<double> curve, Action<int> trainEpoch, Func<double> validate,
+    public static double Run(Module model, EarlyStoppingOptions options, List<double> curve, Action<int> trainEpoch, Func<double> validate,
                            Func<IDisposable?>? validationScope = null, Action? onImproved = null)
     {
         curve.Clear();
         double best = options.LowerIsBetter ? double.PositiveInfinity : double.NegativeInfinity;
         Dictionary<string, float[]>? bestState = null;
         int sinceBest = 0;
+        if (options.KeepStart)
+            using (validationScope?.Invoke())
+            {
+                best = validate(); bestState = model.CopyState();
+                onImproved?.Invoke();
+            }
         var clock = Stopwatch.StartNew();
         for (int epoch = 0; epoch < options.MaxEpochs && sinceBest < options.Patience; epoch++)
         {
@@ -56,5 +68,6 @@ public static class EarlyStopping
             }
         }
         if (bestState is not null) model.RestoreState(bestState);
+        return best;
     }
 }

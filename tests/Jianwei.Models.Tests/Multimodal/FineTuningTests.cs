@@ -142,9 +142,11 @@ public class FineTuningTests
     }
 
     /// <summary>300 generated companies split 80/20, their model inputs and labels.</summary>
-    internal static (MultimodalData Data, MultimodalRows Train, List<int> TrainLabels, MultimodalRows Valid, List<int> ValidLabels) Small()
+    internal static (MultimodalData Data, MultimodalRows Train, List<int> TrainLabels, MultimodalRows Valid, List<int> ValidLabels) Small(bool textAlone = false)
     {
         var (table, schema, y) = Sme(300);
+        if (textAlone)   // every feature but the texts left out
+            schema = schema with { Columns = [.. schema.Columns.Select(c => c.Role == ColumnRole.Feature && c.Type != ColumnType.Text ? c with { Role = ColumnRole.Ignore } : c)] };
         var split = DataSplits.StratifiedTrainValidTest(y, 0.2, 0, seed: 0);
         var data = MultimodalData.Fit(table, schema, split.Train, vocabularySize: 800, budgetPerColumn: 12);
         return (data, data.Transform(table, split.Train), split.Train.Select(r => y[r]).ToList(),
@@ -256,18 +258,27 @@ public class FineTuningTests
         model.Fit(train, trainLabels, valid, validLabels, new MultimodalFineTuneOptions { MaxEpochs = 1, KeywordLearningRate = 0, KeywordStart = KeywordStart.LogisticRegression });
         var kept = model.CopyState()["keyword_weights"];
         // Fitting set the inverse document frequencies from the training rows' bags, as a TF-IDF vectorizer is fitted.
-        var idf = KeywordBag.InverseDocumentFrequencies(Enumerable.Range(0, train.Count).Select(train.KeywordText), B, KeywordBag.DefaultOrder);
+        var punctuation = KeywordBag.Punctuation(data.Vocabulary);
+        var idf = KeywordBag.InverseDocumentFrequencies(Enumerable.Range(0, train.Count).Select(train.KeywordText), B, KeywordBag.DefaultOrder, minDf: 2, punctuation);
         Assert.Equal(idf, model.CopyState()["keyword_idf"]);
         // Recomputed here: the bags as a sparse matrix, one logistic regression per C, the best on validation.
         SparseMatrix Bags(MultimodalRows rows) => SparseMatrix.FromRows(Enumerable.Range(0, rows.Count).Select(r =>
         {
-            var (b, v, _) = KeywordBag.Of(rows.KeywordText(r), B, KeywordBag.DefaultOrder, idf);
+            var (b, v, _) = KeywordBag.Of(rows.KeywordText(r), B, KeywordBag.DefaultOrder, idf, sublinearTf: true, punctuation);
             return (IReadOnlyList<(int, float)>)b.Zip(v).ToList();
         }).ToList(), B);
         var fits = new[] { 1, 0.3, 3, 0.1, 10, 30 }.Select(c => Jianwei.Models.Logistic.LogisticRegression.Fit(Bags(train), trainLabels, new Jianwei.Models.Logistic.LogisticRegressionOptions(C: c))).ToList();
         var best = fits.MaxBy(f => Evaluation.Metrics.RocAuc(f.PredictProbability(Bags(valid)), validLabels))!;
         Assert.Equal(best.Weights.Select(w => (float)w), kept);
         Assert.Contains(kept, w => w != 0);
+        // The deep part starts silent (its output weights zero), so before any epoch the model is that
+        // regression exactly, intercept included: with no epoch to beat it, the start is what is kept.
+        var start = new MultimodalTransformer(Config(data), data, new Rng(2), keywordBuckets: B);
+        start.Fit(train, trainLabels, valid, validLabels, new MultimodalFineTuneOptions { MaxEpochs = 0, KeywordStart = KeywordStart.LogisticRegression });
+        var expected = best.PredictProbability(Bags(valid));
+        var got = start.PredictProbability(valid);
+        for (int i = 0; i < got.Length; i++) Assert.Equal(expected[i], got[i], 5);
+        Assert.Equal(Evaluation.Metrics.RocAuc(expected, validLabels), start.BestValidation, 6);
     }
 
     [Fact]
@@ -279,7 +290,7 @@ public class FineTuningTests
         {
             var model = new MultimodalTransformer(Config(data), data, new Rng(2), keywordBuckets: 512);
             model.Fit(train, trainLabels, valid, validLabels, options with { KeywordStart = start });
-            return (model, model.ValidationCurve.Max());
+            return (model, model.BestValidation);
         }
         var (zero, zeroBest) = Run(KeywordStart.Zero);
         var (lr, lrBest) = Run(KeywordStart.LogisticRegression);
@@ -290,6 +301,25 @@ public class FineTuningTests
         // The kept model is that run's, weight for weight: both runs started from the same weights.
         var reference = (expected == KeywordStart.Zero ? zero : lr).CopyState();
         Assert.All(chosen.CopyState(), kv => Assert.Equal(reference[kv.Key], kv.Value));
+        // The best validation score counts the regression start itself, which is kept when no epoch beats it.
+        Assert.True(lrBest >= lr.ValidationCurve.Max());
+        Assert.Equal(zero.ValidationCurve.Max(), zeroBest);
+    }
+
+    [Fact]
+    public void TheAutomaticKeywordStartIsTheRegressionOnTextAloneAndZeroBesideCells()
+    {
+        var (data, train, trainLabels, valid, validLabels) = Small();
+        var model = new MultimodalTransformer(Config(data), data, new Rng(2), keywordBuckets: 256);
+        Assert.True(model.CellCount > 0);
+        model.Fit(train, trainLabels, valid, validLabels, new MultimodalFineTuneOptions { MaxEpochs = 1 });
+        Assert.Equal(KeywordStart.Zero, model.ChosenKeywordStart);
+        // The same texts without the cells: a table of text alone starts from the regression on its bags.
+        var (textData, textTrain, textLabels, textValid, textValidLabels) = Small(textAlone: true);
+        var textModel = new MultimodalTransformer(Config(textData), textData, new Rng(2), keywordBuckets: 256);
+        Assert.Equal(0, textModel.CellCount);
+        textModel.Fit(textTrain, textLabels, textValid, textValidLabels, new MultimodalFineTuneOptions { MaxEpochs = 1 });
+        Assert.Equal(KeywordStart.LogisticRegression, textModel.ChosenKeywordStart);
     }
 
     /// <summary>

@@ -77,18 +77,21 @@ public class KeywordBagTests
         Assert.All(KeywordBag.Of(row, B, order: 3).Values, v => Assert.Equal(1 / MathF.Sqrt(7), v, 6));
     }
 
+    /// <summary>Three rows of one column: words 7 and 8; word 7; words 7, 7 and 9.</summary>
+    private static readonly EncodedRow[] ThreeRows =
+    [
+        new([2, 50, 7, 8, 3], [0, 1, 1, 1, 1], [-1, -1, 0, 1, -1]),
+        new([2, 50, 7, 3], [0, 1, 1, 1], [-1, -1, 0, -1]),
+        new([2, 50, 7, 7, 9, 3], [0, 1, 1, 1, 1, 1], [-1, -1, 0, 1, 2, -1]),
+    ];
+
     [Fact]
     public void InverseDocumentFrequenciesWeighTheBagAsTfidfDoes()
     {
         // Three rows of one column, 4 buckets (a word's bucket set by hand through the modulus): the bag
         // of order 1 holds each word once per occurrence.
         const int B = 1 << 20;
-        var rows = new[]
-        {
-            new EncodedRow([2, 50, 7, 8, 3], [0, 1, 1, 1, 1], [-1, -1, 0, 1, -1]),   // words 7, 8
-            new EncodedRow([2, 50, 7, 3], [0, 1, 1, 1], [-1, -1, 0, -1]),             // word 7
-            new EncodedRow([2, 50, 7, 7, 9, 3], [0, 1, 1, 1, 1, 1], [-1, -1, 0, 1, 2, -1]),   // words 7, 7, 9
-        };
+        var rows = ThreeRows;
         var idf = KeywordBag.InverseDocumentFrequencies(rows, B, order: 1);
         int b7 = Bucket(B, 1, 1, 7), b8 = Bucket(B, 1, 1, 8), b9 = Bucket(B, 1, 1, 9);
         // smooth idf: ln((1 + 3)/(1 + df)) + 1 — df 3 for word 7, 1 for 8 and 9, 0 for a bucket no row holds.
@@ -102,6 +105,40 @@ public class KeywordBagTests
         Assert.Equal((float)(v7 / norm), byBucket[b7], 6);
         Assert.Equal((float)(v9 / norm), byBucket[b9], 6);
         Assert.Equal(norm, KeywordBag.Norm(KeywordBag.Occurrences(rows[2], B, order: 1), idf), 5);
+    }
+
+    [Fact]
+    public void ReadLikeLogisticRegressionTheBagDropsRareBucketsDampsRepeatsAndSkipsPunctuation()
+    {
+        const int B = 1 << 20;
+        var rows = ThreeRows;
+        // min_df 2: words 8 and 9 are in one row each, and no row holds the other buckets; all get idf 0.
+        var idf = KeywordBag.InverseDocumentFrequencies(rows, B, order: 1, minDf: 2);
+        int b7 = Bucket(B, 1, 1, 7);
+        Assert.Equal(1f, idf[b7], 6);
+        Assert.Equal(B - 1, idf.Count(v => v == 0));
+        // Row 3 keeps word 7 alone, its count 2 damped to 1 + ln 2, then L2-normalized to 1.
+        var (buckets, values, _) = KeywordBag.Of(rows[2], B, order: 1, idf, sublinearTf: true);
+        Assert.Equal([b7], buckets);
+        Assert.Equal([1f], values);
+        // Without min_df, the damped count against word 9's: (1 + ln 2, ln 2 + 1) · idf, normalized.
+        var all = KeywordBag.InverseDocumentFrequencies(rows, B, order: 1);
+        (buckets, values, _) = KeywordBag.Of(rows[2], B, order: 1, all, sublinearTf: true);
+        double v7 = 1 + Math.Log(2), v9 = Math.Log(2) + 1, norm = Math.Sqrt(v7 * v7 + v9 * v9);
+        Assert.Equal((float)(v7 / norm), buckets.Zip(values).Single(p => p.First == b7).Second, 6);
+        Assert.Equal(norm, KeywordBag.Norm(KeywordBag.Occurrences(rows[2], B, order: 1), all, sublinearTf: true), 5);
+
+        // A word of punctuation pieces is no word: n-grams join the words either side of it, as the token
+        // pattern \w\w+ leaves "good ! food" as "good food".
+        var silent = new bool[64];
+        silent[60] = true;
+        var row = new EncodedRow([2, 50, 7, 60, 9, 3], [0, 1, 1, 1, 1, 1], [-1, -1, 0, 1, 2, -1]);   // words 7, "!", 9
+        Assert.Equal(new[] { Bucket(B, 1, 1, 7), Bucket(B, 1, 2, 7, -1, 9), Bucket(B, 1, 1, 9) },
+                     KeywordBag.Occurrences(row, B, order: 2, silent).Select(o => o.Bucket));
+        Assert.Contains(Bucket(B, 1, 1, 60), KeywordBag.Occurrences(row, B, order: 2).Select(o => o.Bucket));
+        // Which pieces are punctuation: no letter or digit once a continuation's ## is off; special tokens are not.
+        var vocabulary = new Vocabulary(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "!", "，", "##.", "a", "##b", "好", "3", "##"]);
+        Assert.Equal([false, false, false, false, false, true, true, true, false, false, false, false, true], KeywordBag.Punctuation(vocabulary));
     }
 
     [Fact]

@@ -223,23 +223,27 @@ public class MultimodalTests
         Assert.Equal(new[] { 64, 1 }, w.Shape.ToArray());
         for (int i = 0; i < 64; i++) w.Data[i] = i / 64f - 0.5f;
         model.FitKeywordIdf(rows);   // TF-IDF weights from these rows, saved with the model
-        var idf = KeywordBag.InverseDocumentFrequencies(all.Select(rows.KeywordText), 64, KeywordBag.DefaultOrder);
+        // Read as logistic regression reads terms: min_df 2, punctuation skipped, sublinear term frequencies.
+        Assert.True(model.KeywordsReadLikeTfidf);
+        var punctuation = KeywordBag.Punctuation(data.Vocabulary);
+        var idf = KeywordBag.InverseDocumentFrequencies(all.Select(rows.KeywordText), 64, KeywordBag.DefaultOrder, minDf: 2, punctuation);
+        Assert.Contains(0f, idf);
         // Each row's log-odds move by Σ weight[bucket] · value over its TF-IDF bag, worked out from KeywordBag.
         model.Eval(); plain.Eval();
         var moved = model.Logits(model.Encode(rows, all, 0, 4)).ToArray();
         var before = plain.Logits(plain.Encode(rows, all, 0, 4)).ToArray();
         for (int r = 0; r < 4; r++)
         {
-            var (buckets, values, _) = KeywordBag.Of(rows.KeywordText(r), 64, KeywordBag.DefaultOrder, idf);
+            var (buckets, values, _) = KeywordBag.Of(rows.KeywordText(r), 64, KeywordBag.DefaultOrder, idf, sublinearTf: true, punctuation);
             Assert.Equal(before[r] + buckets.Select((b, k) => (b / 64f - 0.5f) * values[k]).Sum(), moved[r], 5);
         }
         // The bags are kept between batches, but not past a change of the inverse document frequencies.
         model.FitKeywordIdf(rows.SelectRows([0, 1]));
         var refitted = model.Logits(model.Encode(rows, all, 0, 4)).ToArray();
-        var idf2 = KeywordBag.InverseDocumentFrequencies([rows.KeywordText(0), rows.KeywordText(1)], 64, KeywordBag.DefaultOrder);
+        var idf2 = KeywordBag.InverseDocumentFrequencies([rows.KeywordText(0), rows.KeywordText(1)], 64, KeywordBag.DefaultOrder, minDf: 2, punctuation);
         for (int r = 0; r < 4; r++)
         {
-            var (buckets, values, _) = KeywordBag.Of(rows.KeywordText(r), 64, KeywordBag.DefaultOrder, idf2);
+            var (buckets, values, _) = KeywordBag.Of(rows.KeywordText(r), 64, KeywordBag.DefaultOrder, idf2, sublinearTf: true, punctuation);
             Assert.Equal(before[r] + buckets.Select((b, k) => (b / 64f - 0.5f) * values[k]).Sum(), refitted[r], 5);
         }
         model.FitKeywordIdf(rows);
@@ -250,7 +254,7 @@ public class MultimodalTests
         {
             model.Save(dir, data);
             var (again, againData) = MultimodalTransformer.Load(dir);
-            Assert.Equal((64, 3, true, true), (again.KeywordBuckets, again.KeywordOrder, again.KeywordsReadWholeText, again.KeywordsUseIdf));
+            Assert.Equal((64, 3, true, true, true), (again.KeywordBuckets, again.KeywordOrder, again.KeywordsReadWholeText, again.KeywordsUseIdf, again.KeywordsReadLikeTfidf));
             Assert.Equal(model.PredictProbability(rows), again.PredictProbability(againData.Transform(table, all)));
         }
         finally { Directory.Delete(dir, true); }
@@ -380,7 +384,8 @@ public class MultimodalTests
             Assert.True(Math.Abs(a.Positions.Sum() - change) <= 0.02 * Math.Abs(change) + 1e-4, $"row {row}: Σ attributions {a.Positions.Sum():F5} vs Δ logit {change:F5}");
             if (keywordBuckets > 0)
             {
-                var (buckets, values, _) = KeywordBag.Of(rows.KeywordText(row), keywordBuckets, KeywordBag.DefaultOrder);   // the whole texts, past the budget of 16
+                var punctuation = KeywordBag.Punctuation(data.Vocabulary);
+                var (buckets, values, _) = KeywordBag.Of(rows.KeywordText(row), keywordBuckets, KeywordBag.DefaultOrder, sublinearTf: true, silent: punctuation);   // the whole texts, past the budget of 16
                 var weights = model.NamedParameters().Single(p => p.Name == "keyword_weights").Parameter;
                 float channel = buckets.Select((b, k) => weights.Data[b] * values[k]).Sum();
                 Assert.True(Math.Abs(channel) > 1e-3, $"row {row}: the keyword channel adds {channel:E2}");
@@ -399,12 +404,13 @@ public class MultimodalTests
                     if (p <= model.CellCount || encoded.WordIds[p - model.CellCount] < 0 && !Separator(p)) Assert.Equal(deep.Positions[p], a.Positions[p]);
                 // The separators hold exactly the shares of the n-grams past the budget: the bag's occurrences
                 // in the whole texts that are not among the budgeted text's own occurrences, counted by bucket.
-                var own = KeywordBag.Occurrences(encoded, keywordBuckets, KeywordBag.DefaultOrder).CountBy(o => (o.Column, o.Bucket)).ToDictionary();
-                var past = KeywordBag.Occurrences(rows.KeywordText(row), keywordBuckets, KeywordBag.DefaultOrder).CountBy(o => (o.Column, o.Bucket))
-                    .Sum(c => (c.Value - own.GetValueOrDefault(c.Key)) * weights.Data[c.Key.Bucket]);
-                float norm = (float)KeywordBag.Norm(KeywordBag.Occurrences(rows.KeywordText(row), keywordBuckets, KeywordBag.DefaultOrder));
+                // An n-gram seen c times shares its bucket's term frequency 1 + ln c equally among its occurrences.
+                var own = KeywordBag.Occurrences(encoded, keywordBuckets, KeywordBag.DefaultOrder, punctuation).CountBy(o => (o.Column, o.Bucket)).ToDictionary();
+                var past = KeywordBag.Occurrences(rows.KeywordText(row), keywordBuckets, KeywordBag.DefaultOrder, punctuation).CountBy(o => (o.Column, o.Bucket))
+                    .Sum(c => (c.Value - own.GetValueOrDefault(c.Key)) * (1 + Math.Log(c.Value)) / c.Value * weights.Data[c.Key.Bucket]);
+                float norm = (float)KeywordBag.Norm(KeywordBag.Occurrences(rows.KeywordText(row), keywordBuckets, KeywordBag.DefaultOrder, punctuation), sublinearTf: true);
                 Assert.True(Math.Abs(past) > 1e-3, $"row {row}: texts longer than 16 pieces leave n-grams past the budget");
-                Assert.Equal(past / norm, Enumerable.Range(0, a.Positions.Length).Where(Separator).Sum(p => a.Positions[p] - deep.Positions[p]), 4);
+                Assert.Equal((float)past / norm, Enumerable.Range(0, a.Positions.Length).Where(Separator).Sum(p => a.Positions[p] - deep.Positions[p]), 4);
             }
             // Positions equal in input and baseline — [CLS], column tags, [SEP] — get nothing from the encoder.
             var text = rows.Text[row];
