@@ -42,7 +42,7 @@ public sealed partial class TabularModel
                 }
             var kept = options.RefitFull ? refits : members.Select(j => bags[j]).ToList();
             foreach (var bag in bags.Except(kept)) bag.Dispose();   // weight 0, or replaced by its refit
-            return new TabularModel(TabularLearner.Ensemble, kept, combiner.Subset(members)) 
+            return new TabularModel(TabularLearner.Ensemble, kept, combiner.Subset(members))
             {
                 Leaderboard = leaderboard, RefitFull = options.RefitFull,
                 OutOfFold = fitted.ToDictionary(o => o.Candidate.Name, o => o.Bagged!.OutOfFold),

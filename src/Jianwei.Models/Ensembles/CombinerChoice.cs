@@ -36,7 +36,7 @@ public static class CombinerChoice
         var blend = selectionFirst ? selection : stacker;
         var gain = blend.Zip(single, (b, s) => b - s).ToList();
         double margin = oneStandardError && gain.Count > 1 ? StandardError(gain) : 0;
-        if (gain.Average() < margin || (margin == 0 && gain.Sum() < 0)) return BestMember(oof, y);
+        if (gain.Average() < margin) return BestMember(oof, y);
         return selectionFirst ? GreedyEnsemble.Fit(oof, y, Metrics.RocAuc) : LogisticStacker.FitNonNegative(oof, y);
     }
 
