@@ -109,6 +109,13 @@ internal static class TabularBench
                 case "ft" when hasCells: Evaluate(name, learner, labeled.RowCount, y, folds, (train, test) => One(learner, Recipe(TabularLearner.FtTransformer), train, test)); break;
                 case "mlnet": Evaluate(name, learner, labeled.RowCount, y, folds, (train, test) => new() { [learner] = MlNetBaseline.FitPredict(table, schema, y, train, test) }); break;
                 case "ensemble":
+                    // Folds are numbered by the files already there, so a folder from an earlier run would mix two runs: refuse it (never delete it).
+                    string? setDump = dump is null ? null : Path.Combine(dump, Path.GetFileNameWithoutExtension(name));
+                    if (setDump is not null && Directory.Exists(setDump) && Directory.GetFiles(setDump, "fold*.csv").Length > 0)
+                    {
+                        Console.Error.WriteLine($"bench tabular: {setDump} already holds predictions of an earlier run; give --dump an empty folder.");
+                        break;
+                    }
                     var multimodal = new MultimodalLearnerOptions { PretrainSteps = pretrainSteps, Segmenter = segmenter };
                     var unlimited = Recipe(TabularLearner.Ensemble) with { EnsembleFolds = 5, BoostingTrials = 12, TuneLogistic = true, KeepUnweighted = true, Multimodal = multimodal };
                     TabularModelOptions OptionsForFold()
@@ -123,7 +130,7 @@ internal static class TabularBench
                         using var model = TabularModel.Fit(table, schema, y, train, OptionsForFold(), unlabeled);
                         var result = new Dictionary<string, double[]> { ["ensemble"] = model.Predict(table, test) };
                         foreach (var member in model.Learners) result["bag:" + member.Name] = member.Predict(table, test);
-                        if (dump is not null) CombinerBench.Write(Path.Combine(dump, Path.GetFileNameWithoutExtension(name)), train, test, y, model.OutOfFold,
+                        if (setDump is not null) CombinerBench.Write(setDump, train, test, y, model.OutOfFold,
                             model.Learners.ToDictionary(l => l.Name, l => result["bag:" + l.Name]));
                         Console.Error.WriteLine($"{name} ensemble fold: combined by {model.Combiner!.Kind}; " + string.Join(", ", model.Leaderboard.Select(r =>
                             string.Create(CultureInfo.InvariantCulture, $"{r.Learner} oof {r.RocAuc:F4} w {r.Weight:F3} {r.FitSeconds:F0} s{(r.Settings.Length > 0 ? $" [{r.Settings}]" : "")}"))));
